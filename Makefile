@@ -1,0 +1,54 @@
+# mlog: see README.md. `make` builds into ./bin, `make test` is what CI runs.
+GO      ?= go
+PREFIX  ?= /usr/local
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+# The daemontools names; each is a symlink to the lean mlog-tools binary.
+NAMES   := multilog tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
+           setuidgid envuidgid envdir softlimit readproctitle
+
+.PHONY: all build test bench fuzz lint install demo clean bench-compare
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mlog ./cmd/mlog
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mlog-tools ./cmd/mlog-tools
+	@for n in $(NAMES); do ln -sf mlog-tools bin/$$n; done
+
+# vet, then every test; the race detector runs over the packages with
+# goroutines and child processes.
+test: build
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race ./multilog/... ./rotate/... ./supervise/... ./query/...
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Each fuzz target for a fixed count, one target per go test call.
+FUZZTIME ?= 20000x
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; done
+
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; exit 1)
+	$(GO) vet ./...
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 bin/mlog bin/mlog-tools $(DESTDIR)$(PREFIX)/bin/
+	@for n in $(NAMES); do ln -sf mlog-tools $(DESTDIR)$(PREFIX)/bin/$$n; done
+
+demo: build
+	./demo.sh
+
+bench-compare: build
+	./benchmarks/compare.sh
+
+clean:
+	rm -rf bin demo

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"errors"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlog/mlog/internal/compat"
+)
+
+// version is set by the linker (make sets it from git describe).
+var version = "dev"
+
+// exitError carries an exit code out of a cobra RunE.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return "exit" }
+
+// run dispatches on argv[0] for the daemontools names, else runs the cobra
+// tree, and returns the exit code.
+func run(argv []string) int {
+	if name, m, ok := compat.Lookup(argv[0]); ok {
+		return compat.Run(name, m, argv[1:])
+	}
+	root := newRoot()
+	root.SetArgs(argv[1:])
+	err := root.Execute()
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		os.Stderr.WriteString("mlog: usage: " + err.Error() + "\n")
+		return compat.ExitUsage
+	}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "mlog",
+		Short:         "mlog: a drop-in, faster daemontools logging and supervision toolkit",
+		Version:       version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	for _, name := range compat.Names() {
+		if name == "tai64nlocal" {
+			continue // mlog tai64nlocal has its own flags; see tai64nlocal.go
+		}
+		root.AddCommand(compatCommand(name))
+	}
+	root.AddCommand(newTai64nlocalCmd(), newVersionCmd())
+	for _, add := range extraCommands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// extraCommands lets each modern subcommand file add itself.
+var extraCommands []func() *cobra.Command
+
+// compatCommand runs a daemontools program with daemontools' own argument
+// parsing: cobra must not read its words (multilog scripts are full of
+// -pattern words).
+func compatCommand(name string) *cobra.Command {
+	return &cobra.Command{
+		Use:                name + " [args...]",
+		Short:              "the daemontools " + name + " program, drop-in",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, m, _ := compat.Lookup(name)
+			if code := compat.Run(name, m, args); code != 0 {
+				return &exitError{code}
+			}
+			return nil
+		},
+	}
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print mlog's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			cmd.OutOrStdout().Write([]byte("mlog " + version + "\n"))
+		},
+	}
+}
