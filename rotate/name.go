@@ -1,0 +1,118 @@
+package rotate
+
+import (
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/mlog/mlog/tai64"
+)
+
+// Compression says how an archive's bytes are stored.
+type Compression uint8
+
+// The archive compressions. None is daemontools' plain file.
+const (
+	None Compression = iota
+	Gzip
+	Zstd
+)
+
+// Ext returns the suffix a compressed archive carries after ".s".
+func (c Compression) Ext() string {
+	switch c {
+	case Gzip:
+		return ".gz"
+	case Zstd:
+		return ".zst"
+	}
+	return ""
+}
+
+// String returns the compression's name as the script spells it.
+func (c Compression) String() string {
+	switch c {
+	case Gzip:
+		return "gzip"
+	case Zstd:
+		return "zstd"
+	}
+	return "none"
+}
+
+// Archive is one finished or crashed log file in a logdir.
+type Archive struct {
+	Name        string      // the file name, e.g. "@4000000069235b1c2e8a7d4c.s.zst"
+	Stamp       tai64.Time  // when the file was finished (when multilog archived it)
+	Code        byte        // 's' safely written, 'u' unfinished (a crash left it)
+	Compression Compression // how the bytes are stored
+}
+
+// archiveNameLen is the name of a plain archive: a TAI64N label, '.', code.
+const archiveNameLen = tai64.LabelLen + 2
+
+// ParseArchiveName reads an archive name as multilog writes it,
+// "@<24 hex>.s" or ".u", or as mlog compresses it, "@<24 hex>.s.gz" or
+// ".s.zst". Names of other shapes are not archives (though multilog's
+// pruning still counts them; see [countsForPruning]).
+func ParseArchiveName(name string) (Archive, bool) {
+	if len(name) < archiveNameLen || name[tai64.LabelLen] != '.' {
+		return Archive{}, false
+	}
+	stamp, _, err := tai64.Parse([]byte(name[:tai64.LabelLen]))
+	if err != nil {
+		return Archive{}, false
+	}
+	a := Archive{Name: name, Stamp: stamp, Code: name[tai64.LabelLen+1]}
+	if a.Code != 's' && a.Code != 'u' {
+		return Archive{}, false
+	}
+	switch rest := name[archiveNameLen:]; rest {
+	case "":
+	case ".gz":
+		a.Compression = Gzip
+	case ".zst":
+		a.Compression = Zstd
+	default:
+		return Archive{}, false
+	}
+	if a.Code == 'u' && a.Compression != None {
+		return Archive{}, false
+	}
+	return a, true
+}
+
+// ArchiveName returns the name of a plain archive finished at stamp.
+func ArchiveName(stamp tai64.Time, code byte) string {
+	b := stamp.Append(make([]byte, 0, archiveNameLen))
+	return string(append(b, '.', code))
+}
+
+// countsForPruning reports whether multilog's pruning counts the entry:
+// any name that starts with '@' and is at least 25 bytes long (filesfit in
+// multilog.c), whatever follows.
+func countsForPruning(name string) bool {
+	return len(name) >= tai64.LabelLen && name[0] == '@'
+}
+
+// Archives lists the archives in logdir dir, oldest first (names sort in
+// time order because the stamps are fixed-width hex).
+func Archives(dir string) ([]Archive, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	var out []Archive
+	for _, n := range names {
+		if a, ok := ParseArchiveName(n); ok {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.Compare(out[i].Name, out[j].Name) < 0 })
+	return out, nil
+}
