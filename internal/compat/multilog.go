@@ -1,8 +1,88 @@
 package compat
 
-import "errors"
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 
-// multilogMain is not written yet.
+	"github.com/mlog/mlog/multilog"
+	"github.com/mlog/mlog/rotate"
+)
+
+// multilogMain is daemontools' multilog: multilog script. It never rejects
+// a script (daemontools ignores what it does not know); it exits 111 when a
+// logdir or =file cannot be set up, and 0 at the end of input or after TERM
+// or HUP.
 func multilogMain(t *Tool, args []string) int {
-	return t.Fatal(errors.New("multilog: not implemented yet"))
+	syscall.Umask(022)
+	script := multilog.ParseScript(args)
+
+	cfg := multilog.Config{Script: script, Stdin: t.Stdin, Stderr: t.Stderr}
+	cfg.Logdir.Warn = t.pauseWarning
+	if f, ok := t.Stderr.(*os.File); ok {
+		cfg.Logdir.Stderr = f
+	}
+	for _, a := range script.Logdirs() {
+		if a.Logdir.Compression != rotate.None {
+			cmd, err := compressCommand()
+			if err != nil {
+				return t.Fatal(err)
+			}
+			cfg.Logdir.CompressCommand = cmd
+			break
+		}
+	}
+
+	// TERM and HUP: finish the line and exit cleanly (daemontools dies on
+	// HUP, leaving current to become a .u file; under supervise, svc -h
+	// now restarts multilog with its run script re-read, losing nothing).
+	// ALRM: rotate every non-empty logdir.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGALRM)
+	cfg.Signals = sigs
+
+	l, err := multilog.Open(cfg)
+	if err != nil {
+		return t.Fatal(err)
+	}
+	l.Run()
+	return ExitOK
+}
+
+// pauseWarning prints a failed step the way multilog does before it
+// sleeps and tries again: "unable to write to ./d/current, pausing: out of
+// disk space".
+func (t *Tool) pauseWarning(err error) {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		t.line("warning", "unable to "+pe.Op+" "+pe.Path+", pausing: "+Reason(pe.Err))
+		return
+	}
+	t.line("warning", err.Error()+", pausing")
+}
+
+// compressCommand finds the compressor helper: `mlog compress`, from the
+// mlog binary beside this one (make install puts them together), else from
+// PATH. The daemon itself does not link the compressors.
+func compressCommand() ([]string, error) {
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			p := filepath.Join(filepath.Dir(exe), "mlog")
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && p != exe {
+				return []string{p, "compress"}, nil
+			}
+			if filepath.Base(exe) == "mlog" || filepath.Base(exe) == "mlog.test" {
+				return []string{exe, "compress"}, nil
+			}
+		}
+	}
+	p, err := exec.LookPath("mlog")
+	if err != nil {
+		return nil, &fs.PathError{Op: "find", Path: "mlog (the compressor)", Err: err}
+	}
+	return []string{p, "compress"}, nil
 }

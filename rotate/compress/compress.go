@@ -5,8 +5,10 @@
 package compress
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -53,4 +55,32 @@ func Copy(c rotate.Compression, dst io.Writer, src io.Reader) error {
 		return err
 	}
 	return w.Close()
+}
+
+// File compresses the file src into a new file dst (mode 0600, replaced if
+// present) with c, and fsyncs dst before returning.
+func File(c rotate.Compression, src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0600)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
+	if err = Copy(c, bw, in); err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(dst)
+	}
+	return err
 }

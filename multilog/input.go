@@ -1,0 +1,118 @@
+package multilog
+
+import (
+	"io"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// input reads the log stream. When it is a file it polls before reading, so
+// the logger can flush its logdirs just before it would block, wake for
+// signals, and rotate by age while idle. A plain io.Reader (tests) is read
+// directly, with a flush before every read.
+type input struct {
+	r    io.Reader
+	fd   int // -1 when r is not a file
+	wake [2]int
+
+	term, alrm atomic.Bool
+}
+
+func newInput(r io.Reader, signals <-chan os.Signal) (*input, error) {
+	in := &input{r: r, fd: -1, wake: [2]int{-1, -1}}
+	if f, ok := r.(*os.File); ok {
+		var p [2]int
+		if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+			return nil, err
+		}
+		in.fd, in.wake = int(f.Fd()), p
+	}
+	if signals != nil {
+		go in.forward(signals)
+	}
+	return in, nil
+}
+
+// forward records each signal and wakes a poll in progress. The signals are
+// acted on between reads, never in the middle of a line's write.
+func (in *input) forward(signals <-chan os.Signal) {
+	for s := range signals {
+		switch s {
+		case syscall.SIGALRM:
+			in.alrm.Store(true)
+		default: // TERM, HUP: finish the line and stop
+			in.term.Store(true)
+		}
+		if in.wake[1] >= 0 {
+			unix.Write(in.wake[1], []byte{0})
+		}
+	}
+}
+
+func (in *input) close() {
+	for _, fd := range in.wake {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
+// ready reports whether a read would not block, waiting at most timeout
+// (negative: forever). It returns early, with false, when a signal arrives.
+func (in *input) ready(timeout time.Duration) bool {
+	ms := -1
+	if timeout >= 0 {
+		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
+	}
+	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}, {Fd: int32(in.wake[0]), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, ms)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return true // let read report it
+		}
+		break
+	}
+	if fds[1].Revents != 0 {
+		var b [64]byte
+		for {
+			if n, _ := unix.Read(in.wake[0], b[:]); n <= 0 {
+				break
+			}
+		}
+	}
+	return fds[0].Revents != 0
+}
+
+// read reads once into p. Errors count as the end of input, as in multilog
+// (buffer_get returning <= 0 ends doit).
+func (in *input) read(p []byte) int {
+	if in.fd < 0 {
+		for {
+			n, err := in.r.Read(p)
+			if n > 0 || err != nil {
+				return n
+			}
+		}
+	}
+	for {
+		n, err := unix.Read(in.fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			in.ready(-1)
+			continue
+		}
+		if n < 0 {
+			return 0
+		}
+		return n
+	}
+}

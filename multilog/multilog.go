@@ -1,0 +1,429 @@
+package multilog
+
+import (
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/tai64"
+)
+
+// readSize is how much input is read at once. daemontools reads 1024 bytes;
+// a pipe holds 64 KiB, and reading it whole keeps syscalls rare.
+const readSize = 64 << 10
+
+// Config is one run of multilog.
+type Config struct {
+	Script *Script
+	Stdin  io.Reader // an *os.File enables flush-before-block, signals and rotation by age
+	Stderr io.Writer // for e
+	// Signals delivers TERM and HUP (finish the line, then stop) and ALRM
+	// (rotate every non-empty logdir). nil: no signals.
+	Signals <-chan os.Signal
+	// Logdir is applied to each logdir's settings from the script: the
+	// hooks (Warn, Sleep, Now), Stderr and CompressCommand.
+	Logdir rotate.Config
+	// Now reads the clock for stamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// Logger runs a script over an input stream.
+type Logger struct {
+	script *Script
+	cfg    Config
+	in     *input
+	dirs   []*rotate.Dir
+	status []*os.File // one per action; non-nil for = actions
+
+	buf      []byte // input, cap readSize
+	stamp    []byte // the stamp of the chunk being read, with its space
+	stampBuf [64]byte
+
+	// The line in progress.
+	state    lineState
+	head     [maxHead]byte // the first bytes of the line, stamp included
+	headLen  int           // 0 <= headLen <= maxHead
+	selected []bool        // per logdir, for the line in progress
+	alertBuf [maxAlertLine]byte
+}
+
+type lineState uint8
+
+const (
+	atStart lineState = iota // the next byte starts a line
+	inHead                   // collecting the line's first maxHead bytes
+	inTail                   // the line's selection is known; copying to its end
+)
+
+// Open sets up every =file and logdir of the script in order, finishing
+// what a crash left behind, as multilog does before it reads any input.
+// Errors are fatal (daemontools exits 111).
+func Open(cfg Config) (*Logger, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	l := &Logger{script: cfg.Script, cfg: cfg, buf: make([]byte, readSize)}
+	l.status = make([]*os.File, len(l.script.Actions))
+	for i, a := range l.script.Actions {
+		if a.Kind != Status {
+			continue
+		}
+		// As multilog: create with O_APPEND (so mode 600), then write in
+		// place from offset 0; never truncated.
+		f, err := os.OpenFile(a.Arg, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0600)
+		if err != nil {
+			l.Close()
+			return nil, &fs.PathError{Op: "create", Path: a.Arg, Err: errnoOf(err)}
+		}
+		f.Close()
+		if f, err = os.OpenFile(a.Arg, os.O_WRONLY|syscall.O_NONBLOCK, 0); err != nil {
+			l.Close()
+			return nil, &fs.PathError{Op: "write", Path: a.Arg, Err: errnoOf(err)}
+		}
+		l.status[i] = f
+	}
+	for _, a := range l.script.Logdirs() {
+		rc := a.Logdir
+		rc.Warn, rc.Sleep, rc.Now = cfg.Logdir.Warn, cfg.Logdir.Sleep, cfg.Logdir.Now
+		rc.Stderr, rc.CompressCommand = cfg.Logdir.Stderr, cfg.Logdir.CompressCommand
+		d, err := rotate.Open(a.DirName, rc)
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
+		l.dirs = append(l.dirs, d)
+	}
+	l.selected = make([]bool, len(l.dirs))
+	for i := range l.selected {
+		l.selected[i] = true
+	}
+	in, err := newInput(cfg.Stdin, cfg.Signals)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.in = in
+	return l, nil
+}
+
+func errnoOf(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// Run reads input to its end (or to a line end after TERM or HUP), then
+// closes every logdir cleanly.
+func (l *Logger) Run() {
+	for {
+		n := l.fill()
+		if n == 0 {
+			break
+		}
+		l.setStamp()
+		l.consume(l.buf[:n])
+		if l.in.term.Load() && l.state == atStart {
+			break
+		}
+	}
+	l.endOfInput()
+	l.Close()
+}
+
+// fill reads the next chunk, flushing every logdir first when the read
+// would block, and acting on signals and rotation by age between reads. It
+// returns 0 at the end of input.
+func (l *Logger) fill() int {
+	for {
+		if l.in.alrm.Swap(false) {
+			for _, d := range l.dirs {
+				d.Rotate()
+			}
+		}
+		max := len(l.buf)
+		if l.in.term.Load() {
+			if l.state == atStart {
+				return 0
+			}
+			// Finish the line byte by byte, leaving the rest unread.
+			max = 1
+		}
+		if l.in.fd < 0 {
+			l.flush()
+			return l.in.read(l.buf[:max])
+		}
+		if !l.in.ready(0) {
+			l.flush()
+			wait := l.rotateDue()
+			if !l.in.ready(wait) {
+				continue
+			}
+		}
+		return l.in.read(l.buf[:max])
+	}
+}
+
+// rotateDue rotates the logdirs whose current is old enough and returns how
+// long until the next one is due (-1: none).
+func (l *Logger) rotateDue() time.Duration {
+	wait := time.Duration(-1)
+	now := l.cfg.Now()
+	for _, d := range l.dirs {
+		due, at := d.Due(now)
+		if due {
+			d.Rotate()
+			continue
+		}
+		if !at.IsZero() {
+			if w := at.Sub(now); wait < 0 || w < wait {
+				wait = w
+			}
+		}
+	}
+	return wait
+}
+
+func (l *Logger) flush() {
+	for _, d := range l.dirs {
+		d.Flush()
+	}
+}
+
+// setStamp reads the clock once per chunk: every line that starts in it
+// arrived at the same moment.
+func (l *Logger) setStamp() {
+	switch l.script.Stamp {
+	case TAI64N:
+		var b [tai64.LabelLen]byte
+		tai64.Stamp(l.cfg.Now()).Put(&b)
+		l.stamp = append(append(l.stampBuf[:0], b[:]...), ' ')
+	case ISO:
+		t := l.cfg.Now().UTC().Truncate(time.Microsecond)
+		l.stamp = append(t.AppendFormat(l.stampBuf[:0], "2006-01-02T15:04:05.000000Z07:00"), ' ')
+	}
+}
+
+// consume processes one chunk of input.
+func (l *Logger) consume(p []byte) {
+	if l.in.fd >= 0 && l.script.MaxAgeSet() {
+		l.rotateDue()
+	}
+	if !l.script.Selecting {
+		l.consumeAll(p)
+		return
+	}
+	for len(p) > 0 {
+		switch l.state {
+		case atStart:
+			l.headLen = copy(l.head[:], l.stamp)
+			l.state = inHead
+			fallthrough
+		case inHead:
+			room := maxHead - l.headLen
+			q := p
+			if len(q) > room {
+				q = q[:room]
+			}
+			if i := bytes.IndexByte(q, '\n'); i >= 0 {
+				l.headLen += copy(l.head[l.headLen:], q[:i])
+				p = p[i+1:]
+				l.decide()
+				l.emitHead(true)
+				l.state = atStart
+				continue
+			}
+			l.headLen += copy(l.head[l.headLen:], q)
+			p = p[len(q):]
+			if l.headLen == maxHead {
+				l.decide()
+				l.emitHead(false)
+				l.state = inTail
+			}
+		case inTail:
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				l.emitSelected(p)
+				return
+			}
+			l.emitSelected(p[:i+1])
+			p = p[i+1:]
+			l.state = atStart
+		}
+	}
+}
+
+// consumeAll is the path for scripts that never look at a line: every line
+// goes to every logdir, so only line starts (for stamps) matter, and without
+// a stamp the bytes pass straight through.
+func (l *Logger) consumeAll(p []byte) {
+	if len(l.stamp) == 0 {
+		for _, d := range l.dirs {
+			d.Write(p)
+		}
+		if p[len(p)-1] == '\n' {
+			l.state = atStart
+		} else {
+			l.state = inTail
+		}
+		return
+	}
+	for len(p) > 0 {
+		if l.state == atStart {
+			for _, d := range l.dirs {
+				d.Write(l.stamp)
+			}
+			l.state = inTail
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			for _, d := range l.dirs {
+				d.Write(p)
+			}
+			return
+		}
+		for _, d := range l.dirs {
+			d.Write(p[:i+1])
+		}
+		p = p[i+1:]
+		l.state = atStart
+	}
+}
+
+// decide runs the script's actions over the head of the line in order:
+// + and - change the selection, e and = act if the line is selected at
+// that point, and each logdir takes the selection at its point.
+func (l *Logger) decide() {
+	line := l.head[:l.headLen]
+	selected := true
+	j := 0
+	for i := range l.script.Actions {
+		a := &l.script.Actions[i]
+		switch a.Kind {
+		case Select:
+			if !selected && Match(a.Arg, line) {
+				selected = true
+			}
+		case Deselect:
+			if selected && Match(a.Arg, line) {
+				selected = false
+			}
+		case Alert:
+			if selected {
+				l.alert(line)
+			}
+		case Status:
+			if selected {
+				l.writeStatus(i, line)
+			}
+		case Logdir:
+			l.selected[j] = selected
+			j++
+		}
+	}
+}
+
+// alert prints the line to stderr, at most 200 bytes and then "...".
+func (l *Logger) alert(line []byte) {
+	b := l.alertBuf[:0]
+	if len(line) > alertMax {
+		b = append(append(b, line[:alertMax]...), "...\n"...)
+	} else {
+		b = append(append(b, line...), '\n')
+	}
+	if l.cfg.Stderr != nil {
+		l.cfg.Stderr.Write(b)
+	}
+}
+
+// writeStatus writes exactly 1001 bytes at the start of the =file: the
+// line's head padded with newlines.
+func (l *Logger) writeStatus(i int, line []byte) {
+	var b [statusLen]byte
+	n := copy(b[:], line)
+	for k := n; k < statusLen; k++ {
+		b[k] = '\n'
+	}
+	f := l.status[i]
+	for {
+		w, err := f.WriteAt(b[:], 0)
+		if err == nil && w == statusLen {
+			return
+		}
+		if err == nil {
+			err = io.ErrShortWrite
+		}
+		if l.cfg.Logdir.Warn != nil {
+			l.cfg.Logdir.Warn(&fs.PathError{Op: "write", Path: l.script.Actions[i].Arg, Err: errnoOf(err)})
+		}
+		sleep := l.cfg.Logdir.Sleep
+		if sleep == nil {
+			sleep = time.Sleep
+		}
+		sleep(5 * time.Second)
+	}
+}
+
+var newline = []byte{'\n'}
+
+// emitHead writes the line's head to the logdirs that selected it, with the
+// newline when the whole line fit in the head.
+func (l *Logger) emitHead(withNewline bool) {
+	for j, d := range l.dirs {
+		if l.selected[j] {
+			d.Write(l.head[:l.headLen])
+			if withNewline {
+				d.Write(newline)
+			}
+		}
+	}
+}
+
+func (l *Logger) emitSelected(p []byte) {
+	for j, d := range l.dirs {
+		if l.selected[j] {
+			d.Write(p)
+		}
+	}
+}
+
+// endOfInput completes a partial last line with a newline, as multilog
+// does.
+func (l *Logger) endOfInput() {
+	switch l.state {
+	case inHead:
+		l.decide()
+		l.emitHead(true)
+	case inTail:
+		if l.script.Selecting {
+			l.emitSelected(newline)
+		} else {
+			for _, d := range l.dirs {
+				d.Write(newline)
+			}
+		}
+	}
+	l.state = atStart
+}
+
+// Close finishes every logdir (fsync, current mode 744) and closes the
+// =files.
+func (l *Logger) Close() {
+	for _, d := range l.dirs {
+		d.Close()
+	}
+	l.dirs = nil
+	for i, f := range l.status {
+		if f != nil {
+			f.Close()
+			l.status[i] = nil
+		}
+	}
+	if l.in != nil {
+		l.in.close()
+	}
+}

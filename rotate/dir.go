@@ -1,0 +1,449 @@
+package rotate
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mlog/mlog/tai64"
+)
+
+// bufSize is the write buffer of each logdir. daemontools uses 512 bytes;
+// a larger buffer gives the same file contents with far fewer writes.
+const bufSize = 64 << 10
+
+// Dir is one open, locked logdir. Its methods are not safe for concurrent
+// use; a background goroutine (the finisher) owns archiving, compression
+// and pruning and is synchronised internally.
+type Dir struct {
+	name string // as written in the script: messages and paths use it
+	cfg  Config
+
+	root    *os.Root
+	dirf    *os.File // the logdir itself, for fsync and listing
+	lock    *os.File
+	current *os.File
+	bytes   int64  // size of current: 0 <= bytes <= cfg.Size
+	buf     []byte // written but not yet in current; cap bufSize
+	started time.Time
+
+	stampMu   sync.Mutex
+	lastStamp tai64.Time // archive names never go backwards
+
+	fin             *finisher
+	pendingCompress []string // found at Open, handed to the finisher
+	pruneMu         sync.Mutex
+}
+
+// Name returns the logdir's name as given to [Open].
+func (d *Dir) Name() string { return d.name }
+
+// pathErr names file inside the logdir the way multilog's messages do.
+func (d *Dir) pathErr(op, file string, err error) error {
+	return &fs.PathError{Op: op, Path: d.name + "/" + file, Err: err}
+}
+
+// retry runs step until it succeeds, warning and pausing after each
+// failure, as every multilog step after start-up does. Nothing is skipped.
+func (d *Dir) retry(step func() error) {
+	for {
+		err := step()
+		if err == nil {
+			return
+		}
+		d.cfg.Warn(err)
+		d.cfg.Sleep(pauseDelay)
+	}
+}
+
+// Open makes logdir name if it is missing (mode 0700), locks it, and
+// finishes whatever a previous run left half-done, exactly as multilog's
+// restart(): a current finished cleanly (mode 744) is appended to; after a
+// crash, processed or previous and then current become archives (.s when
+// the processor had finished, .u otherwise) and state is reset. name is
+// relative to the process's working directory, which Open never changes.
+// Errors here are fatal to multilog.
+func Open(name string, cfg Config) (*Dir, error) {
+	cfg.fill()
+	d := &Dir{name: name, cfg: cfg, buf: make([]byte, 0, bufSize)}
+	if err := d.open(); err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	d.fin = newFinisher(d)
+	return d, nil
+}
+
+func (d *Dir) open() error {
+	os.Mkdir(d.name, 0700)
+	root, err := os.OpenRoot(d.name)
+	if err != nil {
+		return &fs.PathError{Op: "open directory", Path: d.name, Err: unwrapErrno(err)}
+	}
+	d.root = root
+	if d.dirf, err = root.Open("."); err != nil {
+		return &fs.PathError{Op: "open directory", Path: d.name, Err: unwrapErrno(err)}
+	}
+	d.lock, err = root.OpenFile("lock", os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0600)
+	if err == nil {
+		err = flockRetryEINTR(int(d.lock.Fd()))
+	}
+	if err != nil {
+		return &fs.PathError{Op: "lock directory", Path: d.name, Err: unwrapErrno(err)}
+	}
+	d.lastStamp = d.newestArchive()
+
+	st, err := root.Lstat("current")
+	switch {
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return d.pathErr("stat", "current", unwrapErrno(err))
+	case err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0100 != 0:
+		// Finished cleanly: carry on appending. A current at or over
+		// the new size rotates on the first write.
+		f, err := root.OpenFile("current", os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return d.pathErr("append to", "current", unwrapErrno(err))
+		}
+		d.current = f
+		if err := f.Chmod(0644); err != nil {
+			return d.pathErr("set mode of", "current", unwrapErrno(err))
+		}
+		d.bytes = st.Size()
+		d.recoverExtras()
+		return nil
+	}
+
+	// A crash, or the first run.
+	root.Remove("state")
+	root.Remove("newstate")
+	processedDone := false
+	if st, err := root.Lstat("processed"); err == nil {
+		processedDone = st.Mode().Perm()&0100 != 0
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return d.pathErr("stat", "processed", unwrapErrno(err))
+	}
+	if processedDone {
+		root.Remove("previous")
+		d.finish("processed", 's')
+	} else {
+		root.Remove("processed")
+		d.finish("previous", 'u')
+	}
+	d.finish("current", 'u')
+	d.recoverExtras()
+
+	f, err := root.OpenFile("state", os.O_WRONLY|os.O_TRUNC|os.O_CREATE|syscall.O_NONBLOCK, 0644)
+	if err != nil {
+		return d.pathErr("write to", "state", unwrapErrno(err))
+	}
+	f.Close()
+	if d.current, err = d.createCurrent(); err != nil {
+		return d.pathErr("write to", "current", unwrapErrno(err))
+	}
+	return nil
+}
+
+// createCurrent makes a new empty current: created 0600 and then set to
+// 644, as multilog does, so it is never briefly readable with other bits.
+func (d *Dir) createCurrent() (*os.File, error) {
+	f, err := d.root.OpenFile("current", os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0644); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// flockRetryEINTR takes multilog's non-blocking exclusive lock.
+func flockRetryEINTR(fd int) error {
+	for {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// unwrapErrno strips the os layer's own op and path so the message names
+// the step the way multilog does.
+func unwrapErrno(err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Write appends p to the logdir's buffer; full buffers go to current under
+// multilog's size rule. It never fails: a failed write is retried after a
+// pause until it succeeds.
+func (d *Dir) Write(p []byte) {
+	if len(d.buf)+len(p) <= cap(d.buf) {
+		d.buf = append(d.buf, p...)
+		return
+	}
+	d.Flush()
+	if len(p) >= bufSize/2 {
+		d.writeOut(p)
+		return
+	}
+	d.buf = append(d.buf, p...)
+}
+
+// Flush writes the buffer to current.
+func (d *Dir) Flush() {
+	if len(d.buf) > 0 {
+		d.writeOut(d.buf)
+		d.buf = d.buf[:0]
+	}
+}
+
+// Pending reports whether current or the buffer holds any bytes.
+func (d *Dir) Pending() bool { return d.bytes > 0 || len(d.buf) > 0 }
+
+// writeOut writes p to current with multilog's rule (c_write): never pass
+// Size; once a write would reach the last cutWindow bytes, end it after its
+// last newline and rotate after it. A line that crosses Size with no
+// newline in reach is cut hard at Size and continues in the next current.
+func (d *Dir) writeOut(p []byte) {
+	size := d.cfg.Size
+	for len(p) > 0 {
+		if d.bytes >= size {
+			d.rotate()
+		}
+		n := len(p)
+		if room := size - d.bytes; int64(n) > room {
+			n = int(room)
+		}
+		if d.bytes+int64(n) >= size-cutWindow {
+			if i := lastNewline(p[:n]); i >= 0 {
+				n = i + 1
+			}
+		}
+		if d.bytes == 0 && d.cfg.MaxAge > 0 {
+			d.started = d.cfg.Now()
+		}
+		w := d.writeCurrent(p[:n])
+		d.bytes += int64(w)
+		last := p[w-1]
+		p = p[w:]
+		if d.bytes >= size-cutWindow && last == '\n' {
+			d.rotate()
+		}
+	}
+}
+
+// writeCurrent writes at least one byte of p to current, pausing and
+// retrying on errors (a full disk blocks here, and so the writer upstream).
+func (d *Dir) writeCurrent(p []byte) int {
+	for {
+		n, err := d.current.Write(p)
+		if n > 0 {
+			return n
+		}
+		if err == nil {
+			err = syscall.EIO
+		}
+		d.cfg.Warn(d.pathErr("write to", "current", unwrapErrno(err)))
+		d.cfg.Sleep(pauseDelay)
+	}
+}
+
+func lastNewline(p []byte) int {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+// Rotate flushes and, if current is not empty, archives it (multilog's
+// ALRM).
+func (d *Dir) Rotate() {
+	d.Flush()
+	if d.bytes > 0 {
+		d.rotate()
+	}
+}
+
+// Due reports whether current has been open longer than the MaxAge, when
+// rotation by age is on, and returns when it will be due otherwise.
+func (d *Dir) Due(now time.Time) (due bool, at time.Time) {
+	if d.cfg.MaxAge <= 0 || !d.Pending() || d.started.IsZero() && len(d.buf) == 0 {
+		return false, time.Time{}
+	}
+	start := d.started
+	if d.bytes == 0 {
+		start = now // only buffered bytes: the clock starts at the flush
+	}
+	at = start.Add(d.cfg.MaxAge)
+	return !now.Before(at), at
+}
+
+// rotate finishes current and opens a new one (fullcurrent). Without a
+// processor the slow part (fsync, naming the archive .s, compressing,
+// pruning) happens in the finisher so input is not held up; the file is
+// named @<stamp>.u until it is on disk, so a crash leaves it honestly marked
+// unfinished. With a processor every step is synchronous, as in multilog.
+func (d *Dir) rotate() {
+	if d.cfg.Processor != "" {
+		d.rotateProcessor()
+		return
+	}
+	stamp := d.nextStamp()
+	name := ArchiveName(stamp, 'u')
+	d.retry(func() error {
+		if err := d.root.Rename("current", name); err != nil {
+			return &fs.PathError{Op: "rename current to " + name + " in directory", Path: d.name, Err: unwrapErrno(err)}
+		}
+		return nil
+	})
+	old := d.current
+	d.retry(func() error {
+		f, err := d.createCurrent()
+		if err != nil {
+			return d.pathErr("create", "current", unwrapErrno(err))
+		}
+		d.current = f
+		return nil
+	})
+	d.bytes = 0
+	d.started = time.Time{}
+	d.fin.archive(old, stamp)
+}
+
+// nextStamp returns the time for a new archive name: now, but always after
+// the newest archive so names keep sorting in the order files were made,
+// even if the clock steps back.
+func (d *Dir) nextStamp() tai64.Time {
+	d.stampMu.Lock()
+	defer d.stampMu.Unlock()
+	t := tai64.Stamp(d.cfg.Now())
+	if !d.lastStamp.Before(t) {
+		t = d.lastStamp
+		t.Nsec += 1000
+		if t.Nsec >= 1e9 {
+			t.Sec++
+			t.Nsec -= 1e9
+		}
+	}
+	d.lastStamp = t
+	return t
+}
+
+// newestArchive returns the stamp of the newest archive present.
+func (d *Dir) newestArchive() tai64.Time {
+	var newest tai64.Time
+	names, _ := d.names()
+	for _, n := range names {
+		if a, ok := ParseArchiveName(n); ok && newest.Before(a.Stamp) {
+			newest = a.Stamp
+		}
+	}
+	return newest
+}
+
+func (d *Dir) names() ([]string, error) {
+	if _, err := d.dirf.Seek(0, 0); err != nil {
+		return nil, err
+	}
+	return d.dirf.Readdirnames(-1)
+}
+
+// finish archives file as @<now>.code (link, then unlink, so a crash in
+// between leaves a second link that the next finish just removes), then
+// prunes (finish in multilog.c).
+func (d *Dir) finish(file string, code byte) string {
+	var st os.FileInfo
+	for {
+		var err error
+		if st, err = d.root.Lstat(file); err == nil {
+			break
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return ""
+		}
+		d.cfg.Warn(d.pathErr("stat", file, unwrapErrno(err)))
+		d.cfg.Sleep(pauseDelay)
+	}
+	name := ""
+	if nlink(st) == 1 {
+		d.retry(func() error {
+			name = ArchiveName(d.nextStamp(), code)
+			if err := d.root.Link(file, name); err != nil {
+				return d.pathErr("link to", name, unwrapErrno(err))
+			}
+			return nil
+		})
+	}
+	d.retry(func() error {
+		if err := d.root.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return d.pathErr("remove", file, unwrapErrno(err))
+		}
+		return nil
+	})
+	d.prune()
+	return name
+}
+
+func nlink(st os.FileInfo) uint64 {
+	if s, ok := st.Sys().(*syscall.Stat_t); ok {
+		return uint64(s.Nlink)
+	}
+	return 1
+}
+
+// syncDir makes the logdir's names durable.
+func (d *Dir) syncDir() {
+	d.retry(func() error {
+		if err := d.dirf.Sync(); err != nil {
+			return &fs.PathError{Op: "write", Path: d.name + " to disk", Err: unwrapErrno(err)}
+		}
+		return nil
+	})
+}
+
+// Close flushes, waits for the finisher, and leaves current finished
+// (fsync, then mode 744), as multilog does at the end of input or on TERM.
+// A later Open appends to it.
+func (d *Dir) Close() {
+	d.Flush()
+	d.fin.stop()
+	d.retry(func() error {
+		if err := d.current.Sync(); err != nil {
+			return d.pathErr("write", "current to disk", unwrapErrno(err))
+		}
+		return nil
+	})
+	d.retry(func() error {
+		if err := d.current.Chmod(0744); err != nil {
+			return d.pathErr("set mode of", "current", unwrapErrno(err))
+		}
+		return nil
+	})
+	d.closeFiles()
+}
+
+func (d *Dir) closeFiles() {
+	for _, f := range []*os.File{d.current, d.dirf, d.lock} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	if d.root != nil {
+		d.root.Close()
+	}
+}

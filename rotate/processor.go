@@ -1,0 +1,141 @@
+package rotate
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+// ProcessorError reports a processor that exited non-zero or was killed.
+// multilog waits and runs it again.
+type ProcessorError struct {
+	Dir     string
+	Crashed bool
+}
+
+func (e *ProcessorError) Error() string {
+	if e.Crashed {
+		return "processor crashed in " + e.Dir
+	}
+	return "processor failed in " + e.Dir
+}
+
+// rotateProcessor is multilog's fullcurrent with a processor, step for
+// step: current becomes previous, the processor reads it and writes
+// processed (and newstate from state), and processed becomes the archive.
+// Input waits meanwhile, as in daemontools; a failing processor is run
+// again every 5 seconds until it succeeds.
+func (d *Dir) rotateProcessor() {
+	d.retry(func() error {
+		if err := d.current.Sync(); err != nil {
+			return d.pathErr("write", "current to disk", unwrapErrno(err))
+		}
+		return nil
+	})
+	d.current.Close()
+	d.retry(func() error {
+		if err := d.root.Rename("current", "previous"); err != nil {
+			return &fs.PathError{Op: "rename current to previous in directory", Path: d.name, Err: unwrapErrno(err)}
+		}
+		return nil
+	})
+	d.retry(func() error {
+		f, err := d.createCurrent()
+		if err != nil {
+			return d.pathErr("create", "current", unwrapErrno(err))
+		}
+		d.current = f
+		return nil
+	})
+	d.bytes = 0
+	d.started = d.cfg.Now()
+	d.retry(func() error {
+		if err := d.root.Chmod("previous", 0744); err != nil {
+			return d.pathErr("set mode of", "previous", unwrapErrno(err))
+		}
+		return nil
+	})
+	d.retry(d.runProcessor)
+	d.retry(func() error { return d.syncFile("processed", 0744) })
+	d.retry(func() error { return d.syncFile("newstate", 0) })
+	d.retry(func() error {
+		if err := d.root.Remove("previous"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return d.pathErr("remove", "previous", unwrapErrno(err))
+		}
+		return nil
+	})
+	d.retry(func() error {
+		if err := d.root.Rename("newstate", "state"); err != nil {
+			return &fs.PathError{Op: "rename newstate to state in directory", Path: d.name, Err: unwrapErrno(err)}
+		}
+		return nil
+	})
+	d.fin.compress(d.finish("processed", 's'))
+}
+
+// syncFile fsyncs file and, if mode is not 0, sets it.
+func (d *Dir) syncFile(file string, mode os.FileMode) error {
+	f, err := d.root.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0600)
+	if err != nil {
+		return d.pathErr("create", file, unwrapErrno(err))
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return d.pathErr("write", file+" to disk", unwrapErrno(err))
+	}
+	if mode != 0 {
+		if err := f.Chmod(mode); err != nil {
+			return d.pathErr("set mode of", file, unwrapErrno(err))
+		}
+	}
+	return nil
+}
+
+// runProcessor runs the processor once: /bin/sh -c in the logdir with
+// previous on fd 0, processed on 1, state on 4 and newstate on 5.
+func (d *Dir) runProcessor() error {
+	open := func(name string, flag int) (*os.File, error) {
+		f, err := d.root.OpenFile(name, flag|syscall.O_NONBLOCK, 0644)
+		if err != nil {
+			return nil, d.pathErr("open", name, unwrapErrno(err))
+		}
+		return f, nil
+	}
+	trunc := os.O_WRONLY | os.O_TRUNC | os.O_CREATE
+	var files [4]*os.File
+	defer func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}()
+	var err error
+	for i, spec := range []struct {
+		name string
+		flag int
+	}{{"previous", os.O_RDONLY}, {"processed", trunc}, {"state", os.O_RDONLY}, {"newstate", trunc}} {
+		if files[i], err = open(spec.name, spec.flag); err != nil {
+			return err
+		}
+	}
+	c := exec.Command("/bin/sh", "-c", d.cfg.Processor)
+	c.Dir = d.name
+	c.Stdin, c.Stdout = files[0], files[1]
+	if d.cfg.Stderr != nil {
+		c.Stderr = d.cfg.Stderr
+	}
+	c.ExtraFiles = []*os.File{nil, files[2], files[3]}
+	err = c.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		ws, _ := ee.Sys().(syscall.WaitStatus)
+		return &ProcessorError{Dir: d.name, Crashed: ws.Signaled()}
+	}
+	if err != nil {
+		return &fs.PathError{Op: "run processor in", Path: d.name, Err: unwrapErrno(err)}
+	}
+	return nil
+}
