@@ -1,0 +1,418 @@
+package tai64
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Format selects how a [Localizer] writes a time.
+type Format uint8
+
+const (
+	// FormatLocal is tai64nlocal's "2006-01-02 15:04:05.000000000", with no
+	// zone. As in daemontools the year is not padded and a label's
+	// nanoseconds above 999999999 are printed as they are (10 digits).
+	FormatLocal Format = iota
+	// FormatRFC3339 is RFC 3339 with all nine digits of nanoseconds and the
+	// zone's offset, "2006-01-02T15:04:05.000000000+09:00", or "Z" where the
+	// offset is 0. Years outside 0-9999 and nanoseconds above 999999999 are
+	// not shown: such a line is passed through.
+	FormatRFC3339
+	// FormatUnix is seconds and nanoseconds since 1970-01-01 00:00:00 UTC,
+	// "1136214245.000000000", as date +%s.%N prints them.
+	FormatUnix
+)
+
+var formatNames = [...]string{FormatLocal: "local", FormatRFC3339: "rfc3339", FormatUnix: "unix"}
+
+// String returns the name [ParseFormat] takes: "local", "rfc3339" or "unix".
+func (f Format) String() string {
+	if int(f) < len(formatNames) {
+		return formatNames[f]
+	}
+	return "Format(" + strconv.Itoa(int(f)) + ")"
+}
+
+// ErrFormat reports an unknown format name.
+var ErrFormat = errors.New("unknown time format")
+
+// ParseFormat returns the [Format] called name: "local", "rfc3339" or
+// "unix".
+func ParseFormat(name string) (Format, error) {
+	for f, n := range formatNames {
+		if n == name {
+			return Format(f), nil
+		}
+	}
+	return 0, ErrFormat
+}
+
+// LocalConfig says how [LocalLines] and a [Localizer] show times. The zero
+// value is daemontools' tai64nlocal: local time in [time.Local], the
+// daemontools format, labels in daemontools' arithmetic.
+type LocalConfig struct {
+	// Location is the zone times are shown in. nil means [time.Local],
+	// which honours TZ as localtime(3) does.
+	Location *time.Location
+	// UTC shows times in UTC whatever Location says (s6-tai64nlocal -g).
+	UTC bool
+	// Format is how times are written.
+	Format Format
+	// TAI reads labels as true TAI, as s6 and skalibs write them: the leap
+	// seconds are taken away (see [Time.ToUTC]) and an inserted leap second
+	// shows as 23:59:60, as s6-tai64nlocal shows it. This is also what
+	// localtime(3) does with a right/ zone.
+	TAI bool
+
+	bufSize int // read and write buffer size; 0 means defaultBufSize (tests set it)
+}
+
+// Range of local times that localtime(3) can break down: glibc fails with
+// EOVERFLOW when tm_year = year-1900 does not fit in an int, and tai64nlocal
+// 0.76 then crashes. These are 2147481748-01-01 00:00:00 and
+// 2147485547-12-31 23:59:59.
+const (
+	minLocal = -67768040609740800
+	maxLocal = 67768036191676799
+	// Any zone offset is far less than this; times further out fail
+	// before we look the zone up.
+	maxOffset = 7 * 86400
+)
+
+// maxStamp bounds the bytes appendTime writes: a 20-digit year (see
+// appendYear), "-MM-DD HH:MM:SS.", 10 digits of nanoseconds and a zone.
+const maxStamp = 64
+
+// A Localizer converts TAI64N labels to readable times. It caches the
+// zone offset in force (until the zone's next transition) and the last
+// second it formatted, so converting a line costs a few integer operations
+// and copies: no [time.Time.Format], no allocation. A Localizer is not safe
+// for concurrent use.
+type Localizer struct {
+	loc    *time.Location
+	format Format
+	tai    bool
+
+	// The zone offset (seconds east of UTC) in force for Unix seconds in
+	// [zoneStart, zoneEnd). zoneStart > zoneEnd means nothing is cached.
+	zoneStart, zoneEnd, zoneOff int64
+
+	// prefix[:prefixLen] is the text for raw second lastSec up to and
+	// including the '.', and suffix[:suffixLen] what follows the
+	// nanoseconds (the zone of FormatRFC3339). lastOK is false when
+	// lastSec cannot be shown; cached is false until the first second.
+	cached    bool
+	lastOK    bool
+	lastSec   int64
+	prefixLen int
+	suffixLen int
+	prefix    [48]byte
+	suffix    [8]byte
+
+	scratch [maxStamp]byte // for a stamp that does not fit in the writer
+}
+
+// NewLocalizer returns a Localizer for cfg.
+func NewLocalizer(cfg LocalConfig) *Localizer {
+	l := &Localizer{loc: cfg.Location, format: cfg.Format, tai: cfg.TAI}
+	if l.loc == nil {
+		l.loc = time.Local
+	}
+	if cfg.UTC || cfg.Format == FormatUnix {
+		l.loc = time.UTC
+	}
+	l.zoneStart, l.zoneEnd = 1, 0
+	if l.loc == time.UTC {
+		l.zoneStart, l.zoneEnd = math.MinInt64, math.MaxInt64
+	}
+	return l
+}
+
+// lowerHex maps the bytes tai64nlocal takes as label digits, 0-9 and a-f
+// only, to their values; every other byte maps to 0xff.
+var lowerHex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := byte(0); i < 10; i++ {
+		t['0'+i] = i
+	}
+	for i := byte(0); i < 6; i++ {
+		t['a'+i] = 10 + i
+	}
+	return t
+}()
+
+// hexRun folds the label digits at the start of b into secs and nsec as
+// tai64nlocal does, any number of them: each digit shifts nsec left by one
+// digit and the digit pushed out of its 32 bits into secs, which wraps. So
+// nsec ends as the last 8 digits and secs as the 16 before them. It returns
+// the index of the first byte that is not a lowercase hex digit, or len(b).
+func hexRun(b []byte, secs uint64, nsec uint32) (uint64, uint32, int) {
+	// Nearly every label is 24 digits and a space: read those without a
+	// branch per digit.
+	if len(b) > 24 && secs == 0 && nsec == 0 && lowerHex[b[24]] == 0xff {
+		var bad byte
+		var s uint64
+		var n uint32
+		for _, c := range b[:16] {
+			v := lowerHex[c]
+			bad |= v
+			s = s<<4 | uint64(v&15)
+		}
+		for _, c := range b[16:24] {
+			v := lowerHex[c]
+			bad |= v
+			n = n<<4 | uint32(v&15)
+		}
+		if bad&0xf0 == 0 {
+			return s, n, 24
+		}
+	}
+	for i, c := range b {
+		v := lowerHex[c]
+		if v == 0xff {
+			return secs, nsec, i
+		}
+		secs = secs<<4 | uint64(nsec>>28)
+		nsec = nsec<<4 | uint32(v)
+	}
+	return secs, nsec, len(b)
+}
+
+// AppendLine appends line, converted as tai64nlocal converts it, to dst and
+// returns the extended slice. line is one whole line, with or without its
+// '\n'.
+//
+// If line starts with '@', the lowercase hex digits after it are the label
+// and are replaced by the time; the byte that ends the label, and the rest,
+// are kept. Other lines, and lines whose label cannot be shown (where
+// daemontools 0.76 crashes: uppercase hex, short labels, "@xyz"), are
+// appended unchanged. A line that is only '@' and hex digits, with nothing
+// after them, appends nothing: tai64nlocal drops such a label at the end of
+// its input. AppendLine does no allocation when dst has room.
+func (l *Localizer) AppendLine(dst, line []byte) []byte {
+	if len(line) == 0 || line[0] != '@' {
+		return append(dst, line...)
+	}
+	secs, nsec, k := hexRun(line[1:], 0, 0)
+	k++
+	if k == len(line) {
+		return dst
+	}
+	out, ok := l.appendRaw(dst, secs, nsec)
+	if !ok {
+		return append(dst, line...)
+	}
+	return append(out, line[k:]...)
+}
+
+// AppendTime appends t as cfg.Format shows it to dst and returns the
+// extended slice and true, or dst and false when t cannot be shown (see
+// [Format]). It does no allocation when dst has room.
+func (l *Localizer) AppendTime(dst []byte, t Time) ([]byte, bool) {
+	return l.appendRaw(dst, t.Sec, t.Nsec)
+}
+
+// appendRaw appends the time for label seconds sec (wrapped as
+// tai64nlocal's arithmetic wraps them) and nanoseconds nsec.
+func (l *Localizer) appendRaw(dst []byte, sec uint64, nsec uint32) ([]byte, bool) {
+	raw := int64(sec - Epoch)
+	if !l.cached || raw != l.lastSec {
+		l.second(raw)
+	}
+	if !l.lastOK || nsec > 999999999 && l.format != FormatLocal {
+		return dst, false
+	}
+	if l.format == FormatUnix && raw < 0 && nsec != 0 {
+		return appendUnixNegative(dst, raw, nsec), true
+	}
+	dst = append(dst, l.prefix[:l.prefixLen]...)
+	dst = appendNsec(dst, nsec)
+	return append(dst, l.suffix[:l.suffixLen]...), true
+}
+
+// second fills the cache for raw, a label's seconds less [Epoch].
+func (l *Localizer) second(raw int64) {
+	l.cached, l.lastSec, l.lastOK = true, raw, false
+	l.prefixLen, l.suffixLen = 0, 0
+	if raw < minLocal-maxOffset || raw > maxLocal+maxOffset {
+		return
+	}
+	unix, leap := raw, false
+	if l.tai {
+		var n int64
+		n, leap = leapsBefore(raw)
+		unix -= n
+	}
+	if l.format == FormatUnix {
+		b := appendInt(l.prefix[:0], unix)
+		l.prefixLen = len(append(b, '.'))
+		l.lastOK = true
+		return
+	}
+	off := l.offset(unix)
+	local := unix + off
+	if local < minLocal || local > maxLocal {
+		return
+	}
+	days, rem := local/86400, local%86400
+	if rem < 0 {
+		days, rem = days-1, rem+86400
+	}
+	year, month, day := civil(days)
+	sec := rem % 60
+	if leap {
+		sec++ // 23:59:59 becomes 23:59:60
+	}
+	b := l.prefix[:0]
+	sep := byte(' ')
+	if l.format == FormatRFC3339 {
+		if year < 0 || year > 9999 {
+			return
+		}
+		sep = 'T'
+	}
+	b = appendYear(b, year)
+	b = append(b, '-', digits2[2*month], digits2[2*month+1])
+	b = append(b, '-', digits2[2*day], digits2[2*day+1])
+	b = append2(append(b, sep), int(rem/3600))
+	b = append2(append(b, ':'), int(rem/60%60))
+	b = append2(append(b, ':'), int(sec))
+	l.prefixLen = len(append(b, '.'))
+	if l.format == FormatRFC3339 {
+		l.suffixLen = len(appendZone(l.suffix[:0], off))
+	}
+	l.lastOK = true
+}
+
+// offset returns the offset of l.loc east of UTC at Unix second unix.
+func (l *Localizer) offset(unix int64) int64 {
+	if unix >= l.zoneStart && unix < l.zoneEnd {
+		return l.zoneOff
+	}
+	t := time.Unix(unix, 0).In(l.loc)
+	_, off := t.Zone()
+	start, end := t.ZoneBounds()
+	l.zoneStart, l.zoneEnd, l.zoneOff = math.MinInt64, math.MaxInt64, int64(off)
+	if !start.IsZero() {
+		l.zoneStart = start.Unix()
+	}
+	if !end.IsZero() {
+		l.zoneEnd = end.Unix()
+	}
+	return l.zoneOff
+}
+
+// civil returns the proleptic Gregorian date of day number days since
+// 1970-01-01 (Howard Hinnant's civil_from_days, in 400-year eras).
+func civil(days int64) (year int64, month, day int) {
+	z := days + 719468 // days since 0000-03-01
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365], from March 1
+	mp := (5*doy + 2) / 153                                // [0, 11], March is 0
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if month > 12 {
+		month -= 12
+	}
+	year = yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+// digits2 holds "00" to "99".
+const digits2 = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
+
+// append2 appends 0 <= v < 100 as two digits.
+func append2(b []byte, v int) []byte {
+	return append(b, digits2[2*v], digits2[2*v+1])
+}
+
+// appendYear appends year as tai64nlocal 0.76 prints it: in effect
+// fmt_ulong of the int 1900+tm_year, so the value is cut to 32 bits and a
+// negative year shows as 2^64 less its magnitude (year -1 prints
+// 18446744073709551615). We copy that for byte-identical output.
+func appendYear(b []byte, year int64) []byte {
+	y := uint64(int64(int32(year)))
+	if y >= 1000 && y <= 9999 {
+		return append2(append2(b, int(y/100)), int(y%100))
+	}
+	return appendUint(b, y)
+}
+
+// appendUint appends v in decimal.
+func appendUint(b []byte, v uint64) []byte {
+	var d [20]byte
+	i := len(d)
+	for v >= 10 {
+		i--
+		d[i] = byte('0' + v%10)
+		v /= 10
+	}
+	i--
+	d[i] = byte('0' + v)
+	return append(b, d[i:]...)
+}
+
+// appendInt appends v in decimal.
+func appendInt(b []byte, v int64) []byte {
+	if v < 0 {
+		return appendUint(append(b, '-'), uint64(-v))
+	}
+	return appendUint(b, uint64(v))
+}
+
+// appendNsec appends n with at least 9 digits, as fmt_uint0(n, 9) does.
+func appendNsec(b []byte, n uint32) []byte {
+	if n > 999999999 {
+		return appendUint(b, uint64(n))
+	}
+	hi, lo := n/100000, n%100000 // 4 and 5 digits
+	b = append2(append2(b, int(hi/100)), int(hi%100))
+	b = append(b, byte('0'+lo/10000))
+	lo %= 10000
+	return append2(append2(b, int(lo/100)), int(lo%100))
+}
+
+// appendZone appends RFC 3339's offset for off seconds east of UTC: "Z",
+// or "+hh:mm" with any seconds dropped, as [time.RFC3339] does.
+func appendZone(b []byte, off int64) []byte {
+	if off == 0 {
+		return append(b, 'Z')
+	}
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	b = append2(append(b, sign), int(off/3600))
+	return append2(append(b, ':'), int(off/60%60))
+}
+
+// appendUnixNegative appends raw+nsec/1e9 < 0 for FormatUnix: the
+// fraction of a negative time counts toward zero, as a decimal does.
+func appendUnixNegative(b []byte, raw int64, nsec uint32) []byte {
+	b = appendInt(b, raw+1)
+	if raw+1 == 0 {
+		b = append(b[:len(b)-1], '-', '0')
+	}
+	return appendNsec(append(b, '.'), 1e9-nsec)
+}
