@@ -13,12 +13,12 @@ type Kind uint8
 // The action kinds. Bytes that name no kind make actions that do nothing,
 // as in daemontools.
 const (
-	Ignored Kind = iota
-	Select       // +pattern
-	Deselect     // -pattern
-	Alert        // e: the line to stderr
-	Status       // =file: the line into a 1001-byte file
-	Logdir       // ./dir or /dir
+	Ignored  Kind = iota
+	Select        // +pattern
+	Deselect      // -pattern
+	Alert         // e: the line to stderr
+	Status        // =file: the line into a 1001-byte file
+	Logdir        // ./dir or /dir
 )
 
 // Stamp says what goes in front of each line.
