@@ -272,13 +272,7 @@ func (l *Logger) consumeAll(p []byte) {
 		}
 		return
 	}
-	for len(p) > 0 {
-		if l.state == atStart {
-			for _, d := range l.dirs {
-				d.Write(l.stamp)
-			}
-			l.state = inTail
-		}
+	if l.state == inTail { // the end of a line begun in an earlier chunk
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			for _, d := range l.dirs {
@@ -291,6 +285,20 @@ func (l *Logger) consumeAll(p []byte) {
 		}
 		p = p[i+1:]
 		l.state = atStart
+	}
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		line := p
+		if i >= 0 {
+			line = p[:i+1]
+		}
+		for _, d := range l.dirs {
+			d.WritePair(l.stamp, line)
+		}
+		p = p[len(line):]
+		if i < 0 {
+			l.state = inTail
+		}
 	}
 }
 

@@ -202,6 +202,18 @@ func (d *Dir) Write(p []byte) {
 	d.buf = append(d.buf, p...)
 }
 
+// WritePair writes a and then b, as two Writes would, with one check for
+// room: it is how a stamp and its line go out.
+func (d *Dir) WritePair(a, b []byte) {
+	if n := len(d.buf); n+len(a)+len(b) <= cap(d.buf) {
+		d.buf = d.buf[:n+len(a)+len(b)]
+		copy(d.buf[n+copy(d.buf[n:], a):], b)
+		return
+	}
+	d.Write(a)
+	d.Write(b)
+}
+
 // Flush writes the buffer to current.
 func (d *Dir) Flush() {
 	if len(d.buf) > 0 {

@@ -1,0 +1,123 @@
+package multilog
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// smtpChunk is a realistic 64 KiB chunk of qmail-smtpd and qmail-send lines.
+func smtpChunk() []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < readSize-200; i++ {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&b, "tcpserver: status: %d/40\n", i%40)
+		case 1:
+			fmt.Fprintf(&b, "tcpserver: pid %d from 192.0.2.%d\n", 10000+i, i%250)
+		case 2:
+			fmt.Fprintf(&b, "info msg %d: bytes %d from <alice%d@example.org> qp %d uid 89\n", 100000+i, 2000+i%5000, i, 4000+i)
+		default:
+			fmt.Fprintf(&b, "delivery %d: success: did_0+0+1/qp_%d/\n", i, 4000+i)
+		}
+	}
+	return b.Bytes()
+}
+
+func openLogger(tb testing.TB, args ...string) *Logger {
+	tb.Helper()
+	dir := tb.TempDir()
+	for i, a := range args {
+		if strings.HasPrefix(a, "./") {
+			args[i] = filepath.Join(dir, a)
+		}
+	}
+	l, err := Open(Config{Script: ParseScript(args), Stdin: bytes.NewReader(nil)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(l.Close)
+	return l
+}
+
+// TestConsumeAllocs guards the hot path: no allocation per line, with and
+// without stamps and selection.
+func TestConsumeAllocs(t *testing.T) {
+	chunk := smtpChunk()
+	for _, script := range [][]string{
+		{"s16777215", "./d"},
+		{"t", "s16777215", "./d"},
+		{"t", "s16777215", "-*", "+* status: *", "./d", "./e"},
+		{"i", "s16777215", "./d"},
+	} {
+		l := openLogger(t, script...)
+		if n := testing.AllocsPerRun(20, func() {
+			l.setStamp()
+			l.consume(chunk)
+		}); n != 0 {
+			t.Errorf("%q: allocs per chunk = %v, want 0", script, n)
+		}
+	}
+}
+
+func BenchmarkConsume(b *testing.B) {
+	chunk := smtpChunk()
+	for _, bc := range []struct {
+		name   string
+		script []string
+	}{
+		{"plain", []string{"s16777215", "n2", "./d"}},
+		{"t", []string{"t", "s16777215", "n2", "./d"}},
+		{"t+select", []string{"t", "s16777215", "n2", "-*", "+* status: *", "./d"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			l := openLogger(b, bc.script...)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(chunk)))
+			for b.Loop() {
+				l.setStamp()
+				l.consume(chunk)
+			}
+		})
+	}
+}
+
+// TestChunkBoundaries feeds the same input through readers that split it
+// everywhere and checks the logdir gets the same bytes every time.
+func TestChunkBoundaries(t *testing.T) {
+	input := []byte("short\n" + strings.Repeat("L", 2500) + "\n\nmid" + strings.Repeat("m", 990) + "\nlast")
+	for _, script := range [][]string{{"./d"}, {"-x*", "./d"}, {"-*", "+*m*", "./d"}} {
+		var want []byte
+		for i, wrap := range []func(r *bytes.Reader) any{
+			func(r *bytes.Reader) any { return r },
+			func(r *bytes.Reader) any { return iotest.OneByteReader(r) },
+			func(r *bytes.Reader) any { return iotest.HalfReader(r) },
+			func(r *bytes.Reader) any { return iotest.DataErrReader(r) },
+		} {
+			dir := t.TempDir()
+			args := append([]string(nil), script...)
+			args[len(args)-1] = filepath.Join(dir, "d")
+			r := wrap(bytes.NewReader(input)).(interface{ Read([]byte) (int, error) })
+			l, err := Open(Config{Script: ParseScript(args), Stdin: r})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.Run()
+			got, _ := os.ReadFile(filepath.Join(dir, "d", "current"))
+			if i == 0 {
+				want = got
+				if script[0] == "./d" && !bytes.HasSuffix(got, []byte("last\n")) {
+					t.Fatalf("%q: partial last line not completed: %q", script, got[max(0, len(got)-20):])
+				}
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%q reader %d: got %d bytes, want %d", script, i, len(got), len(want))
+			}
+		}
+	}
+}
