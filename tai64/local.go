@@ -274,8 +274,10 @@ func (l *Localizer) second(raw int64) {
 			return
 		}
 		sep = 'T'
+		b = append2(append2(b, int(year/100)), int(year%100))
+	} else {
+		b = appendYear(b, year)
 	}
-	b = appendYear(b, year)
 	b = append(b, '-', digits2[2*month], digits2[2*month+1])
 	b = append(b, '-', digits2[2*day], digits2[2*day+1])
 	b = append2(append(b, sep), int(rem/3600))
