@@ -1,8 +1,23 @@
 package compat
 
-import "errors"
+import (
+	"os"
 
-// envdirMain is not written yet.
+	"github.com/mlog/mlog/supervise"
+)
+
+// envdirMain is envdir: envdir dir child... As in daemontools, its usage
+// error exits 111, not 100.
 func envdirMain(t *Tool, args []string) int {
-	return t.Fatal(errors.New("envdir: not implemented yet"))
+	if len(args) < 2 {
+		t.line("usage", t.Name+" dir child")
+		return ExitTemporary
+	}
+	env := os.Environ()
+	vars, err := supervise.ReadEnvDir(args[0])
+	if err != nil {
+		return t.Fatal(err)
+	}
+	err = supervise.Exec(args[1:], supervise.ApplyEnv(env, vars), env)
+	return execFatal(t, "", args[1], err)
 }

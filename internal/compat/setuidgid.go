@@ -1,8 +1,32 @@
 package compat
 
-import "errors"
+import (
+	"errors"
+	"os"
 
-// setuidgidMain is not written yet.
+	"github.com/mlog/mlog/supervise"
+)
+
+// setuidgidMain is setuidgid: setuidgid account child...
 func setuidgidMain(t *Tool, args []string) int {
-	return t.Fatal(errors.New("setuidgid: not implemented yet"))
+	if len(args) < 2 {
+		return t.Usage("account child")
+	}
+	env := os.Environ()
+	return execFatal(t, args[0], args[1], supervise.SetUIDGID(args[0], args[1:], env, env))
+}
+
+// execFatal prints the error of a program that failed to become child, in
+// daemontools' words, and returns 111.
+func execFatal(t *Tool, account, child string, err error) int {
+	var se *os.SyscallError
+	switch {
+	case errors.Is(err, supervise.ErrUnknownAccount):
+		t.line("fatal", "unknown account "+account)
+	case errors.As(err, &se):
+		t.line("fatal", "unable to "+se.Syscall+": "+Reason(se.Err))
+	default:
+		t.line("fatal", "unable to run "+child+": "+Reason(err))
+	}
+	return ExitTemporary
 }

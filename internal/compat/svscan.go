@@ -1,8 +1,21 @@
 package compat
 
-import "errors"
+import (
+	"os"
 
-// svscanMain is not written yet.
+	"github.com/mlog/mlog/supervise"
+)
+
+// svscanMain is svscan: svscan [dir]. Words after dir are ignored, as in
+// daemontools.
 func svscanMain(t *Tool, args []string) int {
-	return t.Fatal(errors.New("svscan: not implemented yet"))
+	cfg := supervise.ScanConfig{Env: os.Environ(), Warn: t.Warn}
+	if len(args) > 0 {
+		cfg.Dir = args[0]
+	}
+	cfg.Stdin, cfg.Stdout, cfg.Stderr = stdFiles(t)
+	if err := supervise.Scan(cfg); err != nil {
+		return t.Fatal(err)
+	}
+	return ExitOK
 }

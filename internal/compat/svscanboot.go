@@ -1,8 +1,17 @@
 package compat
 
-import "errors"
+import "github.com/mlog/mlog/supervise"
 
-// svscanbootMain is not written yet.
+// svscanbootMain is svscanboot: svscanboot [dir]. daemontools' takes no
+// argument and scans /service; dir (Debian: /etc/service) is our addition.
 func svscanbootMain(t *Tool, args []string) int {
-	return t.Fatal(errors.New("svscanboot: not implemented yet"))
+	var cfg supervise.BootConfig
+	if len(args) > 0 {
+		cfg.Dir = args[0]
+	}
+	code, err := supervise.Boot(cfg)
+	if err != nil {
+		return t.Fatal(err)
+	}
+	return code
 }
