@@ -1,0 +1,138 @@
+package query
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"strconv"
+
+	"github.com/mlog/mlog/tai64"
+)
+
+// Position is how far a query has read one logdir: just after the last
+// line it considered, whether or not the line matched.
+//
+// A position names the line two ways. Dev, Ino and Offset are the plain
+// file it was in and the byte after it: if that file is still in the
+// logdir, as current or under an archive name, reading resumes there,
+// exactly, whatever the stamps say. Otherwise (the file was compressed or
+// pruned) reading resumes by time: after the N-th line at Time. That is
+// exact too unless the clock stepped back.
+type Position struct {
+	Logdir string     // the logdir, cleaned with filepath.Clean
+	Dev    uint64     // the device and inode of the file, or 0 if it was compressed
+	Ino    uint64     //
+	Offset int64      // the byte after the line in that file
+	Time   tai64.Time // the line's time
+	N      int64      // how many lines up to it had exactly Time (N >= 1 once a line was read)
+}
+
+// Cursor is the positions of a query in its logdirs, for --cursor: a query
+// given a cursor starts each logdir after its position, and leaves there
+// the position after the last line it read.
+type Cursor struct {
+	Positions []Position
+}
+
+// cursorMagic starts a cursor's text form.
+const cursorMagic = "mlog-query-cursor 1\n"
+
+// ErrCursor reports a cursor text that [Cursor.UnmarshalText] cannot read.
+var ErrCursor = errors.New("invalid cursor")
+
+// find returns the position of logdir dir, or nil.
+func (c *Cursor) find(dir string) *Position {
+	dir = filepath.Clean(dir)
+	for i := range c.Positions {
+		if c.Positions[i].Logdir == dir {
+			return &c.Positions[i]
+		}
+	}
+	return nil
+}
+
+// set records p, replacing the position of the same logdir.
+func (c *Cursor) set(p Position) {
+	p.Logdir = filepath.Clean(p.Logdir)
+	if q := c.find(p.Logdir); q != nil {
+		*q = p
+		return
+	}
+	c.Positions = append(c.Positions, p)
+}
+
+// MarshalText returns the cursor as text: a header line, then one line
+// per logdir, "LABEL N DEV INO OFFSET QUOTED-LOGDIR".
+func (c *Cursor) MarshalText() ([]byte, error) {
+	b := []byte(cursorMagic)
+	for _, p := range c.Positions {
+		b = p.Time.Append(b)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, p.N, 10)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, p.Dev, 10)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, p.Ino, 10)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, p.Offset, 10)
+		b = append(b, ' ')
+		b = strconv.AppendQuote(b, p.Logdir)
+		b = append(b, '\n')
+	}
+	return b, nil
+}
+
+// UnmarshalText reads what [Cursor.MarshalText] wrote. An empty text is an
+// empty cursor.
+func (c *Cursor) UnmarshalText(text []byte) error {
+	c.Positions = nil
+	if len(text) == 0 {
+		return nil
+	}
+	rest, ok := bytes.CutPrefix(text, []byte(cursorMagic))
+	if !ok {
+		return ErrCursor
+	}
+	for len(rest) > 0 {
+		line, after, ok := bytes.Cut(rest, []byte{'\n'})
+		if !ok {
+			return ErrCursor
+		}
+		rest = after
+		p, err := parsePosition(line)
+		if err != nil {
+			return err
+		}
+		c.set(p)
+	}
+	return nil
+}
+
+func parsePosition(line []byte) (Position, error) {
+	var p Position
+	t, n, err := tai64.Parse(line)
+	if err != nil {
+		return p, ErrCursor
+	}
+	p.Time = t
+	fields := bytes.SplitN(line[n:], []byte{' '}, 6)
+	if len(fields) != 6 || len(fields[0]) != 0 {
+		return p, ErrCursor
+	}
+	var e [4]error
+	p.N, e[0] = strconv.ParseInt(string(fields[1]), 10, 64)
+	p.Dev, e[1] = strconv.ParseUint(string(fields[2]), 10, 64)
+	p.Ino, e[2] = strconv.ParseUint(string(fields[3]), 10, 64)
+	p.Offset, e[3] = strconv.ParseInt(string(fields[4]), 10, 64)
+	for _, err := range e {
+		if err != nil {
+			return p, ErrCursor
+		}
+	}
+	dir, err := strconv.Unquote(string(fields[5]))
+	if err != nil || p.N < 0 || p.Offset < 0 {
+		return p, ErrCursor
+	}
+	p.Logdir = dir
+	return p, nil
+}

@@ -1,0 +1,63 @@
+// Package query finds the lines of multilog logdirs that lie in a time
+// range, without reading the files that cannot hold them.
+//
+// # Which files
+//
+// A logdir's lines are in its archives ("@<label>.s", ".u", and the
+// compressed ".s.gz" and ".s.zst"), oldest name first, then previous (while
+// a processor runs), then processed (once the processor is done with it
+// and previous is gone), then current. Everything else (lock, state,
+// newstate, temporary files) is not log data. An archive's name is the time
+// multilog finished it, so it is at or after every line in it: an archive
+// named before Since is not opened. Of the others, the first stamp of each
+// is read; a file whose first stamp is at or after Until is not read
+// further. Where the same archive is there plain and compressed (a
+// compressor is running), the plain one is read; where previous or
+// processed is the same inode as an archive (multilog links before it
+// unlinks), it is read once. An archive compressed under a plain name, as a
+// "!gzip" processor leaves it, is recognised by its magic number.
+//
+// The files are opened, and the logdir listed again: if a rotation changed
+// it meanwhile, everything is reopened. Open files stay readable when
+// multilog renames or unlinks them, so a query sees one consistent set of
+// files; current is read up to its size at that moment.
+//
+// # Inside a file
+//
+// In a plain file that the range cuts, the first line at or after Since is
+// found by bisection: read a page in the middle, resynchronise at the next
+// line that starts with a label, compare, repeat; then the region is read
+// forward up to the first stamp at or after Until. Compressed archives
+// cannot be bisected: they are decompressed from the start, and only when
+// they overlap the range.
+//
+// # Clocks that step back
+//
+// The search trusts that stamps do not go backwards inside one file. It
+// checks that trust where it costs nothing: the first stamp must not be
+// after the last, an archive's last stamp not after its name, every probe
+// must lie between the probes around it, and the region read must be in
+// order. Any failure makes the query read that whole file and test every
+// line. Between files nothing is assumed: archives named out of order
+// (the clock stepped back between two rotations) are each judged by their
+// own first and last stamps. A step back inside one file that no check
+// sees can still hide lines from a search; Config.Scan reads everything and
+// trusts nothing.
+//
+// # Lines without a label
+//
+// A line that does not start with a TAI64N label (multilog run without t,
+// or the rest of a line multilog cut at its size limit) takes the time of
+// the stamped line before it in the same file; lines before a file's first
+// stamp take that first stamp. Lines of a file with no stamps at all have
+// time zero: they are printed only when Since is zero. A partial last line
+// (no newline) is printed with one added, except that with Follow or a
+// Cursor a partial last line of current is left for later.
+//
+// # Order
+//
+// One logdir's lines come in the order they were written. Several logdirs
+// are merged by time, as sort -m would, the earlier logdir first on a tie.
+//
+// The package never writes to a logdir.
+package query

@@ -1,0 +1,135 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/mlog/mlog/rotate"
+)
+
+// follow prints lines as they reach the logdirs, until ctx is done.
+//
+// Each logdir's current is followed by its open descriptor, not by its
+// name. multilog finishes current by fsync, close, then a rename (or a
+// link and an unlink), and only then creates a new current; so once the
+// name current is another inode, the old one will not grow again, and
+// reading it to its end before moving on loses and repeats nothing. The
+// files that came after it are found by its inode among the archives, or,
+// if it was compressed or pruned meanwhile, by time from the last line
+// read.
+func (q *query) follow(ctx context.Context) error {
+	dirs := make([]string, len(q.streams))
+	for i, s := range q.streams {
+		dirs[i] = s.dir
+	}
+	poll := q.cfg.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	w, err := newWatcher(dirs)
+	if err != nil {
+		q.warn(&OpError{Op: "watch", Path: dirs[0], Err: err})
+		w = nil
+	}
+	defer w.close()
+	for {
+		for _, s := range q.streams {
+			if err := s.refresh(); err != nil {
+				return err
+			}
+		}
+		if err := q.drain(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := q.flush(); err != nil {
+			return err
+		}
+		if err := w.wait(ctx, poll); err != nil {
+			return nil
+		}
+	}
+}
+
+// refresh queues what is new in the logdir since the last look: the rest
+// of the followed current, and if it was rotated, the files after it.
+func (s *stream) refresh() error {
+	cur := filepath.Join(s.dir, "current")
+	var st syscall.Stat_t
+	err := syscall.Stat(cur, &st)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Between the rename of current and the creation of the next one.
+	case err != nil:
+		return &OpError{Op: "stat", Path: cur, Err: err}
+	}
+	rotated := err == nil && s.tail != nil && (uint64(st.Dev) != s.tail.dev || uint64(st.Ino) != s.tail.ino)
+	if s.tail == nil {
+		if err != nil {
+			return nil
+		}
+		// No current was there at the start: take every file from here.
+		return s.successors()
+	}
+	fi, err := s.tail.f.Stat()
+	if err != nil {
+		return &OpError{Op: "stat", Path: cur, Err: err}
+	}
+	tail := s.tail
+	tail.size = fi.Size()
+	if rotated {
+		tail.kind = kindPrevious // finished: its partial last line is final
+		s.tail = nil
+	}
+	if tail.size > s.tailOff {
+		s.files = append(s.files, tail)
+		s.startFile, s.startOff, s.startTime = tail, s.tailOff, s.tailLast
+	} else if rotated {
+		tail.close()
+	}
+	if rotated {
+		return s.successorsOf(tail)
+	}
+	return nil
+}
+
+// successorsOf queues the files written after old, which was current.
+func (s *stream) successorsOf(old *logFile) error {
+	files, err := openLogdir(s.dir, s.pos.Time)
+	if err != nil {
+		return err
+	}
+	for i, lf := range files {
+		if lf.comp == rotate.None && lf.dev == old.dev && lf.ino == old.ino {
+			for _, f := range files[:i+1] {
+				f.close()
+			}
+			s.files = append(s.files, files[i+1:]...)
+			return nil
+		}
+	}
+	// old is gone (compressed or pruned): go by time.
+	s.skip, s.skipTime, s.skipN = true, s.pos.Time, s.pos.N
+	s.files = append(s.files, files...)
+	return nil
+}
+
+// successors queues every file of the logdir, by time after the last line
+// read.
+func (s *stream) successors() error {
+	files, err := openLogdir(s.dir, s.pos.Time)
+	if err != nil {
+		return err
+	}
+	if s.pos.N > 0 {
+		s.skip, s.skipTime, s.skipN = true, s.pos.Time, s.pos.N
+	}
+	s.files = append(s.files, files...)
+	return nil
+}

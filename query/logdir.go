@@ -1,0 +1,256 @@
+package query
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/tai64"
+)
+
+// fileKind says what a file of a logdir is, in the order a logdir's lines
+// were written: archives (oldest first), previous, processed, current.
+type fileKind uint8
+
+const (
+	kindArchive fileKind = iota
+	kindPrevious
+	kindProcessed
+	kindCurrent
+)
+
+// logFile is one file of a logdir that may hold lines.
+type logFile struct {
+	name     string
+	kind     fileKind
+	stamp    tai64.Time // archives: the name's stamp, when the file was finished
+	comp     rotate.Compression
+	f        *os.File // open once the file is selected
+	size     int64    // bytes to read: the size when the logdir was listed
+	dev, ino uint64
+}
+
+// hasStamp reports whether the file's name bounds its lines from above.
+func (lf *logFile) hasStamp() bool { return lf.kind == kindArchive }
+
+func (lf *logFile) close() {
+	if lf.f != nil {
+		lf.f.Close()
+		lf.f = nil
+	}
+}
+
+// maxListTries bounds how often a listing is retried when the logdir
+// changes while it is being opened (a rotation in the middle).
+const maxListTries = 20
+
+// listing is the names of a logdir that matter to a query, sorted.
+type listing struct {
+	archives  []rotate.Archive // oldest first; one per stamp and code
+	previous  bool
+	processed bool
+	current   bool
+}
+
+func (l *listing) equal(m *listing) bool {
+	return l.previous == m.previous && l.processed == m.processed && l.current == m.current &&
+		slices.Equal(l.archives, m.archives)
+}
+
+// list reads the names in dir. Where the same archive is there both plain
+// and compressed (a compressor is running), it keeps the plain one: it is
+// complete and can be searched.
+func list(dir string) (listing, error) {
+	var l listing
+	d, err := os.Open(dir)
+	if err != nil {
+		return l, err
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return l, err
+	}
+	for _, n := range names {
+		switch n {
+		case "current":
+			l.current = true
+			continue
+		case "previous":
+			l.previous = true
+			continue
+		case "processed":
+			l.processed = true
+			continue
+		}
+		if a, ok := rotate.ParseArchiveName(n); ok {
+			l.archives = append(l.archives, a)
+		}
+	}
+	slices.SortFunc(l.archives, func(a, b rotate.Archive) int { return strings.Compare(a.Name, b.Name) })
+	// Names sort plain, .gz, .zst for one stamp and code: keep the first.
+	out := l.archives[:0]
+	for i, a := range l.archives {
+		if i > 0 && a.Stamp == l.archives[i-1].Stamp && a.Code == l.archives[i-1].Code {
+			continue
+		}
+		out = append(out, a)
+	}
+	l.archives = out
+	return l, nil
+}
+
+// openLogdir lists dir and opens the files that may hold lines at or after
+// since (every file if since is zero), retrying while a rotation changes
+// the listing under it. Holding the files open makes the set a snapshot:
+// once open, a file renamed or unlinked by multilog can still be read.
+//
+// The files are returned in the order their lines were written. Files that
+// are the same inode (multilog links before it unlinks) appear once.
+func openLogdir(dir string, since tai64.Time) ([]*logFile, error) {
+	for try := 0; ; try++ {
+		files, changed, err := tryOpenLogdir(dir, since)
+		if err == nil && !changed {
+			return files, nil
+		}
+		for _, lf := range files {
+			lf.close()
+		}
+		if err != nil && (!errors.Is(err, fs.ErrNotExist) || try >= maxListTries) {
+			return nil, err
+		}
+		if err == nil && try >= maxListTries {
+			return nil, &OpError{Op: "list", Path: dir, Err: errors.New("logdir keeps changing")}
+		}
+	}
+}
+
+func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool, err error) {
+	l, err := list(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	if !l.current && len(l.archives) == 0 && !l.previous {
+		return nil, false, &OpError{Op: "open", Path: dir, Err: errors.New("not a logdir: no current and no archives")}
+	}
+	for _, a := range l.archives {
+		lf := &logFile{name: a.Name, kind: kindArchive, stamp: a.Stamp, comp: a.Compression}
+		if !isZero(since) && a.Stamp.Before(since) {
+			files = append(files, lf) // not opened; kept for inode checks
+			continue
+		}
+		if err := lf.open(dir); err != nil {
+			return files, false, err
+		}
+		files = append(files, lf)
+	}
+	for _, k := range []struct {
+		there bool
+		name  string
+		kind  fileKind
+	}{{l.previous, "previous", kindPrevious}, {l.processed, "processed", kindProcessed}, {l.current, "current", kindCurrent}} {
+		if !k.there {
+			continue
+		}
+		lf := &logFile{name: k.name, kind: k.kind}
+		if err := lf.open(dir); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return files, true, nil
+			}
+			return files, false, err
+		}
+		files = append(files, lf)
+	}
+	m, err := list(dir)
+	if err != nil {
+		return files, false, err
+	}
+	if !l.equal(&m) {
+		return files, true, nil
+	}
+	return dedupe(dir, files), false, nil
+}
+
+// open opens the file and records its size and identity.
+func (lf *logFile) open(dir string) error {
+	f, err := os.Open(filepath.Join(dir, lf.name))
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	lf.f = f
+	lf.size = st.Size()
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		lf.dev, lf.ino = uint64(sys.Dev), uint64(sys.Ino)
+	}
+	if lf.kind == kindProcessed && st.Mode().Perm()&0o100 == 0 {
+		// The processor is still writing it; previous holds the lines.
+		lf.close()
+	}
+	return nil
+}
+
+// dedupe drops the files a query must not read: archives left unopened,
+// processed while previous is still there (multilog unlinks previous
+// before it archives processed), and previous or processed when an
+// archive is the same inode (between link and unlink in finish).
+func dedupe(dir string, files []*logFile) []*logFile {
+	hasPrevious := false
+	for _, lf := range files {
+		if lf.kind == kindPrevious && lf.f != nil {
+			hasPrevious = true
+		}
+	}
+	out := files[:0]
+	for _, lf := range files {
+		switch {
+		case lf.kind == kindProcessed && hasPrevious:
+			lf.close()
+		case (lf.kind == kindPrevious || lf.kind == kindProcessed) && lf.f != nil && sameAsArchive(dir, lf, files):
+			lf.close()
+		}
+		if lf.f != nil {
+			out = append(out, lf)
+		}
+	}
+	return out
+}
+
+func sameAsArchive(dir string, lf *logFile, files []*logFile) bool {
+	for _, a := range files {
+		if a.kind != kindArchive {
+			continue
+		}
+		if a.f == nil {
+			var st syscall.Stat_t
+			if syscall.Stat(filepath.Join(dir, a.name), &st) != nil {
+				continue
+			}
+			a.dev, a.ino = uint64(st.Dev), uint64(st.Ino)
+		}
+		if a.dev == lf.dev && a.ino == lf.ino {
+			return true
+		}
+	}
+	return false
+}
+
+// OpError is a failed operation on a logdir or one of its files.
+type OpError struct {
+	Op   string
+	Path string
+	Err  error
+}
+
+func (e *OpError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+
+func (e *OpError) Unwrap() error { return e.Err }

@@ -1,0 +1,314 @@
+package query
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/tai64"
+)
+
+// Config says what a query reads and how it prints it. The zero value
+// prints every line of the logdirs as it is stored.
+type Config struct {
+	// Since is the first instant printed; zero means from the start.
+	Since tai64.Time
+	// Until is the first instant not printed; zero means no end.
+	Until tai64.Time
+
+	// Match selects lines by their text after the label and its space
+	// (see [MatchFixed] and [MatchRegexp]). Nil selects every line. It
+	// must not keep the slice.
+	Match func(text []byte) bool
+
+	// Scan reads every byte of every file and trusts no order: for logs
+	// written while the clock was stepped back and forth. The result is the
+	// same as a full scan's by construction; without Scan it is the same
+	// unless a file's stamps go backwards in a way no probe sees (see the
+	// package doc).
+	Scan bool
+
+	// Format is how lines are printed.
+	Format Format
+	// Location is the zone of Local times and of histogram buckets; nil
+	// means time.Local.
+	Location *time.Location
+	// Prefix writes "LOGDIR:" before each line and each count, as grep
+	// does with several files.
+	Prefix bool
+
+	// Count prints the number of matching lines instead of the lines.
+	Count bool
+	// Histogram, if not zero, prints the number of matching lines per
+	// bucket of this width, with a bar each, instead of the lines; with
+	// Format JSON it prints {"time":...,"count":...} objects.
+	Histogram time.Duration
+	// Width is the terminal width for histogram bars; zero means 80.
+	Width int
+
+	// Follow keeps reading the logdirs after the existing lines, printing
+	// lines as they come, across rotations, until ctx is done.
+	Follow bool
+	// Poll is how often Follow looks at the logdirs when no change
+	// notification comes; zero means one second.
+	Poll time.Duration
+
+	// Cursor, if not nil, gives where to start in each logdir it names,
+	// and is updated to where the query stopped. A partial last line of
+	// current is then left for the next run.
+	Cursor *Cursor
+	// Save, if not nil, is called with Cursor whenever the output has been
+	// flushed, so that a cursor on disk never runs ahead of the output.
+	Save func(*Cursor) error
+
+	// Warn reports problems that do not stop the query.
+	Warn func(error)
+}
+
+// Stats says what a query found.
+type Stats struct {
+	Matched int64   // lines selected and printed (or counted)
+	Counts  []int64 // the same per logdir, in the order given
+}
+
+// ErrUsage reports a configuration that cannot be run, such as Until
+// before Since.
+var ErrUsage = errors.New("invalid query")
+
+// UsageError is a configuration that cannot be run. It wraps [ErrUsage].
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) Unwrap() error { return ErrUsage }
+
+// outBufSize is the output buffer: large writes to a pipe or file.
+const outBufSize = 64 << 10
+
+// maxBuckets bounds a histogram.
+const maxBuckets = 100000
+
+// query is one run.
+type query struct {
+	cfg     *Config
+	streams []*stream
+	heads   []bool
+	out     *bufio.Writer
+	pr      printer
+	hist    *histogram
+	stats   Stats
+}
+
+// Run prints to w the lines of logdirs whose time lies in [cfg.Since,
+// cfg.Until) and that cfg.Match selects, merged into one stream in time
+// order (a line from an earlier logdir first when times are equal). With
+// cfg.Follow it then keeps printing new lines until ctx is done, and then
+// returns nil: a follow ends only when asked to.
+func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats, error) {
+	if len(logdirs) == 0 {
+		return Stats{}, &UsageError{"no logdir"}
+	}
+	if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
+		return Stats{}, &UsageError{"empty time range: until " + cfg.Until.String() + " is not after since " + cfg.Since.String()}
+	}
+	if cfg.Follow && (cfg.Count || cfg.Histogram != 0) {
+		return Stats{}, &UsageError{"follow cannot count or draw a histogram"}
+	}
+	if cfg.Histogram < 0 {
+		return Stats{}, &UsageError{"negative histogram bucket"}
+	}
+	loc := cfg.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	q := &query{cfg: &cfg, out: bufio.NewWriterSize(w, outBufSize)}
+	q.pr = printer{w: q.out, format: cfg.Format, prefix: cfg.Prefix, local: newClock(loc), utc: newClock(time.UTC)}
+	if cfg.Histogram != 0 {
+		hloc := loc
+		if cfg.Format == UTC || cfg.Format == JSON {
+			hloc = time.UTC
+		}
+		q.hist = newHistogram(cfg.Histogram, hloc)
+	}
+	q.stats.Counts = make([]int64, len(logdirs))
+	defer q.close()
+	for _, dir := range logdirs {
+		s, err := q.openStream(dir)
+		if err != nil {
+			return q.stats, err
+		}
+		q.streams = append(q.streams, s)
+	}
+	if err := q.drain(ctx); err != nil {
+		q.out.Flush()
+		return q.stats, err
+	}
+	if err := q.finish(); err != nil {
+		return q.stats, err
+	}
+	if err := q.flush(); err != nil {
+		return q.stats, err
+	}
+	if cfg.Follow {
+		return q.stats, q.follow(ctx)
+	}
+	return q.stats, nil
+}
+
+func (q *query) close() {
+	for _, s := range q.streams {
+		s.close()
+		if s.tail != nil {
+			s.tail.close()
+		}
+	}
+}
+
+// openStream opens one logdir, starting at the cursor's position if the
+// cursor names it.
+func (q *query) openStream(dir string) (*stream, error) {
+	cfg := q.cfg
+	rng := &timeRange{since: cfg.Since, until: cfg.Until, scan: cfg.Scan}
+	var pos *Position
+	if cfg.Cursor != nil {
+		pos = cfg.Cursor.find(dir)
+	}
+	openSince := rng.since
+	if pos != nil && openSince.Before(pos.Time) {
+		// Archives finished before the cursor's line hold nothing after it.
+		openSince = pos.Time
+	}
+	if rng.scan {
+		openSince = tai64.Time{}
+	}
+	files, err := openLogdir(dir, openSince)
+	if err != nil {
+		return nil, err
+	}
+	s := newStream(dir, rng, files)
+	s.hold = cfg.Follow || cfg.Cursor != nil
+	if pos == nil {
+		return s, nil
+	}
+	s.pos = *pos
+	s.pos.Logdir = dir
+	s.done = s.pos
+	if pos.Ino != 0 {
+		for i, lf := range files {
+			if lf.comp == rotate.None && lf.dev == pos.Dev && lf.ino == pos.Ino && lf.size >= pos.Offset {
+				for _, old := range files[:i] {
+					old.close()
+				}
+				s.files = files[i:]
+				s.startFile, s.startOff, s.startTime = lf, pos.Offset, pos.Time
+				return s, nil
+			}
+		}
+	}
+	s.skip, s.skipTime, s.skipN = true, pos.Time, pos.N
+	if rng.since.Before(pos.Time) {
+		rng.since = pos.Time
+	}
+	return s, nil
+}
+
+// drain merges the streams until they end.
+func (q *query) drain(ctx context.Context) error {
+	q.heads = make([]bool, len(q.streams))
+	for i, s := range q.streams {
+		q.heads[i] = s.next()
+		if s.err != nil {
+			return s.err
+		}
+	}
+	for n := 0; ; n++ {
+		best := -1
+		for i, s := range q.streams {
+			if q.heads[i] && (best < 0 || s.line.Time.Before(q.streams[best].line.Time)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return nil
+		}
+		s := q.streams[best]
+		s.done = s.pos
+		if err := q.take(best, &s.line); err != nil {
+			return err
+		}
+		q.heads[best] = s.next()
+		if s.err != nil {
+			return s.err
+		}
+		if n&0xfff == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// take handles one line of stream i.
+func (q *query) take(i int, l *Line) error {
+	if q.cfg.Match != nil && !q.cfg.Match(body(l)) {
+		return nil
+	}
+	q.stats.Matched++
+	q.stats.Counts[i]++
+	switch {
+	case q.hist != nil:
+		q.hist.add(l.Time)
+		return nil
+	case q.cfg.Count:
+		return nil
+	}
+	return q.pr.print(l)
+}
+
+// finish prints the counts or the histogram.
+func (q *query) finish() error {
+	switch {
+	case q.hist != nil:
+		return q.hist.print(q.out, q.cfg)
+	case q.cfg.Count:
+		var b []byte
+		if q.cfg.Prefix {
+			for i, s := range q.streams {
+				b = append(b, s.dir...)
+				b = append(b, ':')
+				b = strconv.AppendInt(b, q.stats.Counts[i], 10)
+				b = append(b, '\n')
+			}
+		} else {
+			b = strconv.AppendInt(b, q.stats.Matched, 10)
+			b = append(b, '\n')
+		}
+		_, err := q.out.Write(b)
+		return err
+	}
+	return nil
+}
+
+// flush writes out what is buffered, then saves the cursor.
+func (q *query) flush() error {
+	if err := q.out.Flush(); err != nil {
+		return err
+	}
+	if q.cfg.Cursor == nil {
+		return nil
+	}
+	for _, s := range q.streams {
+		q.cfg.Cursor.set(s.done)
+	}
+	if q.cfg.Save != nil {
+		return q.cfg.Save(q.cfg.Cursor)
+	}
+	return nil
+}
+
+func (q *query) warn(err error) {
+	if q.cfg.Warn != nil {
+		q.cfg.Warn(err)
+	}
+}

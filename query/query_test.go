@@ -1,0 +1,121 @@
+package query
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mlog/mlog/tai64"
+)
+
+// pickTime chooses a range bound: on a stamp, next to one, or outside the
+// data.
+func pickTime(r *rand.Rand, stamps []tai64.Time) tai64.Time {
+	if len(stamps) == 0 || r.IntN(10) == 0 {
+		if r.IntN(2) == 0 {
+			return tai64.FromUnix(1000, 0) // before all
+		}
+		return tai64.FromUnix(1767225600+10*86400, 0) // after all
+	}
+	t := stamps[r.IntN(len(stamps))]
+	switch r.IntN(3) {
+	case 0:
+		if t.Nsec > 0 {
+			t.Nsec--
+		}
+	case 1:
+		t.Nsec++
+	}
+	return t
+}
+
+func runQuery(t *testing.T, cfg Config, dirs []string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), cfg, dirs, &out); err != nil {
+		t.Fatalf("Run(%v): %v", dirs, err)
+	}
+	return out.String()
+}
+
+func TestRunMatchesBruteForce(t *testing.T) {
+	defer func(n int64) { bisectMin = n }(bisectMin)
+	bisectMin = 256 // bisect even small files
+	cases := []struct {
+		name string
+		o    genOpts
+		n    int // logdirs
+	}{
+		{"plain", genOpts{archives: 6, maxLines: 400}, 1},
+		{"small files", genOpts{archives: 30, maxLines: 5}, 1},
+		{"compressed", genOpts{archives: 6, maxLines: 300, compressed: true}, 1},
+		{"unstamped lines", genOpts{archives: 5, maxLines: 300, unstamped: 0.1}, 1},
+		{"mostly unstamped", genOpts{archives: 4, maxLines: 50, unstamped: 0.9}, 1},
+		{"clock steps back between files", genOpts{archives: 12, maxLines: 200, stepBack: 0.3, compressed: true}, 1},
+		{"partial last line", genOpts{archives: 3, maxLines: 300, partialLast: true}, 1},
+		{"empty current", genOpts{archives: 3, maxLines: 300, emptyCurrent: true}, 1},
+		{"previous", genOpts{archives: 3, maxLines: 300, previous: true}, 1},
+		{"no archives", genOpts{maxLines: 2000}, 1},
+		{"merged", genOpts{archives: 4, maxLines: 300, compressed: true, unstamped: 0.02}, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := range uint64(8) {
+				r := rand.New(rand.NewPCG(seed, 1))
+				var dirs []string
+				var stamps []tai64.Time
+				for range tc.n {
+					d, s := genLogdir(t, r, tc.o)
+					dirs = append(dirs, d)
+					stamps = append(stamps, s...)
+				}
+				for range 40 {
+					var cfg Config
+					if r.IntN(5) > 0 {
+						cfg.Since = pickTime(r, stamps)
+					}
+					if r.IntN(5) > 0 {
+						cfg.Until = pickTime(r, stamps)
+					}
+					if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
+						cfg.Since, cfg.Until = cfg.Until, cfg.Since
+						if cfg.Since == cfg.Until {
+							cfg.Until = tai64.Time{}
+						}
+					}
+					cfg.Prefix = tc.n > 1
+					per := make([][]bruteLine, len(dirs))
+					for i, d := range dirs {
+						per[i] = bruteForce(t, d, cfg.Since, cfg.Until)
+					}
+					want := bruteMerge(dirs, per, cfg.Prefix)
+					if got := runQuery(t, cfg, dirs); got != want {
+						t.Fatalf("seed %d, range [%v, %v): got %d lines, want %d\n%s", seed, cfg.Since, cfg.Until,
+							strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
+					}
+					cfg.Scan = true
+					if got := runQuery(t, cfg, dirs); got != want {
+						t.Fatalf("scan: seed %d, range [%v, %v): got %d lines, want %d\n%s", seed, cfg.Since, cfg.Until,
+							strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
+					}
+				}
+			}
+		})
+	}
+}
+
+// firstDiff shows where two outputs part.
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) && i < len(w); i++ {
+		if g[i] != w[i] {
+			return "line " + itoa(i) + ":\n got: " + g[i] + "\nwant: " + w[i]
+		}
+	}
+	return "one is a prefix of the other"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

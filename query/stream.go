@@ -1,0 +1,381 @@
+package query
+
+import (
+	"bytes"
+	"io"
+
+	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/rotate/compress"
+	"github.com/mlog/mlog/tai64"
+)
+
+// Line is one line of a logdir.
+type Line struct {
+	Logdir  string     // the logdir as given
+	Time    tai64.Time // the line's stamp, or the one it takes (see the package doc)
+	Stamped bool       // whether the line starts with a TAI64N label of its own
+	Text    []byte     // the line without its newline
+}
+
+// timeRange is [since, until); a zero until is no end. In scan mode no
+// file is trusted to be in order.
+type timeRange struct {
+	since, until tai64.Time
+	scan         bool
+}
+
+func (r *timeRange) contains(t tai64.Time) bool {
+	return !t.Before(r.since) && (isZero(r.until) || t.Before(r.until))
+}
+
+// segment is the part of one file a stream reads.
+type segment struct {
+	lf      *logFile
+	start   int64      // plain files: the first byte to read
+	end     int64      // plain files: the byte after the last to read
+	stop    bool       // end at the first stamp at or after until, while in order
+	inherit tai64.Time // the time of lines before the first stamp
+}
+
+// stream yields the lines of one logdir within a range, file after file,
+// in the order they were written.
+type stream struct {
+	dir   string
+	rng   *timeRange
+	files []*logFile // still to read, in order
+	seg   segment
+	open  bool // seg is being read
+	lr    lineReader
+	pr    prober
+	dec   io.ReadCloser
+
+	last      tai64.Time // the stamp of the last stamped line read in seg
+	decreased bool       // seg's stamps went backwards
+
+	// hold leaves a partial last line of current unread, for --follow and
+	// --cursor: the rest of it is still to come.
+	hold bool
+
+	// skip drops lines until one is past a cursor's (time, count) position;
+	// see Cursor.
+	skip     bool
+	skipTime tai64.Time
+	skipN    int64
+
+	// startFile is read from startOff on, its lines before the first
+	// stamp taking startTime: where a cursor left off.
+	startFile *logFile
+	startOff  int64
+	startTime tai64.Time
+
+	line Line
+	pos  Position // just after the line last returned
+	done Position // just after the line last taken by the merge
+	err  error
+
+	// tail is current once the stream has read it, for follow; tailOff is
+	// the offset after its last complete line.
+	tail     *logFile
+	tailOff  int64
+	tailLast tai64.Time // the last stamp read in tail
+}
+
+func newStream(dir string, rng *timeRange, files []*logFile) *stream {
+	return &stream{dir: dir, rng: rng, files: files, line: Line{Logdir: dir}, pos: Position{Logdir: dir}}
+}
+
+// close releases every file the stream still holds, except its tail.
+func (s *stream) close() {
+	s.endSegment()
+	for _, lf := range s.files {
+		lf.close()
+	}
+	s.files = nil
+}
+
+func (s *stream) endSegment() {
+	if !s.open {
+		return
+	}
+	s.open = false
+	if s.dec != nil {
+		s.dec.Close()
+		s.dec = nil
+	}
+	if s.seg.lf != s.tail {
+		s.seg.lf.close()
+	}
+}
+
+// next advances to the next line in range and reports whether there is
+// one. After false, s.err says why.
+func (s *stream) next() bool {
+	for {
+		if !s.open {
+			if len(s.files) == 0 {
+				return false
+			}
+			lf := s.files[0]
+			s.files = s.files[1:]
+			ok, err := s.plan(lf)
+			if err != nil {
+				s.err = &OpError{Op: "read", Path: s.dir + "/" + lf.name, Err: err}
+				lf.close()
+				return false
+			}
+			if !ok {
+				s.finishFile(lf)
+				lf.close()
+				continue
+			}
+			if err := s.startSegment(); err != nil {
+				s.err = &OpError{Op: "read", Path: s.dir + "/" + lf.name, Err: err}
+				return false
+			}
+		}
+		text, nl, off := s.lr.next()
+		if text == nil {
+			if s.lr.err != nil {
+				s.err = &OpError{Op: "read", Path: s.dir + "/" + s.seg.lf.name, Err: s.lr.err}
+				return false
+			}
+			s.finishFile(s.seg.lf)
+			s.endSegment()
+			continue
+		}
+		if !nl && s.hold && s.seg.lf.kind == kindCurrent {
+			s.finishFile(s.seg.lf)
+			s.endSegment()
+			continue
+		}
+		t, stamped := stampOf(text)
+		if stamped {
+			if t.Before(s.last) {
+				s.decreased = true
+			}
+			s.last = t
+		} else {
+			t = s.last
+		}
+		// Every line is tested against the range, even in a region found
+		// by bisection: it costs a comparison, and it keeps lines out of
+		// range from showing where a file is out of order.
+		if stamped && s.seg.stop && !s.decreased && !isZero(s.rng.until) && !t.Before(s.rng.until) {
+			s.finishFile(s.seg.lf)
+			s.endSegment()
+			continue
+		}
+		if !s.rng.contains(t) {
+			continue
+		}
+		end := off + int64(len(text))
+		if nl {
+			end++
+		}
+		s.advance(t, end)
+		s.line.Time = t
+		s.line.Stamped = stamped
+		s.line.Text = text
+		if s.skip {
+			if t.Before(s.skipTime) {
+				continue
+			}
+			if t == s.skipTime && s.skipN > 0 {
+				s.skipN--
+				continue
+			}
+			s.skip = false
+		}
+		return true
+	}
+}
+
+// advance moves the stream's position past a line with time t ending at
+// end.
+func (s *stream) advance(t tai64.Time, end int64) {
+	lf := s.seg.lf
+	s.pos.Dev, s.pos.Ino, s.pos.Offset = lf.dev, lf.ino, end
+	if lf.comp != rotate.None {
+		s.pos.Dev, s.pos.Ino, s.pos.Offset = 0, 0, 0
+	}
+	if t == s.pos.Time {
+		s.pos.N++
+	} else {
+		s.pos.Time, s.pos.N = t, 1
+	}
+}
+
+// finishFile records that current has been read, for follow.
+func (s *stream) finishFile(lf *logFile) {
+	if lf.kind != kindCurrent || !s.hold {
+		return
+	}
+	s.tail = lf
+	s.tailLast = s.last
+	off, err := completeEnd(lf)
+	if err != nil {
+		s.err = err
+	}
+	s.tailOff = off
+	s.pos.Dev, s.pos.Ino, s.pos.Offset = lf.dev, lf.ino, off
+}
+
+// completeEnd returns the offset after the last newline of the part of lf
+// the stream was given.
+func completeEnd(lf *logFile) (int64, error) {
+	var buf [probeSize]byte
+	for pos := lf.size; pos > 0; {
+		lo := max(0, pos-probeSize)
+		b := buf[:pos-lo]
+		if _, err := lf.f.ReadAt(b, lo); err != nil {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+			return lo + int64(i) + 1, nil
+		}
+		pos = lo
+	}
+	return 0, nil
+}
+
+// startSegment opens the reader for s.seg.
+func (s *stream) startSegment() error {
+	lf := s.seg.lf
+	s.open = true
+	s.last = s.seg.inherit
+	s.decreased = false
+	if lf.comp != rotate.None {
+		d, err := compress.NewReader(lf.comp, io.NewSectionReader(lf.f, 0, lf.size))
+		if err != nil {
+			return err
+		}
+		s.dec = d
+		s.lr.reset(d, 0)
+		return nil
+	}
+	s.lr.reset(io.NewSectionReader(lf.f, s.seg.start, s.seg.end-s.seg.start), s.seg.start)
+	return nil
+}
+
+// plan chooses what to read of lf, and reports false if nothing.
+func (s *stream) plan(lf *logFile) (bool, error) {
+	rng := s.rng
+	s.seg = segment{lf: lf, start: 0, end: lf.size}
+	if lf.size == 0 {
+		return false, nil
+	}
+	if lf.kind == kindArchive || lf.kind == kindProcessed {
+		if err := sniff(lf); err != nil {
+			return false, err
+		}
+	}
+	if lf == s.startFile {
+		s.seg.start, s.seg.inherit = s.startOff, s.startTime
+		return s.startOff < lf.size, nil
+	}
+	first, hasFirst, err := s.head(lf)
+	if err != nil {
+		return false, err
+	}
+	if !hasFirst {
+		// No stamps at all: the lines are at time zero.
+		return isZero(rng.since), nil
+	}
+	s.seg.inherit = first
+	if rng.scan || s.skip {
+		return true, nil
+	}
+	if !isZero(rng.until) && !first.Before(rng.until) {
+		return false, nil
+	}
+	if lf.comp != rotate.None {
+		// No seeking in a compressed stream: read it from the start, and
+		// stop at until.
+		s.seg.stop = true
+		return true, nil
+	}
+	last, _, err := s.pr.lastStamp()
+	if err != nil {
+		return false, err
+	}
+	if last.Before(first) || lf.hasStamp() && lf.stamp.Before(last) {
+		return true, nil // out of order: read it all
+	}
+	if !first.Before(rng.since) && (isZero(rng.until) || last.Before(rng.until)) {
+		return true, nil // all of it
+	}
+	start, at := int64(0), first
+	if first.Before(rng.since) {
+		var ok bool
+		start, at, ok, err = s.pr.lowerBound(rng.since, first, last, &s.lr)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return true, nil
+		}
+		if start >= lf.size {
+			return false, nil
+		}
+	}
+	end, ok, err := s.pr.regionEnd(start, rng.until, &s.lr)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return true, nil
+	}
+	s.seg.start, s.seg.end, s.seg.inherit = start, end, at
+	return end > start, nil
+}
+
+// head returns the first stamp of lf.
+func (s *stream) head(lf *logFile) (tai64.Time, bool, error) {
+	if lf.comp == rotate.None {
+		s.pr.reset(lf.f, lf.size)
+		_, t, ok, err := s.pr.firstStamped(0, lf.size)
+		return t, ok, err
+	}
+	d, err := compress.NewReader(lf.comp, io.NewSectionReader(lf.f, 0, lf.size))
+	if err != nil {
+		return tai64.Time{}, false, err
+	}
+	defer d.Close()
+	s.lr.reset(d, 0)
+	for {
+		line, _, _ := s.lr.next()
+		if line == nil {
+			return tai64.Time{}, false, s.lr.err
+		}
+		if t, ok := stampOf(line); ok {
+			return t, true, nil
+		}
+	}
+}
+
+// Magic numbers of the compressed formats, for archives a processor
+// compressed under a plain name (multilog's own "!gzip" idiom).
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// sniff sets the compression of a plain-named file whose content is
+// compressed.
+func sniff(lf *logFile) error {
+	if lf.comp != rotate.None {
+		return nil
+	}
+	var b [4]byte
+	n, err := lf.f.ReadAt(b[:], 0)
+	if err != nil && err != io.EOF {
+		return err
+	}
+	switch {
+	case bytes.HasPrefix(b[:n], zstdMagic):
+		lf.comp = rotate.Zstd
+	case bytes.HasPrefix(b[:n], gzipMagic):
+		lf.comp = rotate.Gzip
+	}
+	return nil
+}
