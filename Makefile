@@ -3,8 +3,11 @@ GO      ?= go
 PREFIX  ?= /usr/local
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
-# The daemontools names; each is a symlink to the lean mlog-tools binary.
-NAMES   := multilog tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
+# The daemontools names; each is a symlink to the lean mlog-tools binary,
+# except the long-running daemons in DAEMONS, which get small binaries of
+# their own so they idle small (see README, "Memory").
+DAEMONS := multilog
+NAMES   := tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
            setuidgid envuidgid envdir softlimit readproctitle
 
 .PHONY: all build test bench fuzz lint install demo clean bench-compare
@@ -14,6 +17,7 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mlog ./cmd/mlog
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/mlog-tools ./cmd/mlog-tools
+	@for d in $(DAEMONS); do rm -f bin/$$d; $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$d ./cmd/$$d; done
 	@for n in $(NAMES); do ln -sf mlog-tools bin/$$n; done
 
 # vet, then every test; the race detector runs over the packages with
@@ -41,7 +45,7 @@ lint:
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 bin/mlog bin/mlog-tools $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 bin/mlog bin/mlog-tools $(addprefix bin/,$(DAEMONS)) $(DESTDIR)$(PREFIX)/bin/
 	@for n in $(NAMES); do ln -sf mlog-tools $(DESTDIR)$(PREFIX)/bin/$$n; done
 
 demo: build

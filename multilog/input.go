@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // input reads the log stream. When it is a file it polls before reading, so
@@ -26,7 +24,7 @@ func newInput(r io.Reader, signals <-chan os.Signal) (*input, error) {
 	in := &input{r: r, fd: -1, wake: [2]int{-1, -1}}
 	if f, ok := r.(*os.File); ok {
 		var p [2]int
-		if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 			return nil, err
 		}
 		in.fd, in.wake = int(f.Fd()), p
@@ -48,7 +46,7 @@ func (in *input) forward(signals <-chan os.Signal) {
 			in.term.Store(true)
 		}
 		if in.wake[1] >= 0 {
-			unix.Write(in.wake[1], []byte{0})
+			syscall.Write(in.wake[1], []byte{0})
 		}
 	}
 }
@@ -56,7 +54,7 @@ func (in *input) forward(signals <-chan os.Signal) {
 func (in *input) close() {
 	for _, fd := range in.wake {
 		if fd >= 0 {
-			unix.Close(fd)
+			syscall.Close(fd)
 		}
 	}
 }
@@ -64,14 +62,10 @@ func (in *input) close() {
 // ready reports whether a read would not block, waiting at most timeout
 // (negative: forever). It returns early, with false, when a signal arrives.
 func (in *input) ready(timeout time.Duration) bool {
-	ms := -1
-	if timeout >= 0 {
-		ms = int((timeout + time.Millisecond - 1) / time.Millisecond)
-	}
-	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}, {Fd: int32(in.wake[0]), Events: unix.POLLIN}}
+	fds := []pollFd{{fd: int32(in.fd), events: pollIn}, {fd: int32(in.wake[0]), events: pollIn}}
 	for {
-		_, err := unix.Poll(fds, ms)
-		if err == unix.EINTR {
+		err := ppoll(fds, timeout)
+		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
@@ -79,15 +73,15 @@ func (in *input) ready(timeout time.Duration) bool {
 		}
 		break
 	}
-	if fds[1].Revents != 0 {
+	if fds[1].revents != 0 {
 		var b [64]byte
 		for {
-			if n, _ := unix.Read(in.wake[0], b[:]); n <= 0 {
+			if n, _ := syscall.Read(in.wake[0], b[:]); n <= 0 {
 				break
 			}
 		}
 	}
-	return fds[0].Revents != 0
+	return fds[0].revents != 0
 }
 
 // read reads once into p. Errors count as the end of input, as in multilog
@@ -102,11 +96,11 @@ func (in *input) read(p []byte) int {
 		}
 	}
 	for {
-		n, err := unix.Read(in.fd, p)
-		if err == unix.EINTR {
+		n, err := syscall.Read(in.fd, p)
+		if err == syscall.EINTR {
 			continue
 		}
-		if err == unix.EAGAIN {
+		if err == syscall.EAGAIN {
 			in.ready(-1)
 			continue
 		}

@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -165,8 +163,8 @@ func (d *Dir) createCurrent() (*os.File, error) {
 // flockRetryEINTR takes multilog's non-blocking exclusive lock.
 func flockRetryEINTR(fd int) error {
 	for {
-		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
-		if err != unix.EINTR {
+		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EINTR {
 			return err
 		}
 	}

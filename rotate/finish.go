@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync"
@@ -72,7 +71,7 @@ type compressResult struct {
 func (f *finisher) loop() {
 	defer close(f.done)
 	var (
-		child   *exec.Cmd
+		child   *os.Process
 		running string
 		results = make(chan compressResult, 1)
 	)
@@ -99,8 +98,12 @@ func (f *finisher) loop() {
 					continue
 				}
 				running = name
-				go func(c *exec.Cmd, name string) {
-					results <- compressResult{name, c.Wait()}
+				go func(p *os.Process, name string) {
+					st, err := p.Wait()
+					if err == nil && !st.Success() {
+						err = errors.New(st.String())
+					}
+					results <- compressResult{name, err}
 				}(child, name)
 			}
 		}
@@ -170,20 +173,18 @@ func (f *finisher) finishRotated(j finishJob) {
 // They do not start with '@', so multilog's pruning does not count them.
 const tempPrefix = "tmp."
 
-func (f *finisher) startCompressor(name string) (*exec.Cmd, error) {
+func (f *finisher) startCompressor(name string) (*os.Process, error) {
 	d := f.d
 	if len(d.cfg.CompressCommand) == 0 {
 		return nil, &fs.PathError{Op: "compress", Path: d.name + "/" + name, Err: errors.New("no compressor configured")}
 	}
 	argv := append(append([]string(nil), d.cfg.CompressCommand...),
 		d.cfg.Compression.String(), name, tempPrefix+name+d.cfg.Compression.Ext())
-	c := exec.Command(argv[0], argv[1:]...)
-	c.Dir = d.name
-	c.Stderr = d.cfg.Stderr
-	if err := c.Start(); err != nil {
+	p, err := startProcess(argv, d.name, []*os.File{nil, nil, d.cfg.Stderr})
+	if err != nil {
 		return nil, &fs.PathError{Op: "run compressor for", Path: d.name + "/" + name, Err: unwrapErrno(err)}
 	}
-	return c, nil
+	return p, nil
 }
 
 // compressed puts a finished compression in place: the compressed file
@@ -229,11 +230,11 @@ func (f *finisher) compressed(r compressResult) {
 	d.prune()
 }
 
-func (f *finisher) abandon(child *exec.Cmd, running string, results chan compressResult) {
+func (f *finisher) abandon(child *os.Process, running string, results chan compressResult) {
 	if child == nil {
 		return
 	}
-	child.Process.Kill()
+	child.Kill()
 	<-results
 	f.d.root.Remove(tempPrefix + running + f.d.cfg.Compression.Ext())
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"syscall"
 )
 
@@ -121,21 +120,25 @@ func (d *Dir) runProcessor() error {
 			return err
 		}
 	}
-	c := exec.Command("/bin/sh", "-c", d.cfg.Processor)
-	c.Dir = d.name
-	c.Stdin, c.Stdout = files[0], files[1]
-	if d.cfg.Stderr != nil {
-		c.Stderr = d.cfg.Stderr
-	}
-	c.ExtraFiles = []*os.File{nil, files[2], files[3]}
-	err = c.Run()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		ws, _ := ee.Sys().(syscall.WaitStatus)
-		return &ProcessorError{Dir: d.name, Crashed: ws.Signaled()}
-	}
+	p, err := startProcess([]string{"/bin/sh", "-c", d.cfg.Processor}, d.name,
+		[]*os.File{files[0], files[1], d.cfg.Stderr, nil, files[2], files[3]})
 	if err != nil {
 		return &fs.PathError{Op: "run processor in", Path: d.name, Err: unwrapErrno(err)}
 	}
+	st, err := p.Wait()
+	if err != nil {
+		return &fs.PathError{Op: "wait for processor in", Path: d.name, Err: unwrapErrno(err)}
+	}
+	if !st.Success() {
+		ws, _ := st.Sys().(syscall.WaitStatus)
+		return &ProcessorError{Dir: d.name, Crashed: ws.Signaled()}
+	}
 	return nil
+}
+
+// startProcess runs argv in dir with files as its descriptors 0, 1, 2, ...
+// (nil: closed). It uses os.StartProcess rather than os/exec, which would
+// make the multilog binary, and so its resident memory, noticeably larger.
+func startProcess(argv []string, dir string, files []*os.File) (*os.Process, error) {
+	return os.StartProcess(argv[0], argv, &os.ProcAttr{Dir: dir, Files: files})
 }

@@ -31,29 +31,36 @@ type Tool struct {
 // Main is the signature every program shares: it returns the exit code.
 type Main func(t *Tool, args []string) int
 
-// Tools maps each daemontools program name to its implementation. args does
-// not include the program name.
-var Tools = map[string]Main{
-	"multilog":      multilogMain,
-	"tai64n":        tai64nMain,
-	"tai64nlocal":   tai64nlocalMain,
-	"supervise":     superviseMain,
-	"svscan":        svscanMain,
-	"svscanboot":    svscanbootMain,
-	"svc":           svcMain,
-	"svstat":        svstatMain,
-	"svok":          svokMain,
-	"setuidgid":     setuidgidMain,
-	"envuidgid":     envuidgidMain,
-	"envdir":        envdirMain,
-	"softlimit":     softlimitMain,
-	"readproctitle": readproctitleMain,
+// tools maps each daemontools program name to its implementation. args does
+// not include the program name. It is a function, not a variable, so that a
+// binary that runs one program (cmd/multilog) links only that one.
+func tools() map[string]Main {
+	return map[string]Main{
+		"multilog":      multilogMain,
+		"tai64n":        tai64nMain,
+		"tai64nlocal":   tai64nlocalMain,
+		"supervise":     superviseMain,
+		"svscan":        svscanMain,
+		"svscanboot":    svscanbootMain,
+		"svc":           svcMain,
+		"svstat":        svstatMain,
+		"svok":          svokMain,
+		"setuidgid":     setuidgidMain,
+		"envuidgid":     envuidgidMain,
+		"envdir":        envdirMain,
+		"softlimit":     softlimitMain,
+		"readproctitle": readproctitleMain,
+	}
 }
+
+// Multilog is multilog's entry point, for cmd/multilog.
+func Multilog(t *Tool, args []string) int { return multilogMain(t, args) }
 
 // Names returns the program names in sorted order.
 func Names() []string {
-	names := make([]string, 0, len(Tools))
-	for n := range Tools {
+	all := tools()
+	names := make([]string, 0, len(all))
+	for n := range all {
 		names = append(names, n)
 	}
 	sort.Strings(names)
@@ -63,7 +70,7 @@ func Names() []string {
 // Lookup returns the program called by argv0 (its base name), if any.
 func Lookup(argv0 string) (string, Main, bool) {
 	name := filepath.Base(argv0)
-	m, ok := Tools[name]
+	m, ok := tools()[name]
 	return name, m, ok
 }
 

@@ -1,0 +1,12 @@
+// Command multilog is mlog's drop-in multilog as a binary of its own: it
+// links only what multilog needs, so a long-running logger idles small
+// (make installs it in place of the mlog-tools symlink).
+package main
+
+import (
+	"os"
+
+	"github.com/mlog/mlog/internal/compat"
+)
+
+func main() { os.Exit(compat.Run("multilog", compat.Multilog, os.Args[1:])) }
