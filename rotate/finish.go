@@ -56,8 +56,9 @@ func (f *finisher) compress(name string) {
 	}
 }
 
-// stop finishes every queued file, abandons a compression in progress (the
-// next Open starts it again), and returns when the finisher has exited.
+// stop finishes every queued file and every queued compression (at most
+// the n-1 archives a logdir keeps), and returns when the finisher has
+// exited. A kill instead leaves the queue to the next Open.
 func (f *finisher) stop() {
 	close(f.jobs)
 	<-f.done
@@ -72,7 +73,6 @@ func (f *finisher) loop() {
 	defer close(f.done)
 	var (
 		child   *os.Process
-		running string
 		results = make(chan compressResult, 1)
 	)
 	for {
@@ -80,7 +80,7 @@ func (f *finisher) loop() {
 		select {
 		case j, ok := <-f.jobs:
 			if !ok {
-				f.abandon(child, running, results)
+				f.drain(child, results)
 				return
 			}
 			f.finishRotated(j)
@@ -97,7 +97,6 @@ func (f *finisher) loop() {
 					f.requeue(name)
 					continue
 				}
-				running = name
 				go func(p *os.Process, name string) {
 					st, err := p.Wait()
 					if err == nil && !st.Success() {
@@ -110,12 +109,12 @@ func (f *finisher) loop() {
 		select {
 		case j, ok := <-f.jobs:
 			if !ok {
-				f.abandon(child, running, results)
+				f.drain(child, results)
 				return
 			}
 			f.finishRotated(j)
 		case r := <-results:
-			child, running = nil, ""
+			child = nil
 			f.compressed(r)
 		case <-f.kick:
 		}
@@ -230,13 +229,28 @@ func (f *finisher) compressed(r compressResult) {
 	d.prune()
 }
 
-func (f *finisher) abandon(child *os.Process, running string, results chan compressResult) {
-	if child == nil {
-		return
+// drain runs the compressions still queued at stop, one at a time.
+func (f *finisher) drain(child *os.Process, results chan compressResult) {
+	if child != nil {
+		f.compressed(<-results)
 	}
-	child.Kill()
-	<-results
-	f.d.root.Remove(tempPrefix + running + f.d.cfg.Compression.Ext())
+	for name := f.next(); name != ""; name = f.next() {
+		p, err := f.startCompressor(name)
+		if err != nil {
+			f.d.cfg.Warn(err)
+			return
+		}
+		st, err := p.Wait()
+		if err == nil && !st.Success() {
+			err = errors.New(st.String())
+		}
+		if err != nil {
+			f.d.root.Remove(tempPrefix + name + f.d.cfg.Compression.Ext())
+			f.d.cfg.Warn(&fs.PathError{Op: "compress", Path: f.d.name + "/" + name, Err: err})
+			return
+		}
+		f.compressed(compressResult{name, nil})
+	}
 }
 
 // recoverExtras finishes what mlog's own additions can leave behind after a

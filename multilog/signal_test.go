@@ -1,0 +1,254 @@
+package multilog_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// started is a multilog process with its stdin a pipe held by the test.
+type started struct {
+	cmd    *exec.Cmd
+	stdin  *os.File // write end
+	unread *os.File // read end, to see what multilog left unread
+	stderr *bytes.Buffer
+	dir    string
+}
+
+func startMultilog(t *testing.T, prog string, args ...string) *started {
+	t.Helper()
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmd *exec.Cmd
+	if prog == "" {
+		cmd = exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "MLOG_TEST_PROG=multilog")
+	} else {
+		cmd = exec.Command(prog, args...)
+	}
+	cmd.Dir = dir
+	cmd.Stdin = r
+	s := &started{cmd: cmd, stdin: w, unread: r, stderr: &bytes.Buffer{}, dir: dir}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		r.Close()
+		w.Close()
+	})
+	return s
+}
+
+func (s *started) read(name string) string {
+	b, _ := os.ReadFile(filepath.Join(s.dir, name))
+	return string(b)
+}
+
+func (s *started) wait(t *testing.T) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			if ws := ee.Sys().(syscall.WaitStatus); ws.Signaled() {
+				return 128 + int(ws.Signal())
+			}
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(10 * time.Second):
+		t.Fatal("multilog did not exit")
+	}
+	return -1
+}
+
+// progs returns ours ("") and, when installed, daemontools' multilog.
+func progs(t *testing.T) []string {
+	p := []string{""}
+	if _, err := os.Stat("/usr/bin/multilog"); err == nil {
+		p = append(p, "/usr/bin/multilog")
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("daemontools' multilog is not installed")
+	}
+	return p
+}
+
+func name(prog string) string {
+	if prog == "" {
+		return "mlog"
+	}
+	return "daemontools"
+}
+
+// TestFlushBeforeBlock: a line is in current as soon as input goes idle.
+func TestFlushBeforeBlock(t *testing.T) {
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			s := startMultilog(t, prog, "t", "./d")
+			io.WriteString(s.stdin, "one line\n")
+			waitFor(t, "the line in current", func() bool { return strings.HasSuffix(s.read("d/current"), " one line\n") })
+			s.stdin.Close()
+			if code := s.wait(t); code != 0 {
+				t.Errorf("exit %d", code)
+			}
+		})
+	}
+}
+
+// TestTermMidLine: TERM finishes the line being read, leaves the rest of
+// stdin unread, marks current finished (744) and exits 0.
+func TestTermMidLine(t *testing.T) {
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			s := startMultilog(t, prog, "./d")
+			io.WriteString(s.stdin, "first\npartial ")
+			// daemontools holds a partial line in memory; ours writes it
+			// when input goes idle (so a kill -9 loses less).
+			waitFor(t, "first line", func() bool { return strings.HasPrefix(s.read("d/current"), "first\n") })
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			time.Sleep(100 * time.Millisecond) // let the signal land while it waits
+			io.WriteString(s.stdin, "rest\nnext\n")
+			if code := s.wait(t); code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, s.stderr)
+			}
+			if got := s.read("d/current"); got != "first\npartial rest\n" {
+				t.Errorf("current = %q", got)
+			}
+			st, _ := os.Stat(filepath.Join(s.dir, "d/current"))
+			if st.Mode().Perm() != 0744 {
+				t.Errorf("current mode %v, want 744", st.Mode().Perm())
+			}
+			s.stdin.Close()
+			left, _ := io.ReadAll(s.unread)
+			if string(left) != "next\n" {
+				t.Errorf("left unread %q, want %q", left, "next\n")
+			}
+		})
+	}
+}
+
+// TestTermAtLineBoundary: TERM while idle after a whole line exits at once.
+func TestTermAtLineBoundary(t *testing.T) {
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			s := startMultilog(t, prog, "./d")
+			io.WriteString(s.stdin, "whole\n")
+			waitFor(t, "the line", func() bool { return s.read("d/current") == "whole\n" })
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			if code := s.wait(t); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+		})
+	}
+}
+
+// TestAlarmIdle: ALRM rotates a non-empty current even while input is idle;
+// on an empty current it does nothing.
+func TestAlarmIdle(t *testing.T) {
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			s := startMultilog(t, prog, "./d")
+			io.WriteString(s.stdin, "before alarm\n")
+			waitFor(t, "the line", func() bool { return s.read("d/current") == "before alarm\n" })
+			s.cmd.Process.Signal(syscall.SIGALRM)
+			var archive string
+			waitFor(t, "an archive", func() bool {
+				m, _ := filepath.Glob(filepath.Join(s.dir, "d/@*.s"))
+				if len(m) == 1 {
+					archive = m[0]
+				}
+				return len(m) == 1
+			})
+			if b, _ := os.ReadFile(archive); string(b) != "before alarm\n" {
+				t.Errorf("archive holds %q", b)
+			}
+			if got := s.read("d/current"); got != "" {
+				t.Errorf("current = %q after rotation", got)
+			}
+			s.cmd.Process.Signal(syscall.SIGALRM) // empty: nothing to do
+			// Not waiting for a state: giving the signal time to be handled
+			// before more input, which it must not rotate.
+			time.Sleep(100 * time.Millisecond)
+			io.WriteString(s.stdin, "after\n")
+			s.stdin.Close()
+			s.wait(t)
+			if m, _ := filepath.Glob(filepath.Join(s.dir, "d/@*")); len(m) != 1 {
+				t.Errorf("%d archives after an alarm on an empty current, want 1", len(m))
+			}
+		})
+	}
+}
+
+// TestHangup documents our one deliberate difference: daemontools dies on
+// HUP (its current becomes a .u file on the next start); ours finishes the
+// line and exits cleanly, so svc -h on a log service restarts it with
+// nothing lost.
+func TestHangup(t *testing.T) {
+	s := startMultilog(t, "", "./d")
+	io.WriteString(s.stdin, "line\n")
+	waitFor(t, "the line", func() bool { return s.read("d/current") == "line\n" })
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("exit %d after HUP, want 0", code)
+	}
+	st, _ := os.Stat(filepath.Join(s.dir, "d/current"))
+	if st.Mode().Perm() != 0744 {
+		t.Errorf("current mode %v after HUP, want 744", st.Mode().Perm())
+	}
+}
+
+// TestCurrentSymlink: a current replaced by a symlink out of the logdir is
+// not followed: as daemontools does, the link itself is archived as .u and
+// a fresh current is made; the target is never written.
+func TestCurrentSymlink(t *testing.T) {
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, "outside")
+			os.WriteFile(target, []byte("keep\n"), 0644)
+			os.Mkdir(filepath.Join(dir, "d"), 0700)
+			os.Symlink(target, filepath.Join(dir, "d", "current"))
+			res := runMultilog(t, prog, dir, []string{"./d"}, []byte("new\n"))
+			if res.code != 0 {
+				t.Fatalf("exit %d: %s", res.code, res.stderr)
+			}
+			if b, _ := os.ReadFile(target); string(b) != "keep\n" {
+				t.Errorf("symlink target written: %q", b)
+			}
+			if got := res.tree["d/current"].data; got != "new\n" {
+				t.Errorf("current = %q", got)
+			}
+			if fi, ok := res.tree["d/@xxxxxxxxxxxxxxxxxxxxxxxx.u"]; !ok || fi.mode&os.ModeSymlink == 0 {
+				t.Errorf("symlink not archived as .u: %v", describeTree(res.tree))
+			}
+		})
+	}
+}
