@@ -1,6 +1,7 @@
 package tai64
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"strconv"
@@ -111,6 +112,12 @@ type Localizer struct {
 	prefix    [48]byte
 	suffix    [8]byte
 
+	// The 16 seconds digits of the last 24-digit label, as read
+	// little-endian, and their value; digitsOK is false until then.
+	digitsOK           bool
+	digitsHi, digitsLo uint64
+	digitsSec          uint64
+
 	scratch [maxStamp]byte // for a stamp that does not fit in the writer
 }
 
@@ -151,24 +158,13 @@ var lowerHex = func() (t [256]byte) {
 // nsec ends as the last 8 digits and secs as the 16 before them. It returns
 // the index of the first byte that is not a lowercase hex digit, or len(b).
 func hexRun(b []byte, secs uint64, nsec uint32) (uint64, uint32, int) {
-	// Nearly every label is 24 digits and a space: read those without a
-	// branch per digit.
+	// Nearly every label is 24 digits and a space: read those 8 at a time.
 	if len(b) > 24 && secs == 0 && nsec == 0 && lowerHex[b[24]] == 0xff {
-		var bad byte
-		var s uint64
-		var n uint32
-		for _, c := range b[:16] {
-			v := lowerHex[c]
-			bad |= v
-			s = s<<4 | uint64(v&15)
-		}
-		for _, c := range b[16:24] {
-			v := lowerHex[c]
-			bad |= v
-			n = n<<4 | uint32(v&15)
-		}
-		if bad&0xf0 == 0 {
-			return s, n, 24
+		s1, ok1 := hex8(b[0:8])
+		s2, ok2 := hex8(b[8:16])
+		n, ok3 := hex8(b[16:24])
+		if ok1 && ok2 && ok3 {
+			return uint64(s1)<<32 | uint64(s2), n, 24
 		}
 	}
 	for i, c := range b {
@@ -180,6 +176,28 @@ func hexRun(b []byte, secs uint64, nsec uint32) (uint64, uint32, int) {
 		nsec = nsec<<4 | uint32(v)
 	}
 	return secs, nsec, len(b)
+}
+
+// hex8 returns the value of the 8 lowercase hex digits in b[:8], and
+// false if they are not all 0-9 or a-f. It works on all 8 bytes at once
+// (SWAR): a byte is in [lo, hi] when adding 0x80-lo sets its top bit and
+// adding 0x7f-hi does not; no byte below 0x80 carries into the next.
+func hex8(b []byte) (uint32, bool) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := binary.BigEndian.Uint64(b)
+	in := func(lo, hi uint64) uint64 {
+		return (x + (0x80-lo)*ones) &^ (x + (0x7f-hi)*ones) & highs
+	}
+	if x&highs != 0 || in('0', '9')|in('a', 'f') != highs {
+		return 0, false
+	}
+	// '0'-'9' have 0x3_ and their value in the low nibble; 'a'-'f' have
+	// 0x6_ and their value less 9, so bit 6 says add 9.
+	d := x&(15*ones) + 9*(x>>6&ones)
+	// Pack the 8 nibbles (one per byte, first digit highest) into 32 bits.
+	d = (d | d>>4) & 0x00ff00ff00ff00ff
+	d = (d | d>>8) & 0x0000ffff0000ffff
+	return uint32(d | d>>16), true
 }
 
 // AppendLine appends line, converted as tai64nlocal converts it, to dst and
@@ -197,16 +215,42 @@ func (l *Localizer) AppendLine(dst, line []byte) []byte {
 	if len(line) == 0 || line[0] != '@' {
 		return append(dst, line...)
 	}
-	secs, nsec, k := hexRun(line[1:], 0, 0)
+	secs, nsec, k := l.label(line[1:])
 	k++
 	if k == len(line) {
 		return dst
 	}
-	out, ok := l.appendRaw(dst, secs, nsec)
-	if !ok {
-		return append(dst, line...)
+	return append(l.appendLabel(dst, line[:k], secs, nsec), line[k:]...)
+}
+
+// label is [hexRun] of b from zero, quicker for the usual label of 24
+// digits: if its first 16 digits are the last label's, so are its seconds.
+func (l *Localizer) label(b []byte) (uint64, uint32, int) {
+	if len(b) > 24 && lowerHex[b[24]] == 0xff {
+		hi, lo := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+		if hi != l.digitsHi || lo != l.digitsLo || !l.digitsOK {
+			s1, ok1 := hex8(b[0:8])
+			s2, ok2 := hex8(b[8:16])
+			if !ok1 || !ok2 {
+				return hexRun(b, 0, 0)
+			}
+			l.digitsOK, l.digitsHi, l.digitsLo = true, hi, lo
+			l.digitsSec = uint64(s1)<<32 | uint64(s2)
+		}
+		if n, ok := hex8(b[16:24]); ok {
+			return l.digitsSec, n, 24
+		}
 	}
-	return append(out, line[k:]...)
+	return hexRun(b, 0, 0)
+}
+
+// appendLabel appends the time for a label's secs and nsec, or the
+// label's own text if the time cannot be shown.
+func (l *Localizer) appendLabel(dst, label []byte, secs uint64, nsec uint32) []byte {
+	if b, ok := l.appendRaw(dst, secs, nsec); ok {
+		return b
+	}
+	return append(dst, label...)
 }
 
 // AppendTime appends t as cfg.Format shows it to dst and returns the
@@ -388,11 +432,17 @@ func appendNsec(b []byte, n uint32) []byte {
 	if n > 999999999 {
 		return appendUint(b, uint64(n))
 	}
+	var d [9]byte
 	hi, lo := n/100000, n%100000 // 4 and 5 digits
-	b = append2(append2(b, int(hi/100)), int(hi%100))
-	b = append(b, byte('0'+lo/10000))
-	lo %= 10000
-	return append2(append2(b, int(lo/100)), int(lo%100))
+	h1, h2 := hi/100, hi%100
+	l0, lo := lo/10000, lo%10000
+	l1, l2 := lo/100, lo%100
+	d[0], d[1] = digits2[2*h1], digits2[2*h1+1]
+	d[2], d[3] = digits2[2*h2], digits2[2*h2+1]
+	d[4] = byte('0' + l0)
+	d[5], d[6] = digits2[2*l1], digits2[2*l1+1]
+	d[7], d[8] = digits2[2*l2], digits2[2*l2+1]
+	return append(b, d[:]...)
 }
 
 // appendZone appends RFC 3339's offset for off seconds east of UTC: "Z",

@@ -368,3 +368,21 @@ func TestLocalLinesAllocs(t *testing.T) {
 		t.Errorf("LocalLines: %v allocs for 100 lines, %v for 10000: want the same", small, big)
 	}
 }
+
+func TestHex8(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := range 8 {
+			b := []byte("0123abcd")
+			b[pos] = byte(c)
+			got, ok := hex8(b)
+			s, n, k := hexRun(b, 0, 0)
+			wantOK := k == 8
+			if ok != wantOK || ok && (got != n || s != 0) {
+				t.Errorf("hex8(%q) = %#x, %v, want %#x, %v", b, got, ok, n, wantOK)
+			}
+		}
+	}
+	if got, ok := hex8([]byte("fedcba98")); !ok || got != 0xfedcba98 {
+		t.Errorf("hex8(fedcba98) = %#x, %v", got, ok)
+	}
+}

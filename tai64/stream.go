@@ -118,19 +118,53 @@ func indexNewline(b []byte) int {
 	return len(b)
 }
 
-// flushReader reads from r, flushing w first, as multilog's and
+// outBuf is an output buffer that lines are appended to in place. The
+// first write error is kept in err; once it is set nothing more is
+// written.
+type outBuf struct {
+	w   io.Writer
+	buf []byte // len(buf) bytes waiting; cap(buf) is fixed
+	err error
+}
+
+func (o *outBuf) flush() error {
+	if o.err == nil && len(o.buf) > 0 {
+		_, o.err = o.w.Write(o.buf)
+	}
+	o.buf = o.buf[:0]
+	return o.err
+}
+
+// reserve makes room for n more bytes, writing out what is waiting if need
+// be. It returns false after a write error.
+func (o *outBuf) reserve(n int) bool {
+	if cap(o.buf)-len(o.buf) < n {
+		o.flush()
+	}
+	return o.err == nil
+}
+
+// write appends b, which may be longer than the buffer.
+func (o *outBuf) write(b []byte) {
+	if o.reserve(len(b)) {
+		if len(b) > cap(o.buf) {
+			_, o.err = o.w.Write(b)
+			return
+		}
+		o.buf = append(o.buf, b...)
+	}
+}
+
+// flushReader reads from r, flushing o first, as multilog's and
 // tai64nlocal's flushread do: a read may block, and what has been converted
-// so far must not wait for it. A failed flush is kept in werr and ends the
-// read with errFlush.
+// so far must not wait for it.
 type flushReader struct {
-	r    io.Reader
-	w    *bufio.Writer
-	werr error
+	r io.Reader
+	o *outBuf
 }
 
 func (f *flushReader) Read(b []byte) (int, error) {
-	if err := f.w.Flush(); err != nil {
-		f.werr = err
+	if err := f.o.flush(); err != nil {
 		return 0, err
 	}
 	return f.r.Read(b)
@@ -150,39 +184,39 @@ func LocalLines(dst io.Writer, src io.Reader, cfg LocalConfig) error {
 		size = defaultBufSize
 	}
 	l := NewLocalizer(cfg)
-	w := bufio.NewWriterSize(dst, size)
-	fr := &flushReader{r: src, w: w}
-	r := bufio.NewReaderSize(fr, size)
-	err := l.copy(w, r)
-	if fr.werr != nil {
-		return writeError(fr.werr)
+	// A line from r (at most size bytes) and its stamp always fit.
+	o := &outBuf{w: dst, buf: make([]byte, 0, 2*size+maxStamp)}
+	r := bufio.NewReaderSize(&flushReader{r: src, o: o}, size)
+	err := l.copy(o, r)
+	o.flush()
+	if o.err != nil {
+		return writeError(o.err)
 	}
 	if err != nil {
-		w.Flush()
 		return readError(err)
-	}
-	if err := w.Flush(); err != nil {
-		return writeError(err)
 	}
 	return nil
 }
 
-// copy is LocalLines' loop. It returns nil at the end of r, or r's error.
-// Write errors stay in w (bufio.Writer keeps the first) and surface at the
-// next flush.
-func (l *Localizer) copy(w *bufio.Writer, r *bufio.Reader) error {
+// copy is LocalLines' loop. It returns nil at the end of r, or r's error,
+// or nil with o.err set after a write error.
+func (l *Localizer) copy(o *outBuf, r *bufio.Reader) error {
 	var spill []byte // a label longer than r's buffer, for passing through
 	mid := false     // the line's start has been written already
 	for {
 		line, err := r.ReadSlice('\n')
+		if !o.reserve(len(line) + maxStamp) {
+			return nil
+		}
 		if mid || len(line) == 0 || line[0] != '@' {
-			w.Write(line)
-			mid = err == bufio.ErrBufferFull
+			o.buf = append(o.buf, line...)
 		} else {
-			secs, nsec, k := hexRun(line[1:], 0, 0)
+			secs, nsec, k := l.label(line[1:])
 			k++
-			label := line[:k]
-			if k == len(line) {
+			if k < len(line) {
+				o.buf = l.appendLabel(o.buf, line[:k], secs, nsec)
+				o.buf = append(o.buf, line[k:]...)
+			} else {
 				// The label fills the whole buffer: read on to its end.
 				if err != bufio.ErrBufferFull {
 					// At the end of input tai64nlocal stops in mid-label
@@ -198,30 +232,19 @@ func (l *Localizer) copy(w *bufio.Writer, r *bufio.Reader) error {
 						return ignoreEOF(err)
 					}
 				}
-				label = spill
+				if b, ok := l.appendRaw(l.scratch[:0], secs, nsec); ok {
+					o.write(b)
+				} else {
+					o.write(spill)
+				}
+				o.write(line[k:])
 			}
-			l.writeLabel(w, label, secs, nsec)
-			w.Write(line[k:])
-			mid = err == bufio.ErrBufferFull
 		}
-		if err != nil && err != bufio.ErrBufferFull {
+		mid = err == bufio.ErrBufferFull
+		if err != nil && !mid {
 			return ignoreEOF(err)
 		}
 	}
-}
-
-// writeLabel writes the time for a label's secs and nsec, or the label's
-// own text if the time cannot be shown.
-func (l *Localizer) writeLabel(w *bufio.Writer, label []byte, secs uint64, nsec uint32) {
-	b := l.scratch[:0]
-	if w.Available() >= maxStamp {
-		b = w.AvailableBuffer() // saves a copy
-	}
-	if b, ok := l.appendRaw(b, secs, nsec); ok {
-		w.Write(b)
-		return
-	}
-	w.Write(label)
 }
 
 func ignoreEOF(err error) error {
