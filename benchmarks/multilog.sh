@@ -1,0 +1,82 @@
+#!/bin/sh
+# Whole-process comparison of multilog against its peers, interleaved, in one
+# run: 256 MB of generated qmail-smtpd/qmail-send log from stdin (a file in
+# the page cache, the same for every program) into a fresh logdir with
+# s16777215 n10. Prints the median MB/s of each and ratios to the fastest
+# peer, then the idle VmRSS of each logger.
+#
+#   benchmarks/multilog.sh [rounds]        (default 3; SIZE=256M to change)
+set -eu
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+SIZE=${SIZE:-256M}
+make -s build >/dev/null
+BIN=$PWD/bin
+DATA=$PWD/benchmarks/data
+mkdir -p "$DATA"
+IN=$DATA/smtp-$SIZE.log
+[ -s "$IN" ] || go run ./benchmarks/cmd/gensmtp -size "$SIZE" -o "$IN"
+BYTES=$(stat -c %s "$IN")
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlog-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cat "$IN" >/dev/null # warm the page cache
+
+# name|command (run in $WORK with stdin from $IN; logdir ./d)
+cat >"$WORK/cases" <<CASES
+mlog multilog t|$BIN/multilog t s16777215 n10 ./d
+daemontools multilog t|/usr/bin/multilog t s16777215 n10 ./d
+s6-log t|s6-log -b n10 s16777215 t ./d
+svlogd -t|mkdir -p d && printf 's16777215\nn10\n' >d/config && svlogd -t -b 65536 d
+mlog multilog (no t)|$BIN/multilog s16777215 n10 ./d
+s6-log (no t)|s6-log -b n10 s16777215 ./d
+mlog multilog t zstd|$BIN/multilog t z s16777215 n10 ./d
+mlog multilog t gzip|$BIN/multilog t zgzip s16777215 n10 ./d
+cat > file|cat >file
+CASES
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $1 }"; }
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+	i=$((i + 1))
+	while IFS='|' read -r name cmd; do
+		rm -rf "$WORK/run" && mkdir "$WORK/run"
+		t0=$(now)
+		(cd "$WORK/run" && sh -c "$cmd" <"$IN" 2>/dev/null)
+		t1=$(now)
+		# wait for compressors multilog started to finish (counted)
+		while pgrep -f "mlog compress" >/dev/null 2>&1; do sleep 0.05; done
+		t2=$(now)
+		echo "$name|$(calc "$BYTES / ($t1 - $t0) / 1000000")|$(calc "$BYTES / ($t2 - $t0) / 1000000")" >>"$WORK/results"
+	done <"$WORK/cases"
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo "multilog throughput, $(nproc) cores, $(date -u +%F), $SIZE input, median of $ROUNDS interleaved rounds"
+printf '%-26s %10s\n' program MB/s
+while IFS='|' read -r name cmd; do
+	m=$(grep -F "$name|" "$WORK/results" | cut -d'|' -f2 | median)
+	printf '%-26s %10.1f\n' "$name" "$m"
+	echo "$name|$m" >>"$WORK/medians"
+done <"$WORK/cases"
+get() { grep -F "$1|" "$WORK/medians" | cut -d'|' -f2; }
+peer=$(for n in "daemontools multilog t" "s6-log t" "svlogd -t"; do get "$n"; done | sort -n | tail -1)
+echo "ratio mlog t / fastest peer with t: $(calc "$(get 'mlog multilog t') / $peer")"
+echo "ratio mlog (no t) / s6-log (no t): $(calc "$(get 'mlog multilog (no t)') / $(get 's6-log (no t)')")"
+echo "ratio mlog t zstd / mlog t: $(calc "$(get 'mlog multilog t zstd') / $(get 'mlog multilog t')")"
+
+echo
+echo "idle VmRSS (kB), one logdir, after 1000 lines"
+for prog in "$BIN/multilog t ./d" "/usr/bin/multilog t ./d" "s6-log t ./d" "svlogd -t d"; do
+	rm -rf "$WORK/run" && mkdir -p "$WORK/run/d"
+	fifo=$WORK/fifo; rm -f "$fifo"; mkfifo "$fifo"
+	(cd "$WORK/run" && exec $prog <"$fifo" 2>/dev/null) &
+	pid=$!
+	exec 3>"$fifo"
+	head -1000 "$IN" >&3
+	sleep 1
+	rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+	printf '%-26s %8s\n' "$prog" "$rss"
+	exec 3>&-
+	wait $pid || true
+done
