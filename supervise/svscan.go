@@ -39,6 +39,10 @@ type ScanConfig struct {
 	// Done, when closed, makes Scan return after the current pause. The
 	// supervise processes keep running, as when svscan is killed.
 	Done <-chan struct{}
+
+	// Idle, if set, is called after a scan that started, reaped or dropped
+	// something, before the pause. See [Config.Idle].
+	Idle func()
 }
 
 const (
@@ -62,6 +66,7 @@ type scanner struct {
 	childDir string
 	std      [3]uintptr
 	svcs     []service
+	changed  bool // the latest scan started, reaped or dropped something
 }
 
 // Scan is svscan: it scans cfg.Dir every five seconds and makes sure a
@@ -94,7 +99,11 @@ func Scan(cfg ScanConfig) error {
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
+		sc.changed = false
 		sc.scan()
+		if sc.changed && cfg.Idle != nil {
+			cfg.Idle()
+		}
 		t.Reset(interval)
 		select {
 		case <-cfg.Done:
@@ -131,6 +140,7 @@ func (sc *scanner) scan() {
 		if r <= 0 {
 			break
 		}
+		sc.changed = true
 		for i := range sc.svcs {
 			if sc.svcs[i].pid == r {
 				sc.svcs[i].pid = 0
@@ -162,6 +172,7 @@ func (sc *scanner) scan() {
 				unix.Close(s.pipe[0])
 				unix.Close(s.pipe[1])
 			}
+			sc.changed = true
 			last := len(sc.svcs) - 1
 			sc.svcs[i] = sc.svcs[last]
 			sc.svcs = sc.svcs[:last]
@@ -239,6 +250,7 @@ func (sc *scanner) start(name string) {
 			return
 		}
 		s.pid = pid
+		sc.changed = true
 	}
 	if s.log && s.pidLog == 0 {
 		files := sc.std
@@ -252,6 +264,7 @@ func (sc *scanner) start(name string) {
 			return
 		}
 		s.pidLog = pid
+		sc.changed = true
 	}
 }
 

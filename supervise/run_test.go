@@ -1,0 +1,249 @@
+package supervise
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// waitFor polls cond every 10 ms until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func writeScript(t *testing.T, name, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte("#!/bin/sh\n"+body), 0755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runSupervise runs Run in the background and returns a channel that gets
+// its result, and the warnings seen so far.
+func runSupervise(t *testing.T, dir string) (<-chan error, func() []error) {
+	var mu sync.Mutex
+	var warns []error
+	done := make(chan error, 1)
+	exited := make(chan struct{})
+	cfg := Config{
+		Dir:        dir,
+		Env:        []string{"PATH=/bin:/usr/bin"},
+		StartPause: 50 * time.Millisecond,
+		Warn: func(err error) {
+			mu.Lock()
+			warns = append(warns, err)
+			mu.Unlock()
+		},
+	}
+	go func() { done <- Run(cfg); close(exited) }()
+	t.Cleanup(func() {
+		Control(dir, []byte("dx"))
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			t.Error("supervise did not exit")
+		}
+	})
+	return done, func() []error {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]error(nil), warns...)
+	}
+}
+
+func stat(t *testing.T, dir string) State {
+	t.Helper()
+	st, err := Stat(dir)
+	if err != nil {
+		t.Fatalf("Stat(%s): %v", dir, err)
+	}
+	return st
+}
+
+func control(t *testing.T, dir, cmds string) {
+	t.Helper()
+	if err := Control(dir, []byte(cmds)); err != nil {
+		t.Fatalf("Control(%s, %q): %v", dir, cmds, err)
+	}
+}
+
+func TestRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	writeScript(t, dir+"/run", "exec sleep 100\n")
+	done, warns := runSupervise(t, dir)
+
+	var st State
+	waitFor(t, "up", func() bool { st, _ = Stat(dir); return st.PID != 0 })
+	if !st.NormallyUp || st.Want != WantUp || st.Paused {
+		t.Errorf("after start: %+v", st)
+	}
+	for name, want := range map[string]fs.FileMode{
+		"supervise":         fs.ModeDir | 0700,
+		"supervise/control": fs.ModeNamedPipe | 0600,
+		"supervise/ok":      fs.ModeNamedPipe | 0600,
+		"supervise/lock":    0600,
+		"supervise/status":  0644,
+	} {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil || fi.Mode() != want {
+			t.Errorf("%s: mode %v, %v, want %v", name, fi.Mode(), err, want)
+		}
+	}
+	if ok, err := Running(dir); !ok || err != nil {
+		t.Errorf("Running = %v, %v, want true", ok, err)
+	}
+	if err := Run(Config{Dir: dir}); err == nil || err.Error() != "acquire "+dir+"/supervise/lock: resource temporarily unavailable" {
+		t.Errorf("second Run error = %v", err)
+	}
+
+	pid := st.PID
+	control(t, dir, "p")
+	waitFor(t, "paused", func() bool { return stat(t, dir).Paused })
+	control(t, dir, "c")
+	waitFor(t, "continued", func() bool { return !stat(t, dir).Paused })
+
+	control(t, dir, "d")
+	waitFor(t, "down", func() bool { st = stat(t, dir); return st.PID == 0 })
+	if st.Want != WantDown {
+		t.Errorf("after d: want %q", st.Want)
+	}
+	control(t, dir, "u")
+	waitFor(t, "up again", func() bool { st = stat(t, dir); return st.PID != 0 })
+	if st.PID == pid {
+		t.Errorf("same pid %d after d, u", pid)
+	}
+
+	pid = st.PID
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, "restart", func() bool { st = stat(t, dir); return st.PID != 0 && st.PID != pid })
+
+	control(t, dir, "o")
+	waitFor(t, "want once", func() bool { return stat(t, dir).Want == WantOnce })
+	pid = stat(t, dir).PID
+	syscall.Kill(pid, syscall.SIGTERM)
+	waitFor(t, "down after once", func() bool { return stat(t, dir).PID == 0 })
+	time.Sleep(200 * time.Millisecond) // more than StartPause: it must stay down
+	if st = stat(t, dir); st.PID != 0 {
+		t.Errorf("restarted after o: %+v", st)
+	}
+
+	control(t, dir, "x")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("x did not make supervise exit while down")
+	}
+	if ok, _ := Running(dir); ok {
+		t.Error("Running after exit")
+	}
+	if _, err := Stat(dir); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Stat after exit error = %v, want ErrNotRunning", err)
+	}
+	if w := warns(); len(w) != 0 {
+		t.Errorf("warnings: %v", w)
+	}
+}
+
+func TestRunDownFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	writeScript(t, dir+"/run", "exec sleep 100\n")
+	os.WriteFile(dir+"/down", nil, 0644)
+	done, _ := runSupervise(t, dir)
+	waitFor(t, "supervise", func() bool { ok, _ := Running(dir); return ok })
+	st := stat(t, dir)
+	if st.PID != 0 || st.Want != WantDown || st.NormallyUp {
+		t.Errorf("with down file: %+v", st)
+	}
+	// x while up waits for the service to go down; d then brings it down.
+	control(t, dir, "u")
+	waitFor(t, "up", func() bool { st, _ := Stat(dir); return st.PID != 0 })
+	control(t, dir, "x")
+	select {
+	case <-done:
+		t.Fatal("supervise exited while the service was up")
+	case <-time.After(200 * time.Millisecond):
+	}
+	control(t, dir, "d")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("supervise did not exit after d")
+	}
+	s, err := ReadStatus(dir)
+	if err != nil || s.PID != 0 || s.Want != WantDown {
+		t.Errorf("final status %+v, %v", s, err)
+	}
+}
+
+func TestRunStartError(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "svc")
+	os.MkdirAll(dir, 0755)
+	os.WriteFile(dir+"/run", []byte("not executable"), 0644)
+	_, warns := runSupervise(t, dir)
+	waitFor(t, "two start errors", func() bool { return len(warns()) >= 2 })
+	var se *StartError
+	w := warns()[0]
+	if !errors.As(w, &se) || se.Err.Op != "start" || se.Err.Path != dir+"/run" || !errors.Is(w, syscall.EACCES) {
+		t.Errorf("warning = %#v, want StartError for %s/run: EACCES", w, dir)
+	}
+	if st := stat(t, dir); st.PID != 0 || st.Want != WantUp {
+		t.Errorf("status after start error: %+v", st)
+	}
+	// Fixing run lets the next try succeed.
+	os.Chmod(dir+"/run", 0755)
+	os.WriteFile(dir+"/run", []byte("#!/bin/sh\nexec sleep 100\n"), 0755)
+	waitFor(t, "up after fix", func() bool { return stat(t, dir).PID != 0 })
+}
+
+func TestRunMissingDir(t *testing.T) {
+	err := Run(Config{Dir: filepath.Join(t.TempDir(), "nope")})
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Op != "chdir to" || !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("Run(missing) = %v", err)
+	}
+}
+
+func TestRunRenamed(t *testing.T) {
+	// The seed story renames a running service to a dot-name; supervise
+	// keeps working in the directory it opened.
+	base := t.TempDir()
+	dir := filepath.Join(base, "pop3d")
+	writeScript(t, dir+"/run", "exec sleep 100\n")
+	done, _ := runSupervise(t, dir)
+	waitFor(t, "up", func() bool { st, _ := Stat(dir); return st.PID != 0 })
+	moved := filepath.Join(base, ".pop3d")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	pid := stat(t, moved).PID
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, "restart in the renamed dir", func() bool { st := stat(t, moved); return st.PID != 0 && st.PID != pid })
+	control(t, moved, "dx")
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no exit")
+	}
+	os.Rename(moved, dir) // for the cleanup's Control
+}
