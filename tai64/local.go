@@ -432,17 +432,19 @@ func appendNsec(b []byte, n uint32) []byte {
 	if n > 999999999 {
 		return appendUint(b, uint64(n))
 	}
-	var d [9]byte
-	hi, lo := n/100000, n%100000 // 4 and 5 digits
-	h1, h2 := hi/100, hi%100
-	l0, lo := lo/10000, lo%10000
-	l1, l2 := lo/100, lo%100
-	d[0], d[1] = digits2[2*h1], digits2[2*h1+1]
-	d[2], d[3] = digits2[2*h2], digits2[2*h2+1]
-	d[4] = byte('0' + l0)
-	d[5], d[6] = digits2[2*l1], digits2[2*l1+1]
-	d[7], d[8] = digits2[2*l2], digits2[2*l2+1]
-	return append(b, d[:]...)
+	return binary.LittleEndian.AppendUint64(append(b, byte('0'+n/1e8)), digits8(n%1e8))
+}
+
+// digits8 returns the 8 decimal digits of n < 1e8 as ASCII in a word, the
+// first digit in the lowest byte, computed in parallel lanes (SWAR). It
+// avoids a loop of byte stores, which stalls the load that copies them.
+func digits8(n uint32) uint64 {
+	x := uint64(n/10000) | uint64(n%10000)<<32 // two lanes < 10000
+	q := x * 5243 >> 19 & 0x0000007f0000007f    // lane/100: v*5243>>19 is exact below 43699
+	x = q | (x-q*100)<<16                       // four lanes < 100
+	q = x * 103 >> 10 & 0x000f000f000f000f      // lane/10: v*103>>10 is exact below 179
+	x = q | (x-q*10)<<8                         // eight digits
+	return x + 0x3030303030303030
 }
 
 // appendZone appends RFC 3339's offset for off seconds east of UTC: "Z",

@@ -2,9 +2,11 @@ package tai64
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"io/fs"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -384,5 +386,25 @@ func TestHex8(t *testing.T) {
 	}
 	if got, ok := hex8([]byte("fedcba98")); !ok || got != 0xfedcba98 {
 		t.Errorf("hex8(fedcba98) = %#x, %v", got, ok)
+	}
+}
+
+func TestAppendNsec(t *testing.T) {
+	for _, n := range []uint32{0, 1, 9, 10, 99, 100, 500, 12345678, 99999999, 100000000, 787492500, 999999999, 1000000000, 4294967295} {
+		want := strconv.FormatUint(uint64(n), 10)
+		for len(want) < 9 {
+			want = "0" + want
+		}
+		if got := string(appendNsec([]byte("x"), n)); got != "x"+want {
+			t.Errorf("appendNsec(%d) = %q, want %q", n, got, "x"+want)
+		}
+	}
+	for n := uint32(0); n < 1e8; n += 997 {
+		want := strconv.FormatUint(uint64(n)+1e8, 10)[1:]
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], digits8(n))
+		if string(b[:]) != want {
+			t.Fatalf("digits8(%d) = %q, want %q", n, b[:], want)
+		}
 	}
 }
