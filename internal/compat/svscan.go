@@ -9,7 +9,7 @@ import (
 // svscanMain is svscan: svscan [dir]. Words after dir are ignored, as in
 // daemontools.
 func svscanMain(t *Tool, args []string) int {
-	cfg := supervise.ScanConfig{Env: os.Environ(), Warn: t.Warn}
+	cfg := supervise.ScanConfig{Env: os.Environ(), Warn: t.Warn, Idle: trimMemory}
 	if len(args) > 0 {
 		cfg.Dir = args[0]
 	}
