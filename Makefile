@@ -10,7 +10,7 @@ DAEMONS := multilog
 NAMES   := tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
            setuidgid envuidgid envdir softlimit readproctitle
 
-.PHONY: all build test bench fuzz lint install demo clean bench-compare
+.PHONY: all build test bench fuzz lint install demo clean bench-compare peers
 
 all: build
 
@@ -22,10 +22,21 @@ build:
 
 # vet, then every test; the race detector runs over the packages with
 # goroutines and child processes.
-test: build
+test: build peers
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./multilog/... ./rotate/... ./supervise/... ./query/...
+
+# The real daemontools, runit, s6 and ucspi-tcp: the differential tests run
+# them beside ours. Installed from Debian when missing (root or sudo).
+PEERS := multilog:daemontools s6-log:s6 svlogd:runit tcpserver:ucspi-tcp
+peers:
+	@need=; for p in $(PEERS); do command -v $${p%%:*} >/dev/null 2>&1 || need="$$need $${p#*:}"; done; \
+	if [ -n "$$need" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  echo "installing$$need"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$need >/dev/null; \
+	fi
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
@@ -49,6 +60,7 @@ install: build
 	@for n in $(NAMES); do ln -sf mlog-tools $(DESTDIR)$(PREFIX)/bin/$$n; done
 
 demo: build
+	$(GO) build -o bin/gensmtp ./benchmarks/cmd/gensmtp
 	./demo.sh
 
 bench-compare: build
