@@ -440,10 +440,10 @@ func appendNsec(b []byte, n uint32) []byte {
 // avoids a loop of byte stores, which stalls the load that copies them.
 func digits8(n uint32) uint64 {
 	x := uint64(n/10000) | uint64(n%10000)<<32 // two lanes < 10000
-	q := x * 5243 >> 19 & 0x0000007f0000007f    // lane/100: v*5243>>19 is exact below 43699
-	x = q | (x-q*100)<<16                       // four lanes < 100
-	q = x * 103 >> 10 & 0x000f000f000f000f      // lane/10: v*103>>10 is exact below 179
-	x = q | (x-q*10)<<8                         // eight digits
+	q := x * 5243 >> 19 & 0x0000007f0000007f   // lane/100: v*5243>>19 is exact below 43699
+	x = q | (x-q*100)<<16                      // four lanes < 100
+	q = x * 103 >> 10 & 0x000f000f000f000f     // lane/10: v*103>>10 is exact below 179
+	x = q | (x-q*10)<<8                        // eight digits
 	return x + 0x3030303030303030
 }
 
