@@ -37,10 +37,16 @@ type clock struct {
 	zoneEnd    int64
 	offset     int64
 	day        int64 // days since 1970-01-01 of date
-	date       [16]byte
+	date       [32]byte
 	dateLen    int
 	haveDay    bool
 	haveOffset bool
+
+	sec     int64 // the second secText shows
+	secSep  byte
+	secText [48]byte
+	secLen  int
+	haveSec bool
 }
 
 func newClock(loc *time.Location) *clock {
@@ -48,9 +54,35 @@ func newClock(loc *time.Location) *clock {
 }
 
 // appendTime appends t as "YYYY-MM-DD" sep "HH:MM:SS.NNNNNNNNN". The year is
-// not padded, as tai64nlocal does not pad it.
+// not padded, as tai64nlocal does not pad it. It does no allocation.
 func (c *clock) appendTime(dst []byte, t tai64.Time, sep byte) []byte {
 	sec, nsec := t.Unix()
+	if !c.haveSec || sec != c.sec || sep != c.secSep {
+		c.setSec(sec, sep)
+	}
+	dst = append(dst, c.secText[:c.secLen]...)
+	n := uint32(nsec)
+	if n >= 1e9 {
+		n = 999999999
+	}
+	hi, mid, lo := n/1e6, n/1e3%1e3, n%1e3
+	return append(dst, digits3[hi*3], digits3[hi*3+1], digits3[hi*3+2],
+		digits3[mid*3], digits3[mid*3+1], digits3[mid*3+2],
+		digits3[lo*3], digits3[lo*3+1], digits3[lo*3+2])
+}
+
+// digits3 is "000001002...999": three digits for each of 0 to 999.
+var digits3 = func() []byte {
+	b := make([]byte, 0, 3000)
+	for i := range 1000 {
+		b = append(b, byte('0'+i/100), byte('0'+i/10%10), byte('0'+i%10))
+	}
+	return b
+}()
+
+// setSec caches the text of one second, up to its '.': loggers write
+// several lines a second.
+func (c *clock) setSec(sec int64, sep byte) {
 	if !c.haveOffset || sec < c.zoneStart || sec >= c.zoneEnd {
 		c.lookup(sec)
 	}
@@ -59,22 +91,17 @@ func (c *clock) appendTime(dst []byte, t tai64.Time, sep byte) []byte {
 	if !c.haveDay || day != c.day {
 		c.setDay(day)
 	}
-	dst = append(dst, c.date[:c.dateLen]...)
-	dst = append(dst, sep)
+	b := append(c.secText[:0], c.date[:c.dateLen]...)
+	b = append(b, sep)
 	s := local - day*86400
-	dst = append2(dst, int(s/3600))
-	dst = append(dst, ':')
-	dst = append2(dst, int(s/60%60))
-	dst = append(dst, ':')
-	dst = append2(dst, int(s%60))
-	dst = append(dst, '.')
-	n := uint32(nsec)
-	var b [9]byte
-	for i := 8; i >= 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return append(dst, b[:]...)
+	b = append2(b, int(s/3600))
+	b = append(b, ':')
+	b = append2(b, int(s/60%60))
+	b = append(b, ':')
+	b = append2(b, int(s%60))
+	b = append(b, '.')
+	c.secLen = len(b)
+	c.sec, c.secSep, c.haveSec = sec, sep, true
 }
 
 func (c *clock) lookup(sec int64) {
@@ -92,6 +119,7 @@ func (c *clock) lookup(sec int64) {
 	}
 	c.haveOffset = true
 	c.haveDay = false
+	c.haveSec = false
 }
 
 // setDay fills the date of a day number (days since 1970-01-01), by Howard

@@ -149,14 +149,15 @@ func (p *prober) lastStamp() (tai64.Time, bool, error) {
 	return tai64.Time{}, false, nil
 }
 
-// lowerBound returns the offset of the first line with a stamp at or after
-// t, or the size if there is none. first and last are the file's first and
-// last stamps. Every stamp it reads must lie between the stamps read before
-// and after it; if one does not, it reports ok false: the file is out of
-// order and bisecting it could skip lines.
-func (p *prober) lowerBound(t, first, last tai64.Time, lr *lineReader) (off int64, at tai64.Time, ok bool, err error) {
-	lo, hi := int64(0), p.size
-	loT, hiT := first, last
+// lowerBound returns the offset of the first line at or after from with
+// a stamp at or after t, and that stamp; or the size and last if there is
+// none. from is a line start whose stamp (or the first after it) is
+// fromT; last is the file's last stamp. Every stamp it reads must lie
+// between the stamps read before and after it; if one does not, it reports
+// ok false: the file is out of order and bisecting it could skip lines.
+func (p *prober) lowerBound(t tai64.Time, from int64, fromT, last tai64.Time, lr *lineReader) (off int64, at tai64.Time, ok bool, err error) {
+	lo, hi := from, p.size
+	loT, hiT := fromT, last
 	for hi-lo > bisectMin {
 		mid := lo + (hi-lo)/2
 		s, err := p.lineStart(mid)
@@ -203,33 +204,6 @@ func (p *prober) lowerBound(t, first, last tai64.Time, lr *lineReader) (off int6
 		prev = st
 		if !st.Before(t) {
 			return off, st, true, nil
-		}
-	}
-}
-
-// regionEnd reads forward from off, a line with a stamp at or after since,
-// to the first line with a stamp at or after until (or the size if until
-// is zero or never reached). It reports ok false if the stamps on the way
-// go backwards: then the region cannot be trusted to hold every line of
-// the range.
-func (p *prober) regionEnd(off int64, until tai64.Time, lr *lineReader) (int64, bool, error) {
-	lr.reset(io.NewSectionReader(p.f, off, p.size-off), off)
-	var prev tai64.Time
-	for {
-		line, _, at := lr.next()
-		if line == nil {
-			return p.size, true, lr.err
-		}
-		st, stamped := stampOf(line)
-		if !stamped {
-			continue
-		}
-		if st.Before(prev) {
-			return 0, false, nil
-		}
-		prev = st
-		if !isZero(until) && !st.Before(until) {
-			return at, true, nil
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/mlog/mlog/rotate"
-	"github.com/mlog/mlog/rotate/compress"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -35,6 +34,13 @@ type segment struct {
 	end     int64      // plain files: the byte after the last to read
 	stop    bool       // end at the first stamp at or after until, while in order
 	inherit tai64.Time // the time of lines before the first stamp
+	first   tai64.Time // the file's first stamp
+
+	// bisected says the segment is a region found by bisection. If its
+	// stamps go backwards, the file is out of order and the bisection may
+	// have skipped lines of the range: the stream then reads the rest of
+	// the file and the part before the region too, testing every line.
+	bisected bool
 }
 
 // stream yields the lines of one logdir within a range, file after file,
@@ -44,10 +50,11 @@ type stream struct {
 	rng   *timeRange
 	files []*logFile // still to read, in order
 	seg   segment
-	open  bool // seg is being read
+	extra []segment // more of seg's file to read after seg
+	open  bool      // seg is being read
 	lr    lineReader
 	pr    prober
-	dec   io.ReadCloser
+	dec   decoder
 
 	last      tai64.Time // the stamp of the last stamped line read in seg
 	decreased bool       // seg's stamps went backwards
@@ -91,6 +98,7 @@ func (s *stream) close() {
 		lf.close()
 	}
 	s.files = nil
+	s.dec.close()
 }
 
 func (s *stream) endSegment() {
@@ -98,10 +106,6 @@ func (s *stream) endSegment() {
 		return
 	}
 	s.open = false
-	if s.dec != nil {
-		s.dec.Close()
-		s.dec = nil
-	}
 	if s.seg.lf != s.tail {
 		s.seg.lf.close()
 	}
@@ -139,6 +143,15 @@ func (s *stream) next() bool {
 				s.err = &OpError{Op: "read", Path: s.dir + "/" + s.seg.lf.name, Err: s.lr.err}
 				return false
 			}
+			if len(s.extra) > 0 {
+				s.seg = s.extra[0]
+				s.extra = s.extra[1:]
+				if err := s.startSegment(); err != nil {
+					s.err = &OpError{Op: "read", Path: s.dir + "/" + s.seg.lf.name, Err: err}
+					return false
+				}
+				continue
+			}
 			s.finishFile(s.seg.lf)
 			s.endSegment()
 			continue
@@ -152,6 +165,10 @@ func (s *stream) next() bool {
 		if stamped {
 			if t.Before(s.last) {
 				s.decreased = true
+				if s.seg.bisected {
+					s.reread(off)
+					continue
+				}
 			}
 			s.last = t
 		} else {
@@ -188,6 +205,18 @@ func (s *stream) next() bool {
 		}
 		return true
 	}
+}
+
+// reread turns a bisected region found out of order at off into reads of
+// the rest of the file from off, then of the part before the region, every
+// line tested. The lines of the range before the region then come after
+// those in it, but none is lost or repeated.
+func (s *stream) reread(off int64) {
+	lf := s.seg.lf
+	before := segment{lf: lf, start: 0, end: s.seg.start, inherit: s.seg.first, first: s.seg.first}
+	s.seg = segment{lf: lf, start: off, end: lf.size, inherit: s.last, first: s.seg.first}
+	s.extra = append(s.extra, before)
+	s.lr.reset(io.NewSectionReader(lf.f, off, lf.size-off), off)
 }
 
 // advance moves the stream's position past a line with time t ending at
@@ -245,11 +274,10 @@ func (s *stream) startSegment() error {
 	s.last = s.seg.inherit
 	s.decreased = false
 	if lf.comp != rotate.None {
-		d, err := compress.NewReader(lf.comp, io.NewSectionReader(lf.f, 0, lf.size))
+		d, err := s.dec.reader(lf.comp, io.NewSectionReader(lf.f, 0, lf.size))
 		if err != nil {
 			return err
 		}
-		s.dec = d
 		s.lr.reset(d, 0)
 		return nil
 	}
@@ -281,7 +309,7 @@ func (s *stream) plan(lf *logFile) (bool, error) {
 		// No stamps at all: the lines are at time zero.
 		return isZero(rng.since), nil
 	}
-	s.seg.inherit = first
+	s.seg.inherit, s.seg.first = first, first
 	if rng.scan || s.skip {
 		return true, nil
 	}
@@ -307,7 +335,7 @@ func (s *stream) plan(lf *logFile) (bool, error) {
 	start, at := int64(0), first
 	if first.Before(rng.since) {
 		var ok bool
-		start, at, ok, err = s.pr.lowerBound(rng.since, first, last, &s.lr)
+		start, at, ok, err = s.pr.lowerBound(rng.since, 0, first, last, &s.lr)
 		if err != nil {
 			return false, err
 		}
@@ -318,14 +346,18 @@ func (s *stream) plan(lf *logFile) (bool, error) {
 			return false, nil
 		}
 	}
-	end, ok, err := s.pr.regionEnd(start, rng.until, &s.lr)
-	if err != nil {
-		return false, err
+	end := lf.size
+	if !isZero(rng.until) && !last.Before(rng.until) {
+		var ok bool
+		end, _, ok, err = s.pr.lowerBound(rng.until, start, at, last, &s.lr)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return true, nil
+		}
 	}
-	if !ok {
-		return true, nil
-	}
-	s.seg.start, s.seg.end, s.seg.inherit = start, end, at
+	s.seg.start, s.seg.end, s.seg.inherit, s.seg.bisected = start, end, at, true
 	return end > start, nil
 }
 
@@ -336,11 +368,10 @@ func (s *stream) head(lf *logFile) (tai64.Time, bool, error) {
 		_, t, ok, err := s.pr.firstStamped(0, lf.size)
 		return t, ok, err
 	}
-	d, err := compress.NewReader(lf.comp, io.NewSectionReader(lf.f, 0, lf.size))
+	d, err := s.dec.reader(lf.comp, io.NewSectionReader(lf.f, 0, lf.size))
 	if err != nil {
 		return tai64.Time{}, false, err
 	}
-	defer d.Close()
 	s.lr.reset(d, 0)
 	for {
 		line, _, _ := s.lr.next()

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/mlog/mlog/query"
+)
+
+func init() { extraCommands = append(extraCommands, newQueryCmd) }
+
+// Exit codes of mlog query, grep's.
+const (
+	queryMatched = 0
+	queryNone    = 1
+	queryError   = 2
+)
+
+const queryLong = `Print the lines of multilog logdirs whose TAI64N stamp lies in [--since, --until),
+merged into one time-ordered stream, reading only the files and the parts of files
+that can hold them.
+
+Arguments are PATTERNs then LOGDIRs: the last argument is a logdir, and so is each
+argument before it that is a directory; the rest are patterns, and a line is printed
+if it contains any of them. With -e, every argument is a logdir.
+
+TIMES (--since, --until)
+  2026-01-02T15:04:05Z         RFC 3339, with an offset and a fraction if wanted
+  "2026-01-02 15:04[:05]"      local time (TZ is honoured); 2026-01-02 alone is midnight
+  -1h, 30m, 1h30m, 2d, +10m    relative to now; no sign means ago
+  now, today, yesterday
+  @4000000069564f8012345678    a TAI64N label, as multilog writes them
+
+EXIT STATUS
+  0  at least one line matched
+  1  no line matched
+  2  an error: a bad time, a missing logdir, an unreadable file`
+
+type queryFlags struct {
+	since, until string
+	patterns     []string
+	regexp       bool
+	ignoreCase   bool
+	invert       bool
+	count        bool
+	local, utc   bool
+	json         bool
+	withLogdir   bool
+	noLogdir     bool
+	follow       bool
+	cursor       string
+	poll         time.Duration
+	histogram    string
+	width        int
+	scan         bool
+}
+
+func newQueryCmd() *cobra.Command {
+	var f queryFlags
+	cmd := &cobra.Command{
+		Use:   "query [flags] [PATTERN...] LOGDIR...",
+		Short: "print the lines of logdirs in a time range, fast",
+		Long:  queryLong,
+		Example: `  mlog query --since '2026-01-02 14:00' --until '2026-01-02 15:00' /var/log/qmail/smtpd
+  mlog query --since -1h --local 'status: local' ./send ./smtpd
+  mlog query --since today --histogram 10m 'starting delivery' ./send
+  mlog query -f --cursor ~/.smtpd.cursor --json ./smtpd`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			code := runQuery(cmd, &f, args)
+			if code != 0 {
+				return &exitError{code}
+			}
+			return nil
+		},
+	}
+	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		queryFatal(err)
+		return &exitError{queryError}
+	})
+	fl := cmd.Flags()
+	fl.StringVarP(&f.since, "since", "S", "", "print lines at or after `TIME`")
+	fl.StringVarP(&f.until, "until", "U", "", "print lines before `TIME`")
+	fl.StringArrayVarP(&f.patterns, "pattern", "e", nil, "print lines containing `PATTERN` (repeatable; then every argument is a logdir)")
+	fl.BoolVarP(&f.regexp, "regexp", "E", false, "patterns are RE2 regular expressions")
+	fl.BoolVarP(&f.ignoreCase, "ignore-case", "i", false, "ignore case in patterns")
+	fl.BoolVarP(&f.invert, "invert-match", "v", false, "print lines that match no pattern")
+	fl.BoolVarP(&f.count, "count", "c", false, "print the number of matching lines")
+	fl.BoolVarP(&f.local, "local", "l", false, "print local times instead of labels, as tai64nlocal does")
+	fl.BoolVarP(&f.utc, "utc", "u", false, "print RFC 3339 UTC times instead of labels")
+	fl.BoolVar(&f.json, "json", false, `print JSON lines: {"time":...,"logdir":...,"line":...}`)
+	fl.BoolVarP(&f.withLogdir, "with-logdir", "H", false, "prefix lines with LOGDIR: (the default with several logdirs)")
+	fl.BoolVar(&f.noLogdir, "no-logdir", false, "never prefix lines with their logdir")
+	fl.BoolVarP(&f.follow, "follow", "f", false, "keep printing lines as they arrive, across rotations")
+	fl.StringVar(&f.cursor, "cursor", "", "start after the position saved in `FILE`, and save the new one there")
+	fl.DurationVar(&f.poll, "poll", time.Second, "with --follow, look at the logdirs at least this often")
+	fl.StringVar(&f.histogram, "histogram", "", "print a histogram of matching lines per `BUCKET` (1m, 10m, 1h, 1d)")
+	fl.IntVar(&f.width, "width", 0, "histogram width in columns (default: the terminal's, or 80)")
+	fl.BoolVar(&f.scan, "scan", false, "read every byte and trust no order (for clocks that stepped back)")
+	return cmd
+}
+
+func queryFatal(err error) {
+	os.Stderr.WriteString("mlog query: fatal: " + err.Error() + "\n")
+}
+
+func queryWarn(err error) {
+	os.Stderr.WriteString("mlog query: warning: " + err.Error() + "\n")
+}
+
+// splitQueryArgs separates patterns from logdirs: the last argument is a
+// logdir, and so is every directory before it.
+func splitQueryArgs(args []string, explicit bool) (patterns, logdirs []string) {
+	if explicit {
+		return nil, args
+	}
+	i := len(args) - 1
+	for i > 0 {
+		st, err := os.Stat(args[i-1])
+		if err != nil || !st.IsDir() {
+			break
+		}
+		i--
+	}
+	return args[:i], args[i:]
+}
+
+func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
+	cfg, logdirs, err := queryConfig(f, args)
+	if err != nil {
+		queryFatal(err)
+		return queryError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.cursor != "" {
+		cfg.Cursor = &query.Cursor{}
+		b, err := os.ReadFile(f.cursor)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			queryFatal(err)
+			return queryError
+		}
+		if err := cfg.Cursor.UnmarshalText(b); err != nil {
+			queryFatal(errors.New("read cursor " + f.cursor + ": " + err.Error()))
+			return queryError
+		}
+		path := f.cursor
+		cfg.Save = func(c *query.Cursor) error { return saveCursor(path, c) }
+	}
+	st, err := query.Run(ctx, cfg, logdirs, os.Stdout)
+	if err != nil {
+		queryFatal(err)
+		return queryError
+	}
+	if st.Matched == 0 {
+		return queryNone
+	}
+	return queryMatched
+}
+
+func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
+	var cfg query.Config
+	patterns, logdirs := splitQueryArgs(args, len(f.patterns) > 0)
+	patterns = append(f.patterns, patterns...)
+	now := time.Now()
+	var err error
+	if f.since != "" {
+		if cfg.Since, err = query.ParseTime(f.since, now, time.Local); err != nil {
+			return cfg, nil, errors.New("--since: " + err.Error())
+		}
+	}
+	if f.until != "" {
+		if cfg.Until, err = query.ParseTime(f.until, now, time.Local); err != nil {
+			return cfg, nil, errors.New("--until: " + err.Error())
+		}
+	}
+	if len(patterns) > 0 {
+		if f.regexp {
+			if cfg.Match, err = query.MatchRegexp(patterns, f.ignoreCase); err != nil {
+				return cfg, nil, err
+			}
+		} else {
+			cfg.Match = query.MatchFixed(patterns, f.ignoreCase)
+		}
+	}
+	if f.invert {
+		cfg.Match = query.Invert(cfg.Match)
+	}
+	n := 0
+	for _, b := range []bool{f.local, f.utc, f.json} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return cfg, nil, errors.New("choose one of --local, --utc, --json")
+	}
+	switch {
+	case f.local:
+		cfg.Format = query.Local
+	case f.utc:
+		cfg.Format = query.UTC
+	case f.json:
+		cfg.Format = query.JSON
+	}
+	cfg.Prefix = (len(logdirs) > 1 || f.withLogdir) && !f.noLogdir
+	cfg.Count = f.count
+	if f.histogram != "" {
+		d, ok := query.ParseDuration(f.histogram)
+		if !ok || d <= 0 {
+			return cfg, nil, errors.New("--histogram: invalid bucket " + strconv.Quote(f.histogram) + ": want a duration such as 1m or 1h")
+		}
+		cfg.Histogram = d
+		cfg.Width = f.width
+		if cfg.Width == 0 {
+			cfg.Width = terminalWidth()
+		}
+	}
+	cfg.Follow = f.follow
+	cfg.Poll = f.poll
+	cfg.Scan = f.scan
+	cfg.Warn = queryWarn
+	return cfg, logdirs, nil
+}
+
+// terminalWidth returns the width of the terminal on stdout, or $COLUMNS,
+// or 80.
+func terminalWidth() int {
+	if ws, err := unix.IoctlGetWinsize(int(os.Stdout.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+		return int(ws.Col)
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 80
+}
+
+// saveCursor replaces the cursor file whole: write a temporary file,
+// fsync, rename (google/renameio's order).
+func saveCursor(path string, c *query.Cursor) error {
+	b, err := c.MarshalText()
+	if err != nil {
+		return err
+	}
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

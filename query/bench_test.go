@@ -1,0 +1,42 @@
+package query
+
+import (
+	"context"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/mlog/mlog/tai64"
+)
+
+// benchDir is a logdir made by benchmarks/query.sh, if there is one.
+func benchDir(b *testing.B, kind string) string {
+	d := os.Getenv("MLOG_BENCH_LOGDIR_" + kind)
+	if d == "" {
+		b.Skip("set MLOG_BENCH_LOGDIR_" + kind + " to a logdir made by benchmarks/cmd/mklogdir (benchmarks/query.sh makes them)")
+	}
+	return d
+}
+
+// benchHour is 14:00 UTC on 2026-01-02, inside every generated logdir.
+var benchHour = tai64.FromTime(time.Date(2026, 1, 2, 14, 0, 0, 0, time.UTC))
+
+func benchmarkHour(b *testing.B, kind string, format Format) {
+	dir := benchDir(b, kind)
+	cfg := Config{Since: benchHour, Until: tai64.Time{Sec: benchHour.Sec + 3600}, Format: format, Location: time.UTC}
+	b.ReportAllocs()
+	for b.Loop() {
+		st, err := Run(context.Background(), cfg, []string{dir}, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Matched == 0 {
+			b.Fatal("no lines")
+		}
+	}
+}
+
+func BenchmarkHourPlainRaw(b *testing.B)   { benchmarkHour(b, "PLAIN", Raw) }
+func BenchmarkHourPlainLocal(b *testing.B) { benchmarkHour(b, "PLAIN", Local) }
+func BenchmarkHourZstdLocal(b *testing.B)  { benchmarkHour(b, "ZSTD", Local) }
