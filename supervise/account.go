@@ -166,7 +166,8 @@ func EnvUIDGID(account string, argv, env, search []string) error {
 	if err != nil {
 		return err
 	}
-	env = SetEnv(env, "UID", strconv.Itoa(a.UID), false)
+	// GID first, as envuidgid.c does: the order shows in the environment.
 	env = SetEnv(env, "GID", strconv.Itoa(a.GID), false)
+	env = SetEnv(env, "UID", strconv.Itoa(a.UID), false)
 	return Exec(argv, env, search)
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"sort"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,8 +16,10 @@ type EnvVar struct {
 	Unset bool
 }
 
-// ReadEnvDir reads dir as envdir does and returns the changes, sorted by
-// name. For each file whose name does not start with a dot:
+// ReadEnvDir reads dir as envdir does and returns the changes in the order
+// the directory lists its files (which decides the order of the child's
+// environment, as in daemontools). For each file whose name does not start
+// with a dot:
 //
 //   - an empty file (0 bytes) unsets the variable;
 //   - otherwise the value is the first line, without its newline, with
@@ -47,7 +48,6 @@ func ReadEnvDir(dir string) ([]EnvVar, error) {
 		}
 		return nil, &fs.PathError{Op: "read directory", Path: dir, Err: err}
 	}
-	sort.Strings(names)
 
 	var out []EnvVar
 	for _, name := range names {

