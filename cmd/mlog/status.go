@@ -1,0 +1,230 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/supervise"
+)
+
+func init() { extraCommands = append(extraCommands, newStatusCmd, newWaitCmd) }
+
+const statusLong = `Print the state of each service directory, for monitoring.
+
+Without --json the lines are svstat's, byte for byte. With --json the output is
+one JSON array with an object per directory:
+
+  {"dir": "/service/qmail", "supervised": true, "state": "up", "pid": 1234,
+   "seconds": 42, "since": "2026-11-23T21:18:40.4370985Z",
+   "normally_up": true, "paused": false, "want": "up"}
+
+state is "up" or "down", or "unknown" when no supervise runs (the status file
+may be stale then) or the directory cannot be read; error says why. want is
+"up", "down" or "once" (after svc -o).
+
+EXIT STATUS
+  0    every directory was read and is supervised
+  1    some directory has no supervise running
+  111  some directory could not be read`
+
+// statusJSON is one directory in mlog status --json.
+type statusJSON struct {
+	Dir        string    `json:"dir"`
+	Supervised bool      `json:"supervised"`
+	State      string    `json:"state"`
+	PID        int       `json:"pid,omitempty"`
+	Seconds    uint64    `json:"seconds"`
+	Since      time.Time `json:"since,omitzero"`
+	NormallyUp bool      `json:"normally_up"`
+	Paused     bool      `json:"paused"`
+	Want       string    `json:"want,omitempty"`
+	Error      string    `json:"error,omitempty"`
+}
+
+func newStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "status [--json] DIR...",
+		Short:   "print the state of supervised services (svstat, or JSON for monitoring)",
+		Long:    statusLong,
+		Example: "  mlog status /service/*\n  mlog status --json /service/* | jq '.[] | select(.state != \"up\")'",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if code := runStatus(cmd.OutOrStdout(), args, asJSON, time.Now()); code != 0 {
+				return &exitError{code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per directory")
+	return cmd
+}
+
+// runStatus prints the state of dirs and returns the exit code.
+func runStatus(w io.Writer, dirs []string, asJSON bool, now time.Time) int {
+	code := 0
+	var out []byte
+	var objs []statusJSON
+	for _, dir := range dirs {
+		st, err := supervise.Stat(dir)
+		o := statusJSON{Dir: dir, State: "unknown"}
+		switch {
+		case err == nil:
+			o.Supervised = true
+			o.State = "down"
+			if st.PID != 0 {
+				o.State, o.PID = "up", st.PID
+			}
+			o.Seconds = st.Seconds(now)
+			o.Since = st.Stamp.Time().UTC()
+			o.NormallyUp, o.Paused = st.NormallyUp, st.PID != 0 && st.Paused
+			o.Want = wantName(st.Want)
+		case errors.Is(err, supervise.ErrNotRunning):
+			code = max(code, 1)
+			o.NormallyUp = st.NormallyUp
+			o.Error = supervise.ErrNotRunning.Error()
+		default:
+			code = compat.ExitTemporary
+			o.Error = svstatError(err)
+		}
+		objs = append(objs, o)
+		if !asJSON {
+			out = append(out, dir...)
+			out = append(out, ": "...)
+			if err != nil {
+				out = append(out, svstatError(err)...)
+			} else {
+				out = st.Append(out, now)
+			}
+			out = append(out, '\n')
+		}
+	}
+	if asJSON {
+		var err error
+		out, err = json.MarshalIndent(objs, "", "  ")
+		if err != nil {
+			panic(err) // only plain values: cannot fail
+		}
+		out = append(out, '\n')
+	}
+	w.Write(out)
+	return code
+}
+
+func wantName(w byte) string {
+	switch w {
+	case supervise.WantUp:
+		return "up"
+	case supervise.WantDown:
+		return "down"
+	case supervise.WantOnce:
+		return "once"
+	}
+	return strconv.Quote(string(w))
+}
+
+// svstatError is svstat's text for an error of supervise.Stat.
+func svstatError(err error) string {
+	if errors.Is(err, supervise.ErrNotRunning) {
+		return supervise.ErrNotRunning.Error()
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		s := "unable to " + pe.Op
+		if pe.Path != "" {
+			s += " " + pe.Path
+		}
+		return s + ": " + compat.Reason(pe.Err)
+	}
+	return compat.Reason(err)
+}
+
+const waitLong = `Wait until each service directory's service is up (-u) or down (-d), as
+runit's sv -w and s6-svc -w do. The status file is polled every 50 ms. A
+directory whose supervise is not running counts as down when its last status
+says so, and never as up.
+
+  svc -u /service/qmail && mlog wait -u -T 10s /service/qmail
+
+EXIT STATUS
+  0    every service reached the state
+  1    the timeout passed first
+  100  bad arguments
+  111  a directory could not be read`
+
+func newWaitCmd() *cobra.Command {
+	var up, down bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "wait (-u|-d) [-T timeout] DIR...",
+		Short: "wait until services are up or down (svc -w style)",
+		Long:  waitLong,
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if up == down {
+				return errors.New("mlog wait: give exactly one of -u and -d")
+			}
+			if code := runWait(cmd.ErrOrStderr(), args, up, timeout); code != 0 {
+				return &exitError{code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&up, "up", "u", false, "wait until each service is up")
+	cmd.Flags().BoolVarP(&down, "down", "d", false, "wait until each service is down")
+	cmd.Flags().DurationVarP(&timeout, "timeout", "T", 0, "give up after this long (0: wait forever)")
+	return cmd
+}
+
+const waitPoll = 50 * time.Millisecond
+
+// runWait polls until every dir is in the wanted state or timeout passes.
+func runWait(stderr io.Writer, dirs []string, up bool, timeout time.Duration) int {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	for {
+		done := true
+		for _, dir := range dirs {
+			reached, err := inState(dir, up)
+			if err != nil {
+				io.WriteString(stderr, "mlog: fatal: "+dir+": "+svstatError(err)+"\n")
+				return compat.ExitTemporary
+			}
+			if !reached {
+				done = false
+				break
+			}
+		}
+		if done {
+			return 0
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return 1
+		}
+		time.Sleep(waitPoll)
+	}
+}
+
+func inState(dir string, up bool) (bool, error) {
+	st, err := supervise.Stat(dir)
+	if errors.Is(err, supervise.ErrNotRunning) {
+		if up {
+			return false, nil
+		}
+		s, err := supervise.ReadStatus(dir)
+		return err == nil && s.PID == 0, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return (st.PID != 0) == up, nil
+}
