@@ -59,6 +59,11 @@ func ParseArchiveName(name string) (Archive, bool) {
 	if len(name) < archiveNameLen || name[tai64.LabelLen] != '.' {
 		return Archive{}, false
 	}
+	for i := 1; i < tai64.LabelLen; i++ {
+		if c := name[i]; c >= 'A' && c <= 'F' {
+			return Archive{}, false // multilog writes lowercase only
+		}
+	}
 	stamp, _, err := tai64.Parse([]byte(name[:tai64.LabelLen]))
 	if err != nil {
 		return Archive{}, false

@@ -48,7 +48,7 @@ func (d *Dir) rotateProcessor() {
 		d.current = f
 		return nil
 	})
-	d.bytes = 0
+	d.bytes, d.kicked = 0, 0
 	d.started = d.cfg.Now()
 	d.retry(func() error {
 		if err := d.root.Chmod("previous", 0744); err != nil {

@@ -5,8 +5,14 @@ package main
 
 import (
 	"os"
+	"runtime"
 
 	"github.com/mlog/mlog/internal/compat"
 )
 
-func main() { os.Exit(compat.Run("multilog", compat.Multilog, os.Args[1:])) }
+func main() {
+	// One goroutine does the work; the finisher's fsyncs block in the
+	// kernel without holding a P. A second P only costs idle memory.
+	runtime.GOMAXPROCS(1)
+	os.Exit(compat.Run("multilog", compat.Multilog, os.Args[1:]))
+}
