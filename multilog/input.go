@@ -18,9 +18,15 @@ type input struct {
 	wake [2]int
 
 	term, alrm atomic.Bool
+
+	// The tee path (peek.go), when stdin is a pipe.
+	peek                  bool
+	peekR, peekW, devNull int
+	held                  int // bytes at the front of stdin already processed, not yet written
+	teed                  int // bytes teed by the last peekRead, held ones included
 }
 
-func newInput(r io.Reader, signals <-chan os.Signal) (*input, error) {
+func newInput(r io.Reader, signals <-chan os.Signal, plain bool) (*input, error) {
 	in := &input{r: r, fd: -1, wake: [2]int{-1, -1}}
 	if f, ok := r.(*os.File); ok {
 		var p [2]int
@@ -28,6 +34,9 @@ func newInput(r io.Reader, signals <-chan os.Signal) (*input, error) {
 			return nil, err
 		}
 		in.fd, in.wake = int(f.Fd()), p
+		if !plain {
+			in.setupPeek()
+		}
 	}
 	if signals != nil {
 		go in.forward(signals)
@@ -52,6 +61,7 @@ func (in *input) forward(signals <-chan os.Signal) {
 }
 
 func (in *input) close() {
+	in.closePeek()
 	for _, fd := range in.wake {
 		if fd >= 0 {
 			syscall.Close(fd)

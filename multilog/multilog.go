@@ -29,6 +29,10 @@ type Config struct {
 	Logdir rotate.Config
 	// Now reads the clock for stamps; nil means time.Now.
 	Now func() time.Time
+	// Plain reads a pipe as daemontools does, taking bytes out before they
+	// are written (a kill can lose up to one chunk), instead of the tee
+	// path of peek.go.
+	Plain bool
 }
 
 // Logger runs a script over an input stream.
@@ -66,7 +70,7 @@ func Open(cfg Config) (*Logger, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Logger{script: cfg.Script, cfg: cfg, buf: make([]byte, readSize)}
+	l := &Logger{script: cfg.Script, cfg: cfg, buf: make([]byte, readSize+maxHead)}
 	l.status = make([]*os.File, len(l.script.Actions))
 	for i, a := range l.script.Actions {
 		if a.Kind != Status {
@@ -101,7 +105,7 @@ func Open(cfg Config) (*Logger, error) {
 	for i := range l.selected {
 		l.selected[i] = true
 	}
-	in, err := newInput(cfg.Stdin, cfg.Signals)
+	in, err := newInput(cfg.Stdin, cfg.Signals, cfg.Plain)
 	if err != nil {
 		l.Close()
 		return nil, err
@@ -121,12 +125,17 @@ func errnoOf(err error) error {
 // closes every logdir cleanly.
 func (l *Logger) Run() {
 	for {
-		n := l.fill()
-		if n == 0 {
+		p := l.fill()
+		if len(p) == 0 {
 			break
 		}
 		l.setStamp()
-		l.consume(l.buf[:n])
+		l.consume(p)
+		if l.in.peek {
+			// Written first, then taken out of the pipe: see peek.go.
+			l.flush()
+			l.in.consumed(l.heldBytes())
+		}
 		if l.in.term.Load() && l.state == atStart {
 			break
 		}
@@ -135,27 +144,37 @@ func (l *Logger) Run() {
 	l.Close()
 }
 
+// heldBytes is how many input bytes of the line in progress are held in
+// memory, not yet written anywhere.
+func (l *Logger) heldBytes() int {
+	if l.state == inHead {
+		return l.headLen - len(l.stamp)
+	}
+	return 0
+}
+
 // fill reads the next chunk, flushing every logdir first when the read
 // would block, and acting on signals and rotation by age between reads. It
-// returns 0 at the end of input.
-func (l *Logger) fill() int {
+// returns nothing at the end of input.
+func (l *Logger) fill() []byte {
+	var idle time.Duration
 	for {
 		if l.in.alrm.Swap(false) {
 			for _, d := range l.dirs {
 				d.Rotate()
 			}
 		}
-		max := len(l.buf)
+		max := readSize
 		if l.in.term.Load() {
 			if l.state == atStart {
-				return 0
+				return nil
 			}
 			// Finish the line byte by byte, leaving the rest unread.
 			max = 1
 		}
 		if l.in.fd < 0 {
 			l.flush()
-			return l.in.read(l.buf[:max])
+			return l.buf[:l.in.read(l.buf[:max])]
 		}
 		if !l.in.ready(0) {
 			l.flush()
@@ -164,7 +183,20 @@ func (l *Logger) fill() int {
 				continue
 			}
 		}
-		return l.in.read(l.buf[:max])
+		if !l.in.peek {
+			return l.buf[:l.in.read(l.buf[:max])]
+		}
+		p, more := l.in.peekRead(l.buf, max)
+		if !more {
+			return nil
+		}
+		if p == nil {
+			l.flush()
+			l.rotateDue()
+			l.in.waitMore(&idle)
+			continue
+		}
+		return p
 	}
 }
 

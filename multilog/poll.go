@@ -16,7 +16,10 @@ type pollFd struct {
 	revents int16
 }
 
-const pollIn = 0x1
+const (
+	pollIn  = 0x1
+	pollHup = 0x10
+)
 
 // ppoll waits for the descriptors; timeout < 0 waits forever.
 func ppoll(fds []pollFd, timeout time.Duration) error {

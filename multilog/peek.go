@@ -1,0 +1,155 @@
+package multilog
+
+import (
+	"syscall"
+	"time"
+)
+
+// Reading a pipe without losing anything to a kill.
+//
+// daemontools' multilog (and a plain read) takes bytes out of the pipe
+// before writing them; a kill -9 in between loses them, up to one read
+// buffer. When stdin is a pipe, ours copies the bytes out with tee(2),
+// which leaves them in the pipe, writes what they produce to the logdirs,
+// and only then removes them from the pipe with splice(2) to /dev/null. A
+// kill before the removal means the next multilog reads the same bytes
+// again: at most one chunk (64 KiB) is then written twice, and nothing is
+// lost. The first bytes of a line that is still being selected (held in
+// memory until its newline or 1000 bytes) stay in the pipe until the line
+// is written, so they survive a kill too.
+
+// peekPipeSize is what the private pipe is asked to hold: a whole chunk
+// plus a held line head.
+const peekPipeSize = 256 << 10
+
+// setupPeek prepares the tee path when stdin is a pipe; otherwise, or when
+// the kernel refuses, stdin is read plainly.
+func (in *input) setupPeek() {
+	var st syscall.Stat_t
+	if syscall.Fstat(in.fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFIFO {
+		return
+	}
+	var p [2]int
+	if syscall.Pipe2(p[:], syscall.O_CLOEXEC) != nil {
+		return
+	}
+	const fSetPipeSz = 1031 // F_SETPIPE_SZ
+	syscall.Syscall(syscall.SYS_FCNTL, uintptr(p[1]), fSetPipeSz, peekPipeSize)
+	null, err := syscall.Open("/dev/null", syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		syscall.Close(p[0])
+		syscall.Close(p[1])
+		return
+	}
+	in.peek, in.peekR, in.peekW, in.devNull = true, p[0], p[1], null
+}
+
+func (in *input) closePeek() {
+	if in.peek {
+		syscall.Close(in.peekR)
+		syscall.Close(in.peekW)
+		syscall.Close(in.devNull)
+		in.peek = false
+	}
+}
+
+// peekRead copies up to max new bytes (after the held ones) from the front
+// of stdin into buf, leaving them in the pipe. It returns the new bytes;
+// more is false at the end of input. A nil slice with more true means
+// nothing new has arrived yet.
+func (in *input) peekRead(buf []byte, max int) (p []byte, more bool) {
+	want := in.held + max
+	if want > len(buf) {
+		want = len(buf)
+	}
+	var k int
+	for {
+		n, err := syscall.Tee(in.fd, in.peekW, want, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err == syscall.EAGAIN {
+			in.ready(-1)
+			continue
+		}
+		if err != nil {
+			return nil, false // as a read error: the end of input
+		}
+		k = int(n)
+		break
+	}
+	if k == 0 {
+		return nil, false
+	}
+	for got := 0; got < k; {
+		n, err := syscall.Read(in.peekR, buf[got:k])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			panic("multilog: private pipe lost teed bytes")
+		}
+		got += n
+	}
+	in.teed = k
+	if k <= in.held {
+		// Only the held head is there: the writer has not sent more.
+		if in.hungUp() {
+			return nil, false
+		}
+		return nil, true
+	}
+	return buf[in.held:k], true
+}
+
+// hungUp reports whether every writer has closed stdin.
+func (in *input) hungUp() bool {
+	fds := []pollFd{{fd: int32(in.fd), events: pollIn}}
+	if ppoll(fds, 0) != nil {
+		return false
+	}
+	return fds[0].revents&pollHup != 0
+}
+
+// waitMore waits for more than the held bytes to arrive: poll cannot tell,
+// since the held bytes keep stdin readable, so it sleeps a little, longer
+// each time, and wakes at once for signals.
+func (in *input) waitMore(idle *time.Duration) {
+	if *idle < time.Millisecond {
+		*idle = time.Millisecond
+	} else if *idle < 100*time.Millisecond {
+		*idle *= 2
+	}
+	fds := []pollFd{{fd: int32(in.wake[0]), events: pollIn}}
+	ppoll(fds, *idle)
+	if fds[0].revents != 0 {
+		var b [64]byte
+		syscall.Read(in.wake[0], b[:])
+	}
+}
+
+// consumed removes from stdin the teed bytes that are now written, keeping
+// the last keep bytes (a line head not yet written) in the pipe.
+func (in *input) consumed(keep int) {
+	drop := in.teed - keep
+	for drop > 0 {
+		n, err := syscall.Splice(in.fd, nil, in.devNull, nil, drop, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			// No splice to /dev/null here: read the bytes away instead.
+			var scratch [4096]byte
+			m, rerr := syscall.Read(in.fd, scratch[:min(drop, len(scratch))])
+			if rerr == syscall.EINTR {
+				continue
+			}
+			if rerr != nil || m <= 0 {
+				panic("multilog: stdin lost teed bytes")
+			}
+			n = int64(m)
+		}
+		drop -= int(n)
+	}
+	in.held, in.teed = keep, 0
+}
