@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,9 +30,29 @@ type started struct {
 	cmd    *exec.Cmd
 	stdin  *os.File // write end
 	unread *os.File // read end, to see what multilog left unread
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	dir    string
 }
+
+// syncBuffer is a bytes.Buffer safe to read while the process writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func (s *started) stderrText() string { return s.stderr.String() }
 
 func startMultilog(t *testing.T, prog string, args ...string) *started {
 	t.Helper()
@@ -49,7 +70,7 @@ func startMultilog(t *testing.T, prog string, args ...string) *started {
 	}
 	cmd.Dir = dir
 	cmd.Stdin = r
-	s := &started{cmd: cmd, stdin: w, unread: r, stderr: &bytes.Buffer{}, dir: dir}
+	s := &started{cmd: cmd, stdin: w, unread: r, stderr: &syncBuffer{}, dir: dir}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
