@@ -53,8 +53,7 @@ func killDuringRotation(t *testing.T, script []string) {
 		close(fed)
 	}()
 	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], script...)
-		cmd.Env = append(os.Environ(), "MLOG_TEST_PROG=multilog")
+		cmd := multilogCommand("", script)
 		cmd.Dir = dir
 		cmd.Stdin = r
 		if err := cmd.Start(); err != nil {

@@ -42,6 +42,7 @@ type Logger struct {
 	in     *input
 	dirs   []*rotate.Dir
 	status []*os.File // one per action; non-nil for = actions
+	byAge  bool       // some logdir rotates by age
 
 	buf      []byte // input, cap readSize
 	stamp    []byte // the stamp of the chunk being read, with its space
@@ -101,6 +102,7 @@ func Open(cfg Config) (*Logger, error) {
 		}
 		l.dirs = append(l.dirs, d)
 	}
+	l.byAge = l.script.MaxAgeSet()
 	l.selected = make([]bool, len(l.dirs))
 	for i := range l.selected {
 		l.selected[i] = true
@@ -242,7 +244,7 @@ func (l *Logger) setStamp() {
 
 // consume processes one chunk of input.
 func (l *Logger) consume(p []byte) {
-	if l.in.fd >= 0 && l.script.MaxAgeSet() {
+	if l.byAge && l.in.fd >= 0 {
 		l.rotateDue()
 	}
 	if !l.script.Selecting {

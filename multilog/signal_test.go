@@ -61,13 +61,7 @@ func startMultilog(t *testing.T, prog string, args ...string) *started {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cmd *exec.Cmd
-	if prog == "" {
-		cmd = exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), "MLOG_TEST_PROG=multilog")
-	} else {
-		cmd = exec.Command(prog, args...)
-	}
+	cmd := multilogCommand(prog, args)
 	cmd.Dir = dir
 	cmd.Stdin = r
 	s := &started{cmd: cmd, stdin: w, unread: r, stderr: &syncBuffer{}, dir: dir}

@@ -44,17 +44,22 @@ var stampRE = regexp.MustCompile(`@[0-9a-f]{24}`)
 
 func mask(s string) string { return stampRE.ReplaceAllString(s, "@xxxxxxxxxxxxxxxxxxxxxxxx") }
 
+// multilogCommand runs prog, or ours (this test binary, through TestMain)
+// when prog is "".
+func multilogCommand(prog string, args []string) *exec.Cmd {
+	if prog != "" {
+		return exec.Command(prog, args...)
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "MLOG_TEST_PROG=multilog")
+	return cmd
+}
+
 // runMultilog runs prog (the real one, or ours via TestMain when prog is
 // "") in dir with args and input.
 func runMultilog(t *testing.T, prog, dir string, args []string, input []byte) result {
 	t.Helper()
-	var cmd *exec.Cmd
-	if prog == "" {
-		cmd = exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), "MLOG_TEST_PROG=multilog")
-	} else {
-		cmd = exec.Command(prog, args...)
-	}
+	cmd := multilogCommand(prog, args)
 	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(input)
 	var stderr bytes.Buffer

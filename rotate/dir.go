@@ -326,6 +326,12 @@ func (d *Dir) rotate() {
 		return nil
 	})
 	old := d.current
+	d.newCurrent()
+	d.fin.archive(old, stamp)
+}
+
+// newCurrent replaces current, just renamed away, with a new empty one.
+func (d *Dir) newCurrent() {
 	d.retry(func() error {
 		f, err := d.createCurrent()
 		if err != nil {
@@ -336,7 +342,6 @@ func (d *Dir) rotate() {
 	})
 	d.bytes, d.kicked = 0, 0
 	d.started = time.Time{}
-	d.fin.archive(old, stamp)
 }
 
 // nextStamp returns the time for a new archive name: now, but always after

@@ -40,16 +40,7 @@ func (d *Dir) rotateProcessor() {
 		}
 		return nil
 	})
-	d.retry(func() error {
-		f, err := d.createCurrent()
-		if err != nil {
-			return d.pathErr("create", "current", unwrapErrno(err))
-		}
-		d.current = f
-		return nil
-	})
-	d.bytes, d.kicked = 0, 0
-	d.started = d.cfg.Now()
+	d.newCurrent()
 	d.retry(func() error {
 		if err := d.root.Chmod("previous", 0744); err != nil {
 			return d.pathErr("set mode of", "previous", unwrapErrno(err))
