@@ -83,6 +83,9 @@ func (s *stream) refresh() error {
 	}
 	tail := s.tail
 	tail.size = fi.Size()
+	if debug {
+		println("refresh", s.dir, "tail ino", tail.ino, "cur ino", st.Ino, "size", tail.size, "tailOff", s.tailOff, "rotated", rotated, "pos", s.pos.Time.String(), s.pos.N)
+	}
 	if rotated {
 		tail.kind = kindPrevious // finished: its partial last line is final
 		s.tail = nil
@@ -90,11 +93,13 @@ func (s *stream) refresh() error {
 	if tail.size > s.tailOff {
 		s.files = append(s.files, tail)
 		s.startFile, s.startOff, s.startTime = tail, s.tailOff, s.tailLast
-	} else if rotated {
-		tail.close()
 	}
 	if rotated {
-		return s.successorsOf(tail)
+		// Look for what came after it only once it has been read to its
+		// end: if it is found by time, the time must be its last line's.
+		// It stays open until then, so that its inode number cannot be
+		// reused by a new file and found in its place.
+		s.after = tail
 	}
 	return nil
 }
@@ -105,8 +110,17 @@ func (s *stream) successorsOf(old *logFile) error {
 	if err != nil {
 		return err
 	}
+	if debug {
+		for _, lf := range files {
+			println("  successor candidate", lf.name, lf.ino, lf.size)
+		}
+	}
+	defer old.close()
 	for i, lf := range files {
 		if lf.comp == rotate.None && lf.dev == old.dev && lf.ino == old.ino {
+			if debug {
+				println("  found old", old.ino, "as", lf.name)
+			}
 			for _, f := range files[:i+1] {
 				f.close()
 			}
@@ -115,6 +129,9 @@ func (s *stream) successorsOf(old *logFile) error {
 		}
 	}
 	// old is gone (compressed or pruned): go by time.
+	if debug {
+		println("  old", old.ino, "gone: skip to", s.pos.Time.String(), s.pos.N)
+	}
 	s.skip, s.skipTime, s.skipN = true, s.pos.Time, s.pos.N
 	s.files = append(s.files, files...)
 	return nil
@@ -133,3 +150,5 @@ func (s *stream) successors() error {
 	s.files = append(s.files, files...)
 	return nil
 }
+
+const debug = false

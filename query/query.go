@@ -2,6 +2,7 @@ package query
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -198,7 +199,7 @@ func (q *query) openStream(dir string) (*stream, error) {
 	s.done = s.pos
 	if pos.Ino != 0 {
 		for i, lf := range files {
-			if lf.comp == rotate.None && lf.dev == pos.Dev && lf.ino == pos.Ino && lf.size >= pos.Offset {
+			if lf.comp == rotate.None && lf.dev == pos.Dev && lf.ino == pos.Ino && lf.f != nil && checkPosition(lf, pos) {
 				for _, old := range files[:i] {
 					old.close()
 				}
@@ -311,4 +312,27 @@ func (q *query) warn(err error) {
 	if q.cfg.Warn != nil {
 		q.cfg.Warn(err)
 	}
+}
+
+// checkPosition reports whether the line that ends at pos.Offset in lf is
+// the cursor's: it ends with a newline and has the cursor's time, if it has
+// a stamp. An inode number can be reused once its file is gone.
+func checkPosition(lf *logFile, pos *Position) bool {
+	if pos.Offset == 0 {
+		return true
+	}
+	if pos.Offset > lf.size {
+		return false
+	}
+	lo := max(0, pos.Offset-probeSize)
+	b := make([]byte, pos.Offset-lo)
+	if _, err := lf.f.ReadAt(b, lo); err != nil || b[len(b)-1] != '\n' {
+		return false
+	}
+	i := bytes.LastIndexByte(b[:len(b)-1], '\n')
+	if i < 0 && lo > 0 {
+		return true // a line longer than a probe: trust the inode
+	}
+	t, ok := stampOf(b[i+1:])
+	return !ok || t == pos.Time
 }

@@ -85,6 +85,10 @@ type stream struct {
 	tail     *logFile
 	tailOff  int64
 	tailLast tai64.Time // the last stamp read in tail
+
+	// after is a current that was rotated: once it is read, the files
+	// that followed it are looked for.
+	after *logFile
 }
 
 func newStream(dir string, rng *timeRange, files []*logFile) *stream {
@@ -106,7 +110,7 @@ func (s *stream) endSegment() {
 		return
 	}
 	s.open = false
-	if s.seg.lf != s.tail {
+	if s.seg.lf != s.tail && s.seg.lf != s.after {
 		s.seg.lf.close()
 	}
 }
@@ -116,6 +120,14 @@ func (s *stream) endSegment() {
 func (s *stream) next() bool {
 	for {
 		if !s.open {
+			if len(s.files) == 0 && s.after != nil {
+				old := s.after
+				s.after = nil
+				if err := s.successorsOf(old); err != nil {
+					s.err = err
+					return false
+				}
+			}
 			if len(s.files) == 0 {
 				return false
 			}
@@ -129,7 +141,9 @@ func (s *stream) next() bool {
 			}
 			if !ok {
 				s.finishFile(lf)
-				lf.close()
+				if lf != s.tail && lf != s.after {
+					lf.close()
+				}
 				continue
 			}
 			if err := s.startSegment(); err != nil {

@@ -1,0 +1,288 @@
+package query
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/tai64"
+)
+
+// fakeMultilog writes a logdir as multilog does: lines appended to
+// current; rotation by fsync, close, rename current to previous, a new
+// current, then link previous to an archive and unlink previous. Some
+// archives are then compressed (and the plain one removed) and old ones
+// pruned, as mlog's rotator may.
+type fakeMultilog struct {
+	t     testing.TB
+	dir   string
+	r     *rand.Rand
+	cur   *os.File
+	clock int64 // microseconds
+	n     int   // lines written
+
+	// beforePrune, if set, is called with the number of the last line of
+	// an archive before it is pruned: a follower must have read it by
+	// then, or the line is lost (as with a real multilog).
+	beforePrune func(last int)
+	marks       []int // the last line of each archive, oldest first
+}
+
+func newFakeMultilog(t testing.TB, dir string, seed uint64) *fakeMultilog {
+	m := &fakeMultilog{t: t, dir: dir, r: rand.New(rand.NewPCG(seed, 3)), clock: 1767225600e6}
+	m.openCurrent()
+	return m
+}
+
+func (m *fakeMultilog) openCurrent() {
+	f, err := os.OpenFile(filepath.Join(m.dir, "current"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.cur = f
+}
+
+func (m *fakeMultilog) stamp() tai64.Time {
+	m.clock += int64(m.r.IntN(3)) // equal stamps happen
+	return tai64.FromUnix(m.clock/1e6, int32(m.clock%1e6*1000+500))
+}
+
+// line writes one line, sometimes in two writes.
+func (m *fakeMultilog) line() {
+	m.n++
+	l := fmt.Sprintf("%s line %d\n", m.stamp(), m.n)
+	if m.r.IntN(4) == 0 {
+		k := 1 + m.r.IntN(len(l)-1)
+		m.write(l[:k])
+		m.write(l[k:])
+		return
+	}
+	m.write(l)
+}
+
+func (m *fakeMultilog) write(s string) {
+	if _, err := m.cur.WriteString(s); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+func (m *fakeMultilog) rotate() {
+	m.cur.Close()
+	d := m.dir
+	must := func(err error) {
+		if err != nil {
+			m.t.Fatal(err)
+		}
+	}
+	must(os.Rename(filepath.Join(d, "current"), filepath.Join(d, "previous")))
+	m.openCurrent()
+	m.marks = append(m.marks, m.n)
+	m.clock++ // multilog pauses and retries on a name collision; move on instead
+	name := rotate.ArchiveName(m.stamp(), 's')
+	must(os.Link(filepath.Join(d, "previous"), filepath.Join(d, name)))
+	must(os.Remove(filepath.Join(d, "previous")))
+	if m.r.IntN(3) == 0 {
+		data, err := os.ReadFile(filepath.Join(d, name))
+		must(err)
+		writeArchive(m.t, filepath.Join(d, "."+name+".zst"), rotate.Zstd, data)
+		must(os.Rename(filepath.Join(d, "."+name+".zst"), filepath.Join(d, name+".zst")))
+		must(os.Remove(filepath.Join(d, name)))
+	}
+	if as, err := rotate.Archives(d); err == nil && len(as) > 6 {
+		if m.beforePrune != nil {
+			m.beforePrune(m.marks[0])
+		}
+		must(os.Remove(filepath.Join(d, as[0].Name)))
+		m.marks = m.marks[1:]
+	}
+}
+
+// lineWriter collects output and signals when it holds want lines.
+type lineWriter struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	lines   int
+	want    int
+	ready   chan struct{}
+	changed chan struct{} // closed and replaced on every write
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	w.lines += bytes.Count(p, []byte{'\n'})
+	if w.ready != nil && w.lines >= w.want {
+		close(w.ready)
+		w.ready = nil
+	}
+	if w.changed != nil {
+		close(w.changed)
+	}
+	w.changed = make(chan struct{})
+	return len(p), nil
+}
+
+// waitLines waits until the output holds n lines.
+func (w *lineWriter) waitLines(t testing.TB, n int, done chan error) {
+	timeout := time.After(20 * time.Second)
+	for {
+		w.mu.Lock()
+		if w.lines >= n {
+			w.mu.Unlock()
+			return
+		}
+		if w.changed == nil {
+			w.changed = make(chan struct{})
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case err := <-done:
+			t.Fatalf("Run ended early: %v", err)
+		case <-timeout:
+			t.Fatalf("follower stuck at %d lines, want %d", w.lines, n)
+		}
+	}
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// checkLines checks that out is lines 1..n, each once, in order.
+func checkLines(t *testing.T, out string, n int) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if out == "" {
+		lines = nil
+	}
+	for i, l := range lines {
+		want := fmt.Sprintf(" line %d", i+1)
+		if !strings.HasSuffix(l, want) {
+			t.Fatalf("output line %d is %q, want one ending %q (%d lines in all, want %d)", i+1, l, want, len(lines), n)
+		}
+	}
+	if len(lines) != n {
+		t.Fatalf("got %d lines, want %d", len(lines), n)
+	}
+}
+
+// TestFollowRotationRace rotates the logdir while a follow reads it: every
+// line must come out exactly once, in order.
+func TestFollowRotationRace(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			dir := t.TempDir()
+			m := newFakeMultilog(t, dir, seed)
+			for range 50 {
+				m.line()
+			}
+			const total = 3000
+			w := &lineWriter{want: total, ready: make(chan struct{})}
+			ready := w.ready
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			m.beforePrune = func(last int) { w.waitLines(t, last, done) }
+			go func() {
+				_, err := Run(ctx, Config{Follow: true, Poll: 5 * time.Millisecond}, []string{dir}, w)
+				done <- err
+			}()
+			for m.n < total {
+				m.line()
+				if m.r.IntN(40) == 0 {
+					m.rotate()
+					if m.r.IntN(2) == 0 {
+						m.rotate() // twice between two looks, sometimes
+					}
+				}
+				if m.r.IntN(100) == 0 {
+					time.Sleep(time.Millisecond) // let the follower catch up now and then
+				}
+			}
+			select {
+			case <-ready:
+			case err := <-done:
+				t.Fatalf("Run ended early: %v", err)
+			case <-time.After(20 * time.Second):
+				ents, _ := os.ReadDir(dir)
+				var names []string
+				for _, e := range ents {
+					names = append(names, e.Name())
+				}
+				t.Logf("logdir: %v", names)
+				checkLines(t, w.String(), total)
+				t.Fatalf("timed out with %d lines of %d", strings.Count(w.String(), "\n"), total)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			checkLines(t, w.String(), total)
+		})
+	}
+}
+
+// TestCursorResume runs a query with a cursor again and again while the
+// logdir grows, rotates, compresses and prunes: the runs' outputs together
+// are every line once.
+func TestCursorResume(t *testing.T) {
+	for seed := range uint64(6) {
+		dir := t.TempDir()
+		m := newFakeMultilog(t, dir, seed)
+		var cur Cursor
+		var all strings.Builder
+		pending := ""
+		for range 60 {
+			m.write(pending)
+			pending = ""
+			for range m.r.IntN(30) {
+				m.line()
+			}
+			if m.r.IntN(4) == 0 {
+				m.rotate()
+			}
+			if m.r.IntN(3) == 0 {
+				// A partial line: the run must leave it for the next one.
+				m.n++
+				l := fmt.Sprintf("%s line %d\n", m.stamp(), m.n)
+				k := 1 + m.r.IntN(len(l)-1)
+				m.write(l[:k])
+				pending = l[k:]
+			}
+			// Reload the cursor from its text each time, as the command does.
+			text, err := cur.MarshalText()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c Cursor
+			if err := c.UnmarshalText(text); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if _, err := Run(context.Background(), Config{Cursor: &c}, []string{dir}, &out); err != nil {
+				t.Fatal(err)
+			}
+			all.Write(out.Bytes())
+			cur = c
+		}
+		m.write(pending)
+		var out bytes.Buffer
+		if _, err := Run(context.Background(), Config{Cursor: &cur}, []string{dir}, &out); err != nil {
+			t.Fatal(err)
+		}
+		all.Write(out.Bytes())
+		checkLines(t, all.String(), m.n)
+	}
+}
