@@ -89,6 +89,9 @@ func (h *histogram) print(w *bufio.Writer, cfg *Config) error {
 		if cfg.Format == JSON {
 			b = append(b, `{"time":"`...)
 			b = utc.appendTime(b, t, 'T')
+			if h.width%1e9 == 0 {
+				b = b[:len(b)-10] // the seconds' fraction, always zero
+			}
 			b = append(b, `Z","count":`...)
 			b = strconv.AppendInt(b, n, 10)
 			b = append(b, "}\n"...)
@@ -98,7 +101,9 @@ func (h *histogram) print(w *bufio.Writer, cfg *Config) error {
 				sep = 'T'
 			}
 			b = utc.appendTime(b, t, sep)
-			b = b[:len(b)-10] // the seconds' fraction
+			if h.width%1e9 == 0 {
+				b = b[:len(b)-10] // the seconds' fraction, always zero
+			}
 			if cfg.Format == UTC {
 				b = append(b, 'Z')
 			}
@@ -108,8 +113,10 @@ func (h *histogram) print(w *bufio.Writer, cfg *Config) error {
 				b = append(b, ' ')
 			}
 			b = append(b, s...)
-			b = append(b, ' ')
 			cells := n * int64(barWidth) * 8 / most
+			if cells > 0 {
+				b = append(b, ' ')
+			}
 			for range cells / 8 {
 				b = append(b, "█"...)
 			}

@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 		return Stats{}, &UsageError{"no logdir"}
 	}
 	if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
-		return Stats{}, &UsageError{"empty time range: until " + cfg.Until.String() + " is not after since " + cfg.Since.String()}
+		return Stats{}, &UsageError{"empty time range: until " + rfc3339(cfg.Until) + " is not after since " + rfc3339(cfg.Since)}
 	}
 	if cfg.Follow && (cfg.Count || cfg.Histogram != 0) {
 		return Stats{}, &UsageError{"follow cannot count or draw a histogram"}
@@ -335,4 +335,9 @@ func checkPosition(lf *logFile, pos *Position) bool {
 	}
 	t, ok := stampOf(b[i+1:])
 	return !ok || t == pos.Time
+}
+
+// rfc3339 formats t for messages.
+func rfc3339(t tai64.Time) string {
+	return string(append(newClock(time.UTC).appendTime(nil, t, 'T'), 'Z'))
 }
