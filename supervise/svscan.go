@@ -40,8 +40,8 @@ type ScanConfig struct {
 	// supervise processes keep running, as when svscan is killed.
 	Done <-chan struct{}
 
-	// Idle, if set, is called after a scan that started, reaped or dropped
-	// something, before the pause. See [Config.Idle].
+	// Idle, if set, is called after each scan, before the pause. See
+	// [Config.Idle].
 	Idle func()
 }
 
@@ -66,7 +66,6 @@ type scanner struct {
 	childDir string
 	std      [3]uintptr
 	svcs     []service
-	changed  bool // the latest scan started, reaped or dropped something
 }
 
 // Scan is svscan: it scans cfg.Dir every five seconds and makes sure a
@@ -99,9 +98,8 @@ func Scan(cfg ScanConfig) error {
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
-		sc.changed = false
 		sc.scan()
-		if sc.changed && cfg.Idle != nil {
+		if cfg.Idle != nil {
 			cfg.Idle()
 		}
 		t.Reset(interval)
@@ -140,7 +138,6 @@ func (sc *scanner) scan() {
 		if r <= 0 {
 			break
 		}
-		sc.changed = true
 		for i := range sc.svcs {
 			if sc.svcs[i].pid == r {
 				sc.svcs[i].pid = 0
@@ -172,7 +169,6 @@ func (sc *scanner) scan() {
 				unix.Close(s.pipe[0])
 				unix.Close(s.pipe[1])
 			}
-			sc.changed = true
 			last := len(sc.svcs) - 1
 			sc.svcs[i] = sc.svcs[last]
 			sc.svcs = sc.svcs[:last]
@@ -250,7 +246,6 @@ func (sc *scanner) start(name string) {
 			return
 		}
 		s.pid = pid
-		sc.changed = true
 	}
 	if s.log && s.pidLog == 0 {
 		files := sc.std
@@ -264,7 +259,6 @@ func (sc *scanner) start(name string) {
 			return
 		}
 		s.pidLog = pid
-		sc.changed = true
 	}
 }
 

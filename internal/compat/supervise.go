@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -47,36 +46,72 @@ func superviseWarn(t *Tool) func(error) {
 // debug.FreeOSMemory as well was tried: the collector's own buffers cost
 // more than it returned.)
 func trimMemory() {
-	exe, err := os.Readlink("/proc/self/exe")
+	// No allocation here: it runs after every event, and each new size
+	// class the heap hands out costs dirty pages.
+	var exe [4096]byte
+	n, err := unix.Readlink("/proc/self/exe", exe[:])
+	if err != nil || n == len(exe) {
+		return
+	}
+	fd, err := unix.Open("/proc/self/maps", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
-	maps, err := os.ReadFile("/proc/self/maps")
-	if err != nil {
+	defer unix.Close(fd)
+	var buf [16384]byte
+	have := 0
+	for {
+		m, err := unix.Read(fd, buf[have:])
+		if err == unix.EINTR {
+			continue
+		}
+		if m > 0 {
+			have += m
+		}
+		// Handle the complete lines; keep a partial one for the next read.
+		lines := buf[:have]
+		for {
+			i := bytes.IndexByte(lines, '\n')
+			if i < 0 {
+				break
+			}
+			dropMapping(lines[:i], exe[:n])
+			lines = lines[i+1:]
+		}
+		have = copy(buf[:], lines)
+		if m <= 0 || have == len(buf) {
+			return
+		}
+	}
+}
+
+// dropMapping drops one /proc/self/maps line's pages ("start-end perms
+// offset dev inode path") if it maps the executable read-only and private.
+// Such mappings hold clean file pages only: dropping them loses nothing.
+func dropMapping(line, exe []byte) {
+	var start, end uint64
+	i := 0
+	for ; i < len(line) && line[i] != '-'; i++ {
+		start = start<<4 | uint64(unhex(line[i]))
+	}
+	for i++; i < len(line) && line[i] != ' '; i++ {
+		end = end<<4 | uint64(unhex(line[i]))
+	}
+	i++
+	if i+4 > len(line) || line[i+1] == 'w' || line[i+3] != 'p' || !bytes.HasSuffix(line, exe) || line[len(line)-len(exe)-1] != ' ' || end <= start {
 		return
 	}
-	for len(maps) > 0 {
-		line := maps
-		if i := bytes.IndexByte(maps, '\n'); i >= 0 {
-			line, maps = maps[:i], maps[i+1:]
-		} else {
-			maps = nil
-		}
-		// "start-end perms offset dev inode path"
-		f := bytes.Fields(line)
-		if len(f) < 6 || string(f[5]) != exe || f[1][1] == 'w' || f[1][3] != 'p' {
-			continue
-		}
-		r := bytes.SplitN(f[0], []byte{'-'}, 2)
-		start, err1 := strconv.ParseUint(string(r[0]), 16, 64)
-		end, err2 := strconv.ParseUint(string(r[1]), 16, 64)
-		if err1 != nil || err2 != nil || end <= start {
-			continue
-		}
-		// Read-only private mappings hold clean file pages only: dropping
-		// them loses nothing.
-		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+	unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
 	}
+	return 0
 }
 
 // stdFiles returns the tool's standard files that are real files, for
