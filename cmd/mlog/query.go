@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -84,7 +85,7 @@ func newQueryCmd() *cobra.Command {
 		},
 	}
 	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		queryFatal(err)
+		queryFatal(cmd.ErrOrStderr(), err)
 		return &exitError{queryError}
 	})
 	fl := cmd.Flags()
@@ -109,12 +110,8 @@ func newQueryCmd() *cobra.Command {
 	return cmd
 }
 
-func queryFatal(err error) {
-	os.Stderr.WriteString("mlog query: fatal: " + err.Error() + "\n")
-}
-
-func queryWarn(err error) {
-	os.Stderr.WriteString("mlog query: warning: " + err.Error() + "\n")
+func queryFatal(w io.Writer, err error) {
+	io.WriteString(w, "mlog query: fatal: "+err.Error()+"\n")
 }
 
 // splitQueryArgs separates patterns from logdirs: the last argument is a
@@ -135,30 +132,32 @@ func splitQueryArgs(args []string, explicit bool) (patterns, logdirs []string) {
 }
 
 func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
+	stderr := cmd.ErrOrStderr()
 	cfg, logdirs, err := queryConfig(f, args)
 	if err != nil {
-		queryFatal(err)
+		queryFatal(stderr, err)
 		return queryError
 	}
+	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+err.Error()+"\n") }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if f.cursor != "" {
 		cfg.Cursor = &query.Cursor{}
 		b, err := os.ReadFile(f.cursor)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			queryFatal(err)
+			queryFatal(stderr, err)
 			return queryError
 		}
 		if err := cfg.Cursor.UnmarshalText(b); err != nil {
-			queryFatal(errors.New("read cursor " + f.cursor + ": " + err.Error()))
+			queryFatal(stderr, errors.New("read cursor "+f.cursor+": "+err.Error()))
 			return queryError
 		}
 		path := f.cursor
 		cfg.Save = func(c *query.Cursor) error { return saveCursor(path, c) }
 	}
-	st, err := query.Run(ctx, cfg, logdirs, os.Stdout)
+	st, err := query.Run(ctx, cfg, logdirs, cmd.OutOrStdout())
 	if err != nil {
-		queryFatal(err)
+		queryFatal(stderr, err)
 		return queryError
 	}
 	if st.Matched == 0 {
@@ -228,7 +227,6 @@ func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
 	cfg.Follow = f.follow
 	cfg.Poll = f.poll
 	cfg.Scan = f.scan
-	cfg.Warn = queryWarn
 	return cfg, logdirs, nil
 }
 

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// testify's assert needs a go.sum entry (yaml) this module does not have
+// yet; these few helpers do instead.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func equal[T comparable](t *testing.T, got, want T, what string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %#v, want %#v", what, got, want)
+	}
+}
+
+// queryLogdir makes a logdir with three lines on 2026-01-02 UTC, at
+// 10:27:00, 10:27:44 and 10:28:14.
+func queryLogdir(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "main")
+	must(t, os.Mkdir(dir, 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "@4000000069579d8c00000000.s"), []byte(
+		"@4000000069579d7e000001f4 tcpserver: status: 1/100\n"), 0o744))
+	must(t, os.WriteFile(filepath.Join(dir, "current"), []byte(
+		"@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n"+
+			"@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"), 0o644))
+	return dir
+}
+
+// runQueryCmd runs mlog query with args and returns its exit code, stdout
+// and stderr.
+func runQueryCmd(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	t.Setenv("TZ", "UTC")
+	cmd := newQueryCmd()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs(args)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	err := cmd.Execute()
+	code := 0
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	} else if err != nil {
+		code = -1
+		errOut.WriteString(err.Error())
+	}
+	return code, out.String(), errOut.String()
+}
+
+func TestQueryCmd(t *testing.T) {
+	dir := queryLogdir(t)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{"all", []string{dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n", ""},
+		{"pattern and range", []string{"--utc", "--since", "2026-01-02T10:00:00Z", "4711", dir}, 0,
+			"2026-01-02T10:27:44.000000500Z tcpserver: pid 4711 from 192.0.2.7\n2026-01-02T10:28:14.000000500Z tcpserver: end 4711 status 0\n", ""},
+		{"local", []string{"--local", "--until", "2026-01-02 10:27:30", dir}, 0, "2026-01-02 10:27:00.000000500 tcpserver: status: 1/100\n", ""},
+		{"count", []string{"-c", "-e", "tcpserver", dir}, 0, "3\n", ""},
+		{"nothing", []string{"--since", "2026-01-03", dir}, 1, "", ""},
+		{"invert", []string{"-c", "-v", "tcpserver", dir}, 1, "0\n", ""},
+		{"regexp", []string{"-E", "-i", "STATUS: [0-9]+/", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n", ""},
+		{"two logdirs", []string{"-c", dir, dir}, 0, dir + ":3\n" + dir + ":3\n", ""},
+		{"bad time", []string{"--since", "soon", dir}, 2, "", "mlog query: fatal: --since: invalid time \"soon\""},
+		{"bad range", []string{"--since", "2026-01-03", "--until", "2026-01-02", dir}, 2, "", "mlog query: fatal: empty time range"},
+		{"bad regexp", []string{"-E", "(", dir}, 2, "", "mlog query: fatal: error parsing regexp"},
+		{"missing logdir", []string{filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: open " + filepath.Join(dir, "nope") + ": no such file or directory"},
+		{"bad flag", []string{"--frobnicate", dir}, 2, "", "mlog query: fatal: unknown flag: --frobnicate"},
+		{"bad bucket", []string{"--histogram", "soon", dir}, 2, "", "mlog query: fatal: --histogram: invalid bucket"},
+		{"two formats", []string{"--utc", "--json", dir}, 2, "", "mlog query: fatal: choose one of"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runQueryCmd(t, tc.args...)
+			equal(t, code, tc.code, "mlog query "+strings.Join(tc.args, " ")+": exit code (stderr "+errOut+")")
+			equal(t, out, tc.out, "stdout")
+			if !strings.HasPrefix(errOut, tc.err) || tc.err == "" && errOut != "" {
+				t.Errorf("stderr %q, want it to start %q", errOut, tc.err)
+			}
+		})
+	}
+}
+
+func TestQueryCursorFile(t *testing.T) {
+	dir := queryLogdir(t)
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	code, out, _ := runQueryCmd(t, "--cursor", cursor, dir)
+	equal(t, code, 0, "first run: exit code")
+	equal(t, strings.Count(out, "\n"), 3, "first run: lines")
+	code, out, _ = runQueryCmd(t, "--cursor", cursor, dir)
+	equal(t, code, 1, "second run, nothing new: exit code")
+	equal(t, out, "", "second run: output")
+	f, err := os.OpenFile(filepath.Join(dir, "current"), os.O_APPEND|os.O_WRONLY, 0)
+	must(t, err)
+	f.WriteString("@4000000069579de6000001f4 tcpserver: status: 0/100\n")
+	f.Close()
+	code, out, _ = runQueryCmd(t, "--cursor", cursor, dir)
+	equal(t, code, 0, "third run: exit code")
+	equal(t, out, "@4000000069579de6000001f4 tcpserver: status: 0/100\n", "third run: output")
+}
+
+func TestSplitQueryArgs(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args           []string
+		explicit       bool
+		patterns, dirs string
+	}{
+		{[]string{"error", dir, dir}, false, "error", dir + " " + dir},
+		{[]string{"nope"}, false, "", "nope"},
+		{[]string{"a", "b", dir}, false, "a b", dir},
+		{[]string{dir, dir}, true, "", dir + " " + dir},
+	} {
+		p, l := splitQueryArgs(tc.args, tc.explicit)
+		equal(t, strings.Join(p, " "), tc.patterns, "patterns of "+strings.Join(tc.args, " "))
+		equal(t, strings.Join(l, " "), tc.dirs, "logdirs of "+strings.Join(tc.args, " "))
+	}
+}
