@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -46,19 +48,22 @@ func superviseWarn(t *Tool) func(error) {
 // debug.FreeOSMemory as well was tried: the collector's own buffers cost
 // more than it returned.)
 func trimMemory() {
-	// No allocation here: it runs after every event, and each new size
-	// class the heap hands out costs dirty pages.
-	var exe [4096]byte
-	n, err := unix.Readlink("/proc/self/exe", exe[:])
-	if err != nil || n == len(exe) {
+	trimBufs.Lock()
+	defer trimBufs.Unlock()
+	exe, buf := trimBufs.exe[:], trimBufs.maps[:]
+	// Raw calls on static NUL-terminated names: unix.Readlink and unix.Open
+	// would allocate a C string each time.
+	r, _, e := unix.Syscall6(unix.SYS_READLINKAT, atFDCWD, uintptr(unsafe.Pointer(&procSelfExe[0])), uintptr(unsafe.Pointer(&exe[0])), uintptr(len(exe)), 0, 0)
+	n := int(r)
+	if e != 0 || n <= 0 || n == len(exe) {
 		return
 	}
-	fd, err := unix.Open("/proc/self/maps", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	r, _, e = unix.Syscall6(unix.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&procSelfMaps[0])), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+	if e != 0 {
 		return
 	}
+	fd := int(r)
 	defer unix.Close(fd)
-	var buf [16384]byte
 	have := 0
 	for {
 		m, err := unix.Read(fd, buf[have:])
@@ -78,11 +83,25 @@ func trimMemory() {
 			dropMapping(lines[:i], exe[:n])
 			lines = lines[i+1:]
 		}
-		have = copy(buf[:], lines)
+		have = copy(buf, lines)
 		if m <= 0 || have == len(buf) {
 			return
 		}
 	}
+}
+
+var (
+	procSelfExe  = []byte("/proc/self/exe\x00")
+	procSelfMaps = []byte("/proc/self/maps\x00")
+	atFDCWD      = uintptr(unix.AT_FDCWD & 0xffffffff) // the kernel reads an int
+)
+
+// trimBufs are trimMemory's buffers, static because it runs after every
+// event: allocating them would leave more dirty heap pages than they take.
+var trimBufs struct {
+	sync.Mutex
+	exe  [4096]byte
+	maps [16384]byte
 }
 
 // dropMapping drops one /proc/self/maps line's pages ("start-end perms
@@ -98,7 +117,7 @@ func dropMapping(line, exe []byte) {
 		end = end<<4 | uint64(unhex(line[i]))
 	}
 	i++
-	if i+4 > len(line) || line[i+1] == 'w' || line[i+3] != 'p' || !bytes.HasSuffix(line, exe) || line[len(line)-len(exe)-1] != ' ' || end <= start {
+	if i+4 > len(line) || line[i+1] == 'w' || line[i+3] != 'p' || len(line) <= len(exe) || !bytes.HasSuffix(line, exe) || line[len(line)-len(exe)-1] != ' ' || end <= start {
 		return
 	}
 	unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
