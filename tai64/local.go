@@ -50,6 +50,14 @@ func ParseFormat(name string) (Format, error) {
 	return 0, ErrFormat
 }
 
+// A Zone gives a time zone's offset east of UTC, in seconds, at Unix
+// second unix, and the span [start, end) of Unix seconds over which that
+// answer holds (math.MinInt64 and math.MaxInt64 for no bound); the
+// [Localizer] asks again only outside it. ok false means local time cannot
+// be had there, as when localtime(3) fails: such labels are passed
+// through.
+type Zone func(unix int64) (offset, start, end int64, ok bool)
+
 // LocalConfig says how [LocalLines] and a [Localizer] show times. The zero
 // value is daemontools' tai64nlocal: local time in [time.Local], the
 // daemontools format, labels in daemontools' arithmetic.
@@ -57,7 +65,12 @@ type LocalConfig struct {
 	// Location is the zone times are shown in. nil means [time.Local],
 	// which honours TZ as localtime(3) does.
 	Location *time.Location
-	// UTC shows times in UTC whatever Location says (s6-tai64nlocal -g).
+	// Zone, if not nil, is used instead of Location to find the offset
+	// (internal/compat uses it to copy glibc's localtime exactly). The
+	// rfc3339 format still takes nothing but the offset from it.
+	Zone Zone
+	// UTC shows times in UTC whatever Location and Zone say
+	// (s6-tai64nlocal -g).
 	UTC bool
 	// Format is how times are written.
 	Format Format
@@ -93,12 +106,15 @@ const maxStamp = 64
 // for concurrent use.
 type Localizer struct {
 	loc    *time.Location
+	zone   Zone // nil: loc's
 	format Format
 	tai    bool
 
 	// The zone offset (seconds east of UTC) in force for Unix seconds in
-	// [zoneStart, zoneEnd). zoneStart > zoneEnd means nothing is cached.
+	// [zoneStart, zoneEnd), and zoneOK false if there is none there.
+	// zoneStart > zoneEnd means nothing is cached.
 	zoneStart, zoneEnd, zoneOff int64
+	zoneOK                      bool
 
 	// prefix[:prefixLen] is the text for raw second lastSec up to and
 	// including the '.', and suffix[:suffixLen] what follows the
@@ -123,16 +139,16 @@ type Localizer struct {
 
 // NewLocalizer returns a Localizer for cfg.
 func NewLocalizer(cfg LocalConfig) *Localizer {
-	l := &Localizer{loc: cfg.Location, format: cfg.Format, tai: cfg.TAI}
+	l := &Localizer{loc: cfg.Location, zone: cfg.Zone, format: cfg.Format, tai: cfg.TAI}
 	if l.loc == nil {
 		l.loc = time.Local
 	}
 	if cfg.UTC || cfg.Format == FormatUnix {
-		l.loc = time.UTC
+		l.loc, l.zone = time.UTC, nil
 	}
 	l.zoneStart, l.zoneEnd = 1, 0
-	if l.loc == time.UTC {
-		l.zoneStart, l.zoneEnd = math.MinInt64, math.MaxInt64
+	if l.loc == time.UTC && l.zone == nil {
+		l.zoneStart, l.zoneEnd, l.zoneOK = math.MinInt64, math.MaxInt64, true
 	}
 	return l
 }
@@ -297,9 +313,9 @@ func (l *Localizer) second(raw int64) {
 		l.lastOK = true
 		return
 	}
-	off := l.offset(unix)
+	off, ok := l.offset(unix)
 	local := unix + off
-	if local < minLocal || local > maxLocal {
+	if !ok || local < minLocal || local > maxLocal {
 		return
 	}
 	days, rem := local/86400, local%86400
@@ -334,22 +350,39 @@ func (l *Localizer) second(raw int64) {
 	l.lastOK = true
 }
 
-// offset returns the offset of l.loc east of UTC at Unix second unix.
-func (l *Localizer) offset(unix int64) int64 {
+// offset returns the zone's offset east of UTC at Unix second unix, and
+// false if it has none there.
+func (l *Localizer) offset(unix int64) (int64, bool) {
 	if unix >= l.zoneStart && unix < l.zoneEnd {
-		return l.zoneOff
+		return l.zoneOff, l.zoneOK
 	}
-	t := time.Unix(unix, 0).In(l.loc)
+	if l.zone != nil {
+		off, start, end, ok := l.zone(unix)
+		if start > unix || end <= unix {
+			start, end = unix, unix+1 // a bad span: cache this second only
+		}
+		l.zoneStart, l.zoneEnd, l.zoneOff, l.zoneOK = start, end, off, ok
+		return off, ok
+	}
+	off, start, end := LocationZone(l.loc, unix)
+	l.zoneStart, l.zoneEnd, l.zoneOff, l.zoneOK = start, end, off, true
+	return off, true
+}
+
+// LocationZone returns loc's offset east of UTC at Unix second unix and
+// the span [start, end) of Unix seconds it holds for, as a [Zone] does.
+func LocationZone(loc *time.Location, unix int64) (offset, start, end int64) {
+	t := time.Unix(unix, 0).In(loc)
 	_, off := t.Zone()
-	start, end := t.ZoneBounds()
-	l.zoneStart, l.zoneEnd, l.zoneOff = math.MinInt64, math.MaxInt64, int64(off)
-	if !start.IsZero() {
-		l.zoneStart = start.Unix()
+	s, e := t.ZoneBounds()
+	start, end = math.MinInt64, math.MaxInt64
+	if !s.IsZero() {
+		start = s.Unix()
 	}
-	if !end.IsZero() {
-		l.zoneEnd = end.Unix()
+	if !e.IsZero() {
+		end = e.Unix()
 	}
-	return l.zoneOff
+	return int64(off), start, end
 }
 
 // civil returns the proleptic Gregorian date of day number days since

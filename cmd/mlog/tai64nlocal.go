@@ -38,10 +38,10 @@ EXIT STATUS
 			if err != nil {
 				return errors.New("tai64nlocal: unknown --format " + format + ": want local, rfc3339 or unix")
 			}
-			// A right/ zone means a clock that counts leap seconds, and
-			// labels in true TAI, as localtime(3) then reads them.
-			loc, leap := compat.LocalZone(os.Getenv)
-			cfg := tai64.LocalConfig{Location: loc, UTC: utc, Format: f, TAI: tai || leap}
+			// The zone as localtime(3) reads TZ. A right/ zone means a
+			// clock that counts leap seconds, so labels in true TAI.
+			cfg := compat.LocalConfig(os.Getenv)
+			cfg.UTC, cfg.Format, cfg.TAI = utc, f, tai || cfg.TAI
 			if err := tai64.LocalLines(cmd.OutOrStdout(), cmd.InOrStdin(), cfg); err != nil {
 				t := &compat.Tool{Name: "mlog tai64nlocal", Stderr: cmd.ErrOrStderr()}
 				return &exitError{t.Fatal(err)}
