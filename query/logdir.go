@@ -176,23 +176,32 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 	return dedupe(dir, files), false, nil
 }
 
-// open opens the file and records its size and identity.
+// open opens the file and records its size and identity. It opens with
+// open(2) and fstat(2) directly: os.Open would also try to register each
+// file with the poller, which for regular files only costs system calls,
+// and a query may open a hundred archives.
 func (lf *logFile) open(dir string) error {
-	f, err := os.Open(filepath.Join(dir, lf.name))
+	path := filepath.Join(dir, lf.name)
+	var fd int
+	var err error
+	for {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			break
+		}
+	}
 	if err != nil {
-		return err
+		return &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return err
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		syscall.Close(fd)
+		return &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	lf.f = f
-	lf.size = st.Size()
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		lf.dev, lf.ino = uint64(sys.Dev), uint64(sys.Ino)
-	}
-	if lf.kind == kindProcessed && st.Mode().Perm()&0o100 == 0 {
+	lf.f = os.NewFile(uintptr(fd), path)
+	lf.size = st.Size
+	lf.dev, lf.ino = uint64(st.Dev), uint64(st.Ino)
+	if lf.kind == kindProcessed && st.Mode&0o100 == 0 {
 		// The processor is still writing it; previous holds the lines.
 		lf.close()
 	}
