@@ -308,6 +308,9 @@ func (l *Localizer) second(raw int64) {
 		unix -= n
 	}
 	if l.format == FormatUnix {
+		if unix < minLocal || unix > maxLocal {
+			return // as in the other formats
+		}
 		b := appendInt(l.prefix[:0], unix)
 		l.prefixLen = len(append(b, '.'))
 		l.lastOK = true
