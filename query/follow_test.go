@@ -286,3 +286,30 @@ func TestCursorResume(t *testing.T) {
 		checkLines(t, all.String(), m.n)
 	}
 }
+
+// BenchmarkFollowLatency measures the time from a line's write to current
+// to its output by a follow (ns/op is the latency). The poll interval is a
+// second, so anything faster is inotify's doing.
+func BenchmarkFollowLatency(b *testing.B) {
+	dir := b.TempDir()
+	m := newFakeMultilog(b, dir, 1)
+	w := &lineWriter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Config{Follow: true, Poll: time.Second}, []string{dir}, w)
+		done <- err
+	}()
+	m.line()
+	w.waitLines(b, 1, done)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.line()
+		w.waitLines(b, i+2, done)
+	}
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
