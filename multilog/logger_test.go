@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // smtpChunk is a realistic 64 KiB chunk of qmail-smtpd and qmail-send lines.
@@ -120,4 +122,31 @@ func TestChunkBoundaries(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestIdleHook: Config.Idle runs once input has been quiet for a second,
+// once per quiet spell, never in the middle of a burst.
+func TestIdleHook(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idles atomic.Int32
+	l, err := Open(Config{Script: ParseScript([]string{filepath.Join(dir, "d")}), Stdin: r, Idle: func() { idles.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { l.Run(); close(done) }()
+	w.Write([]byte("one\n"))
+	waitUntil(t, func() bool { return idles.Load() == 1 })
+	time.Sleep(1500 * time.Millisecond) // a second quiet spell with no input in between
+	if n := idles.Load(); n != 1 {
+		t.Errorf("Idle ran %d times without new input, want 1", n)
+	}
+	w.Write([]byte("two\n"))
+	waitUntil(t, func() bool { return idles.Load() == 2 })
+	w.Close()
+	<-done
 }

@@ -29,6 +29,10 @@ type Config struct {
 	Logdir rotate.Config
 	// Now reads the clock for stamps; nil means time.Now.
 	Now func() time.Time
+	// Idle is called once input has been idle for a second (and again
+	// after each later burst): the daemon can give memory back then. nil:
+	// nothing.
+	Idle func()
 	// Plain reads a pipe as daemontools does, taking bytes out before they
 	// are written (a kill can lose up to one chunk), instead of the tee
 	// path of peek.go.
@@ -43,6 +47,7 @@ type Logger struct {
 	dirs   []*rotate.Dir
 	status []*os.File // one per action; non-nil for = actions
 	byAge  bool       // some logdir rotates by age
+	idled  bool       // Config.Idle has run since the last input
 
 	buf      []byte // input, cap readSize
 	stamp    []byte // the stamp of the chunk being read, with its space
@@ -131,6 +136,7 @@ func (l *Logger) Run() {
 		if len(p) == 0 {
 			break
 		}
+		l.idled = false
 		l.setStamp()
 		l.consume(p)
 		if l.in.peek {
@@ -180,8 +186,7 @@ func (l *Logger) fill() []byte {
 		}
 		if !l.in.ready(0) {
 			l.flush()
-			wait := l.rotateDue()
-			if !l.in.ready(wait) {
+			if !l.waitInput() {
 				continue
 			}
 		}
@@ -200,6 +205,29 @@ func (l *Logger) fill() []byte {
 		}
 		return p
 	}
+}
+
+// idleAfter is how long input must be idle before Config.Idle is called:
+// long enough that a trickle of lines does not pay for it on every line.
+const idleAfter = time.Second
+
+// waitInput waits for input, rotating by age meanwhile and calling
+// Config.Idle once input has been quiet for idleAfter. It returns false
+// when woken without input (a signal, or a rotation deadline).
+func (l *Logger) waitInput() bool {
+	wait := l.rotateDue()
+	if l.cfg.Idle != nil && !l.idled && (wait < 0 || wait > idleAfter) {
+		if l.in.ready(idleAfter) {
+			return true
+		}
+		if l.in.term.Load() || l.in.alrm.Load() {
+			return false
+		}
+		l.cfg.Idle()
+		l.idled = true
+		return false
+	}
+	return l.in.ready(wait)
 }
 
 // rotateDue rotates the logdirs whose current is old enough and returns how

@@ -21,7 +21,7 @@ func multilogMain(t *Tool, args []string) int {
 	syscall.Umask(022)
 	script := multilog.ParseScript(args)
 
-	cfg := multilog.Config{Script: script, Stdin: t.Stdin, Stderr: t.Stderr}
+	cfg := multilog.Config{Script: script, Stdin: t.Stdin, Stderr: t.Stderr, Idle: trimMemory}
 	cfg.Logdir.Warn = t.pauseWarning
 	if f, ok := t.Stderr.(*os.File); ok {
 		cfg.Logdir.Stderr = f
