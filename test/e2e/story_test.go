@@ -75,6 +75,7 @@ func TestQmailStory(t *testing.T) {
 	s.logs = s.base + "/var/log"
 	s.env = append(os.Environ(), "PATH="+s.bin+":/usr/local/bin:/usr/bin:/bin")
 	s.build()
+	s.phase("built")
 	smtpPort, popPort := freePort(t), freePort(t)
 	s.install(smtpPort, popPort)
 	s.startSvscan()
@@ -89,6 +90,7 @@ func TestQmailStory(t *testing.T) {
 		s.waitStatus(d, upRE)
 	}
 	s.sameSvstat(all...)
+	s.phase("all six up")
 	smtpd, pop3d, qmail := s.logs+"/smtpd", s.logs+"/pop3d", s.logs+"/qmail"
 	s.waitLine(qmail, "status: local 0/10 remote 0/20")
 	s.waitLine(smtpd, "tcpserver: status: 0/40")
@@ -111,6 +113,7 @@ func TestQmailStory(t *testing.T) {
 	}
 
 	// POP3 through tcpserver, logged.
+	s.phase("mails logged")
 	s.checkPOP3(popPort)
 
 	// # svc -d /service/smtpd: tcpserver is gone, svstat says since when.
@@ -147,6 +150,7 @@ func TestQmailStory(t *testing.T) {
 	s.waitStatus("qmail", regexp.MustCompile(`^down \d+ seconds$`))
 	s.waitLine(qmail, "status: exiting") // TERM reached qmail-send's stand-in
 	s.sameSvstat("qmail", "qmail/log")
+	s.phase("svc -d, svc -u, touch down")
 
 	// Removing pop3d without a reboot, as the article does:
 	// # svc -d /service/pop3d/log
@@ -186,6 +190,7 @@ func TestQmailStory(t *testing.T) {
 	for _, d := range []string{"smtpd", "smtpd/log", "qmail/log"} {
 		s.waitStatus(d, upRE)
 	}
+	s.phase("pop3d removed, rescan seen")
 
 	// # mlog query --since <start> --count 'info msg' /var/log/smtpd
 	since := s.start.UTC().Format(time.RFC3339Nano)
@@ -205,10 +210,16 @@ func TestQmailStory(t *testing.T) {
 
 	// tai64nlocal: local times, byte for byte as daemontools'.
 	s.checkTai64nlocal(smtpd + "/current")
+	s.phase("query and tai64nlocal")
 
 	if b, _ := os.ReadFile(s.base + "/svscan.err"); len(bytes.TrimSpace(b)) != 0 {
 		t.Errorf("svscan wrote to stderr:\n%s", b)
 	}
+}
+
+// phase logs how long the story has run.
+func (s *story) phase(what string) {
+	s.t.Logf("%5.1fs %s", time.Since(s.start).Seconds(), what)
 }
 
 // upRE matches svstat's text for a running service.
@@ -322,7 +333,7 @@ func (s *story) install(smtpPort, popPort int) {
 			case path == "smtpd/run" && root:
 				text = replace(text, path, "id -u qmaild", "id -u nobody", "id -g qmaild", "id -g nobody")
 			case path == "smtpd/run":
-				text = replace(text, path, " -u $QMAILDUID -g $NOFILESGID ", " ")
+				text = replace(text, path, "id -u qmaild", "id -u", "id -g qmaild", "id -g", " -u $QMAILDUID -g $NOFILESGID ", " ")
 			}
 			switch path {
 			case "smtpd/run":
