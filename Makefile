@@ -27,9 +27,9 @@ test: build peers
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./multilog/... ./rotate/... ./supervise/... ./query/...
 
-# The real daemontools, runit, s6 and ucspi-tcp: the differential tests run
-# them beside ours. Installed from Debian when missing (root or sudo).
-PEERS := multilog:daemontools s6-log:s6 svlogd:runit tcpserver:ucspi-tcp
+# The real daemontools, runit, s6 and ucspi-tcp, and swaks: the differential
+# tests run them beside ours, and the qmail story (test/e2e) sends mail. Installed from Debian when missing (root or sudo).
+PEERS := multilog:daemontools s6-log:s6 svlogd:runit tcpserver:ucspi-tcp swaks:swaks
 peers:
 	@need=; for p in $(PEERS); do command -v $${p%%:*} >/dev/null 2>&1 || need="$$need $${p#*:}"; done; \
 	if [ -n "$$need" ]; then \
