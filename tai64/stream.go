@@ -204,6 +204,13 @@ func (l *Localizer) copy(o *outBuf, r *bufio.Reader) error {
 	var spill []byte // a label longer than r's buffer, for passing through
 	mid := false     // the line's start has been written already
 	for {
+		if !mid {
+			// The whole lines already buffered, in a tight loop: no
+			// per-line ReadSlice. What is left is at most a part line.
+			if !l.lines(o, r) {
+				return nil
+			}
+		}
 		line, err := r.ReadSlice('\n')
 		if !o.reserve(len(line) + maxStamp) {
 			return nil
@@ -245,6 +252,35 @@ func (l *Localizer) copy(o *outBuf, r *bufio.Reader) error {
 			return ignoreEOF(err)
 		}
 	}
+}
+
+// lines converts the whole lines in r's buffer and consumes them. It
+// returns false after a write error.
+func (l *Localizer) lines(o *outBuf, r *bufio.Reader) bool {
+	buf, _ := r.Peek(r.Buffered()) // no error: it is all buffered
+	n := 0
+	for {
+		i := bytes.IndexByte(buf[n:], '\n')
+		if i < 0 {
+			break
+		}
+		line := buf[n : n+i+1]
+		n += i + 1
+		if !o.reserve(len(line) + maxStamp) {
+			return false
+		}
+		if line[0] != '@' {
+			o.buf = append(o.buf, line...)
+			continue
+		}
+		// The '\n' ends the label if nothing before it does.
+		secs, nsec, k := l.label(line[1:])
+		k++
+		o.buf = l.appendLabel(o.buf, line[:k], secs, nsec)
+		o.buf = append(o.buf, line[k:]...)
+	}
+	r.Discard(n)
+	return true
 }
 
 func ignoreEOF(err error) error {
