@@ -60,6 +60,8 @@ while IFS='|' read -r name cmd; do
 	printf '%-26s %10.1f\n' "$name" "$m"
 	echo "$name|$m" >>"$WORK/medians"
 done <"$WORK/cases"
+# For benchmarks/compare.sh: the medians, one "name|MB/s" a line.
+if [ -n "${MEDIANS:-}" ]; then cp "$WORK/medians" "$MEDIANS"; fi
 get() { grep -F "$1|" "$WORK/medians" | cut -d'|' -f2; }
 peer=$(for n in "daemontools multilog t" "s6-log t" "svlogd -t"; do get "$n"; done | sort -n | tail -1)
 echo "ratio mlog t / fastest peer with t: $(calc "$(get 'mlog multilog t') / $peer")"

@@ -1,0 +1,74 @@
+#!/bin/sh
+# compare.sh (make bench-compare): every whole-process comparison in one
+# go, written to benchmarks/RESULTS.md with the date, the machine and the
+# commands, and a chart of multilog throughput per program next to cat
+# (benchmarks/multilog.svg). Installs Debian's daemontools, runit and s6
+# first if they are missing (make peers).
+#
+#   benchmarks/compare.sh            SIZE=256M ROUNDS=3 to change
+set -eu
+cd "$(dirname "$0")/.."
+make -s peers build
+ROUNDS=${ROUNDS:-3}
+SIZE=${SIZE:-256M}
+OUT=benchmarks/RESULTS.md
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mlog-compare.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+run() { # title, command...
+	title=$1
+	shift
+	echo "== $title: $*" >&2
+	{
+		echo "## $title"
+		echo
+		echo '```'
+		echo "\$ $*"
+		"$@" 2>&1 || echo "(exit $?)"
+		echo '```'
+		echo
+	} >>"$TMP/body"
+}
+
+MEDIANS=$TMP/multilog.medians
+export MEDIANS SIZE
+run "multilog" benchmarks/multilog.sh "$ROUNDS"
+run "tai64n and tai64nlocal" env SIZE="$SIZE" ROUNDS="$ROUNDS" benchmarks/tai64.sh
+run "mlog query" env RUNS="$ROUNDS" NAIVE_RUNS=1 benchmarks/query.sh
+run "supervise memory (100 services)" benchmarks/supervise-rss.sh 100
+
+# The chart: one bar per program, MB/s, longest first.
+if [ -s "$MEDIANS" ]; then
+	sort -t'|' -k2 -rn "$MEDIANS" | awk -F'|' '
+	BEGIN { h = 28; w = 560; left = 200 }
+	{ name[NR] = $1; v[NR] = $2; if ($2 > max) max = $2 }
+	END {
+		H = NR * h + 50
+		printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n", left + w + 80, H
+		printf "<text x=\"10\" y=\"20\" font-weight=\"bold\">multilog throughput, MB/s (higher is better)</text>\n"
+		for (i = 1; i <= NR; i++) {
+			y = 30 + (i - 1) * h
+			bw = (max > 0) ? v[i] / max * w : 0
+			col = (name[i] ~ /^mlog/) ? "#2b7bb9" : (name[i] ~ /^cat/ ? "#999999" : "#d9822b")
+			printf "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 8, y + 17, name[i]
+			printf "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", left, y + 4, bw, h - 8, col
+			printf "<text x=\"%.1f\" y=\"%d\">%.0f</text>\n", left + bw + 6, y + 17, v[i]
+		}
+		print "</svg>"
+	}' >benchmarks/multilog.svg
+fi
+
+{
+	echo "# Benchmark results"
+	echo
+	echo "Made by \`make bench-compare\` (benchmarks/compare.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
+	echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -srm);"
+	echo "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')."
+	echo "Peers: $(dpkg-query -W -f '${Package} ${Version}, ' daemontools runit s6 2>/dev/null | sed 's/, $//')."
+	echo "Runs are interleaved and the medians reported; on a shared machine, read ratios from one run, not absolute figures."
+	echo
+	echo "![multilog throughput](multilog.svg)"
+	echo
+	cat "$TMP/body"
+} >"$OUT"
+echo "wrote $OUT and benchmarks/multilog.svg" >&2
