@@ -10,7 +10,10 @@ import (
 	"github.com/mlog/mlog/tai64"
 )
 
-// benchDir is a logdir made by benchmarks/query.sh, if there is one.
+// benchDir is a logdir made by benchmarks/query.sh, if there is one:
+//
+//	MLOG_BENCH_LOGDIR_PLAIN=$PWD/benchmarks/data/plain-30 MLOG_BENCH_LOGDIR_ZSTD=$PWD/benchmarks/data/zstd-30 \
+//	MLOG_BENCH_DAYS=30 go test -run '^$' -bench Hour ./query
 func benchDir(b *testing.B, kind string) string {
 	d := os.Getenv("MLOG_BENCH_LOGDIR_" + kind)
 	if d == "" {
@@ -22,9 +25,16 @@ func benchDir(b *testing.B, kind string) string {
 // benchHour is 14:00 UTC on 2026-01-02, inside every generated logdir.
 var benchHour = tai64.FromTime(time.Date(2026, 1, 2, 14, 0, 0, 0, time.UTC))
 
+// benchHour30 is the hour benchmarks/query.sh extracts from its 30-day logdir.
+var benchHour30 = tai64.FromTime(time.Date(2026, 1, 16, 14, 0, 0, 0, time.UTC))
+
 func benchmarkHour(b *testing.B, kind string, format Format) {
 	dir := benchDir(b, kind)
-	cfg := Config{Since: benchHour, Until: tai64.Time{Sec: benchHour.Sec + 3600}, Format: format, Location: time.UTC}
+	hour := benchHour
+	if os.Getenv("MLOG_BENCH_DAYS") == "30" {
+		hour = benchHour30
+	}
+	cfg := Config{Since: hour, Until: tai64.Time{Sec: hour.Sec + 3600}, Format: format, Location: time.UTC}
 	b.ReportAllocs()
 	for b.Loop() {
 		st, err := Run(context.Background(), cfg, []string{dir}, io.Discard)

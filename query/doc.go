@@ -24,25 +24,26 @@
 //
 // # Inside a file
 //
-// In a plain file that the range cuts, the first line at or after Since is
-// found by bisection: read a page in the middle, resynchronise at the next
-// line that starts with a label, compare, repeat; then the region is read
-// forward up to the first stamp at or after Until. Compressed archives
-// cannot be bisected: they are decompressed from the start, and only when
-// they overlap the range.
+// In a plain file that the range cuts, the first line at or after Since
+// and the first at or after Until are found by bisection: read a page in
+// the middle, resynchronise at the next line that starts with a label,
+// compare, repeat. Compressed archives cannot be bisected: they are
+// decompressed from the start up to Until, and only when they overlap the
+// range.
 //
 // # Clocks that step back
 //
 // The search trusts that stamps do not go backwards inside one file. It
-// checks that trust where it costs nothing: the first stamp must not be
-// after the last, an archive's last stamp not after its name, every probe
-// must lie between the probes around it, and the region read must be in
-// order. Any failure makes the query read that whole file and test every
-// line. Between files nothing is assumed: archives named out of order
-// (the clock stepped back between two rotations) are each judged by their
-// own first and last stamps. A step back inside one file that no check
-// sees can still hide lines from a search; Config.Scan reads everything and
-// trusts nothing.
+// checks that trust where it costs nothing: a file whose first stamp is
+// after its last, or whose last stamp is after its name, is read whole;
+// every probe must lie between the probes around it; and the lines of a
+// bisected region must be in order: if one is not, the rest of the file
+// and the part before the region are read too, every line tested (their
+// lines of the range then come after the region's). Between files nothing
+// is assumed: archives named out of order (the clock stepped back between
+// two rotations) are each judged by their own first and last stamps. A
+// step back inside one file that no check sees can still hide lines from
+// a search; Config.Scan reads everything and trusts nothing.
 //
 // # Lines without a label
 //

@@ -77,12 +77,12 @@ func (s *stream) refresh() error {
 		// No current was there at the start: take every file from here.
 		return s.successors()
 	}
-	fi, err := s.tail.f.Stat()
+	size, err := s.tail.f.Size()
 	if err != nil {
 		return &OpError{Op: "stat", Path: cur, Err: err}
 	}
 	tail := s.tail
-	tail.size = fi.Size()
+	tail.size = size
 	if debug {
 		println("refresh", s.dir, "tail ino", tail.ino, "cur ino", st.Ino, "size", tail.size, "tailOff", s.tailOff, "rotated", rotated, "pos", s.pos.Time.String(), s.pos.N)
 	}

@@ -2,6 +2,7 @@ package query
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,8 +31,8 @@ type logFile struct {
 	kind     fileKind
 	stamp    tai64.Time // archives: the name's stamp, when the file was finished
 	comp     rotate.Compression
-	f        *os.File // open once the file is selected
-	size     int64    // bytes to read: the size when the logdir was listed
+	f        *fdFile // open once the file is selected
+	size     int64   // bytes to read: the size when the logdir was listed
 	dev, ino uint64
 }
 
@@ -177,9 +178,9 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 }
 
 // open opens the file and records its size and identity. It opens with
-// open(2) and fstat(2) directly: os.Open would also try to register each
-// file with the poller, which for regular files only costs system calls,
-// and a query may open a hundred archives.
+// open(2) and fstat(2) directly: an os.File would cost a fcntl and a try
+// at registering with the poller on each open, and a query may open a
+// hundred archives to read one page of each.
 func (lf *logFile) open(dir string) error {
 	path := filepath.Join(dir, lf.name)
 	var fd int
@@ -198,7 +199,7 @@ func (lf *logFile) open(dir string) error {
 		syscall.Close(fd)
 		return &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	lf.f = os.NewFile(uintptr(fd), path)
+	lf.f = &fdFile{fd: fd}
 	lf.size = st.Size
 	lf.dev, lf.ino = uint64(st.Dev), uint64(st.Ino)
 	if lf.kind == kindProcessed && st.Mode&0o100 == 0 {
@@ -263,3 +264,39 @@ type OpError struct {
 func (e *OpError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
 
 func (e *OpError) Unwrap() error { return e.Err }
+
+// fdFile is a file read only with pread(2).
+type fdFile struct {
+	fd int
+}
+
+// ReadAt implements [io.ReaderAt].
+func (f *fdFile) ReadAt(b []byte, off int64) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := syscall.Pread(f.fd, b[n:], off+int64(n))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, &fs.PathError{Op: "read", Path: "", Err: err}
+		}
+		if m == 0 {
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// Size returns the file's size now.
+func (f *fdFile) Size() (int64, error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(f.fd, &st); err != nil {
+		return 0, err
+	}
+	return st.Size, nil
+}
+
+// Close closes the descriptor.
+func (f *fdFile) Close() error { return syscall.Close(f.fd) }

@@ -7,8 +7,9 @@ import (
 	"github.com/mlog/mlog/tai64"
 )
 
-// readBufSize is the line reader's buffer. Lines longer than this grow it.
-const readBufSize = 64 << 10
+// readBufSize is the line reader's buffer: a few preads cover an hour of
+// a busy log. Lines longer than this grow it.
+const readBufSize = 256 << 10
 
 // lineReader splits a stream into lines. It is bufio.Reader.ReadSlice with
 // the long-line case handled by growing, and with the stream offset kept.

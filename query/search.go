@@ -20,6 +20,11 @@ type prober struct {
 	f    io.ReaderAt
 	size int64
 	buf  []byte
+
+	// buf[:held] is the file from heldAt: the head of a file is read
+	// twice in a row (for its magic number, then for its first stamp).
+	heldAt int64
+	held   int
 }
 
 func (p *prober) reset(f io.ReaderAt, size int64) {
@@ -27,6 +32,7 @@ func (p *prober) reset(f io.ReaderAt, size int64) {
 	if p.buf == nil {
 		p.buf = make([]byte, probeSize+tai64.LabelLen)
 	}
+	p.held = 0
 }
 
 // read returns the bytes [lo, hi) of the file, cut at its size. The slice
@@ -36,11 +42,15 @@ func (p *prober) read(lo, hi int64) ([]byte, error) {
 	if hi <= lo {
 		return nil, nil
 	}
+	if lo == p.heldAt && int(hi-lo) <= p.held {
+		return p.buf[:hi-lo], nil
+	}
 	if n := int(hi - lo); n > len(p.buf) {
 		p.buf = make([]byte, n)
 	}
 	b := p.buf[:hi-lo]
 	n, err := p.f.ReadAt(b, lo)
+	p.heldAt, p.held = lo, n
 	if n == len(b) {
 		return b, nil
 	}

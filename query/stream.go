@@ -306,11 +306,6 @@ func (s *stream) plan(lf *logFile) (bool, error) {
 	if lf.size == 0 {
 		return false, nil
 	}
-	if lf.kind == kindArchive || lf.kind == kindProcessed {
-		if err := sniff(lf); err != nil {
-			return false, err
-		}
-	}
 	if lf == s.startFile {
 		s.seg.start, s.seg.inherit = s.startOff, s.startTime
 		return s.startOff < lf.size, nil
@@ -375,10 +370,26 @@ func (s *stream) plan(lf *logFile) (bool, error) {
 	return end > start, nil
 }
 
-// head returns the first stamp of lf.
+// head returns the first stamp of lf. An archive or processed file with
+// a plain name whose first bytes are a compressor's magic number is
+// compressed: it is marked so, and read as such.
 func (s *stream) head(lf *logFile) (tai64.Time, bool, error) {
 	if lf.comp == rotate.None {
 		s.pr.reset(lf.f, lf.size)
+		b, err := s.pr.read(0, probeSize)
+		if err != nil {
+			return tai64.Time{}, false, err
+		}
+		if lf.kind == kindArchive || lf.kind == kindProcessed {
+			switch {
+			case bytes.HasPrefix(b, zstdMagic):
+				lf.comp = rotate.Zstd
+			case bytes.HasPrefix(b, gzipMagic):
+				lf.comp = rotate.Gzip
+			}
+		}
+	}
+	if lf.comp == rotate.None {
 		_, t, ok, err := s.pr.firstStamped(0, lf.size)
 		return t, ok, err
 	}
@@ -404,23 +415,3 @@ var (
 	gzipMagic = []byte{0x1f, 0x8b}
 	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 )
-
-// sniff sets the compression of a plain-named file whose content is
-// compressed.
-func sniff(lf *logFile) error {
-	if lf.comp != rotate.None {
-		return nil
-	}
-	var b [4]byte
-	n, err := lf.f.ReadAt(b[:], 0)
-	if err != nil && err != io.EOF {
-		return err
-	}
-	switch {
-	case bytes.HasPrefix(b[:n], zstdMagic):
-		lf.comp = rotate.Zstd
-	case bytes.HasPrefix(b[:n], gzipMagic):
-		lf.comp = rotate.Gzip
-	}
-	return nil
-}
