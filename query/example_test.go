@@ -37,3 +37,28 @@ func ExampleRun() {
 	// 2026-01-02T14:15:00.000000500Z tcpserver: end 4711 status 0
 	// 2 <nil>
 }
+
+// Lines hands the selected lines to the program, merged in time order.
+func ExampleLines() {
+	dir, _ := os.MkdirTemp("", "logdir")
+	defer os.RemoveAll(dir)
+	t0 := time.Date(2026, 1, 2, 14, 0, 0, 0, time.UTC)
+	var b []byte
+	for i := range 5 {
+		b = tai64.Stamp(t0.Add(time.Duration(i) * time.Minute)).Append(b)
+		b = append(b, fmt.Sprintf(" delivery %d: success\n", i)...)
+	}
+	os.WriteFile(filepath.Join(dir, "current"), b, 0o644)
+
+	cfg := query.Config{Since: tai64.FromTime(t0.Add(time.Minute)), Until: tai64.FromTime(t0.Add(3 * time.Minute))}
+	for l, err := range query.Lines(context.Background(), cfg, []string{dir}) {
+		if err != nil {
+			fmt.Println(err)
+			break
+		}
+		fmt.Println(l.Time.Time().UTC().Format(time.Kitchen), string(l.Text[tai64.LabelLen+1:]))
+	}
+	// Output:
+	// 2:01PM delivery 1: success
+	// 2:02PM delivery 2: success
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"iter"
 	"strconv"
 	"time"
 
@@ -216,8 +217,55 @@ func (q *query) openStream(dir string) (*stream, error) {
 	return s, nil
 }
 
-// drain merges the streams until they end.
+// Lines returns the lines of logdirs that Run would select, merged the
+// same way, for a program that wants them rather than their text. Format,
+// Prefix, Count, Histogram, Follow, Cursor and Save are ignored. Each Line
+// (and its Text) is valid until the loop goes on to the next one. A
+// failure ends the sequence with a nil Line and the error.
+func Lines(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Line, error] {
+	return func(yield func(*Line, error) bool) {
+		cfg.Follow, cfg.Cursor, cfg.Count, cfg.Histogram = false, nil, false, 0
+		if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
+			yield(nil, &UsageError{"empty time range: until " + rfc3339(cfg.Until) + " is not after since " + rfc3339(cfg.Since)})
+			return
+		}
+		q := &query{cfg: &cfg}
+		defer q.close()
+		for _, dir := range logdirs {
+			s, err := q.openStream(dir)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			q.streams = append(q.streams, s)
+		}
+		stopped := false
+		err := q.merge(ctx, func(i int, l *Line) error {
+			if cfg.Match != nil && !cfg.Match(body(l)) {
+				return nil
+			}
+			if !yield(l, nil) {
+				stopped = true
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && !stopped {
+			yield(nil, err)
+		}
+	}
+}
+
+// errStop ends a merge early.
+var errStop = errors.New("stop")
+
+// drain merges the streams until they end, handing each line to take.
 func (q *query) drain(ctx context.Context) error {
+	return q.merge(ctx, q.take)
+}
+
+// merge merges the streams until they end, handing each line to take.
+func (q *query) merge(ctx context.Context, take func(i int, l *Line) error) error {
 	q.heads = make([]bool, len(q.streams))
 	for i, s := range q.streams {
 		q.heads[i] = s.next()
@@ -237,7 +285,7 @@ func (q *query) drain(ctx context.Context) error {
 		}
 		s := q.streams[best]
 		s.done = s.pos
-		if err := q.take(best, &s.line); err != nil {
+		if err := take(best, &s.line); err != nil {
 			return err
 		}
 		q.heads[best] = s.next()

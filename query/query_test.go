@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -167,6 +168,40 @@ func TestStampOfAgreesWithParse(t *testing.T) {
 		got, ok := stampOf([]byte(in))
 		if ok != (err == nil) || ok && got != want {
 			t.Errorf("stampOf(%q) = %v, %v; tai64.Parse gives %v, %v", in, got, ok, want, err)
+		}
+	}
+}
+
+func TestLinesMatchesRun(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	d1, s1 := genLogdir(t, r, genOpts{archives: 4, maxLines: 200, compressed: true, unstamped: 0.05})
+	d2, s2 := genLogdir(t, r, genOpts{archives: 3, maxLines: 200})
+	dirs := []string{d1, d2}
+	stamps := append(s1, s2...)
+	for range 20 {
+		cfg := Config{Since: pickTime(r, stamps), Match: MatchFixed([]string{"1"}, false)}
+		want := runQuery(t, cfg, dirs)
+		var got strings.Builder
+		for l, err := range Lines(context.Background(), cfg, dirs) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Write(l.Text)
+			got.WriteByte('\n')
+		}
+		if got.String() != want {
+			t.Fatalf("Lines and Run differ:\n%s", firstDiff(got.String(), want))
+		}
+	}
+	n := 0
+	for range Lines(context.Background(), Config{}, dirs) {
+		if n++; n == 3 {
+			break
+		}
+	}
+	for l, err := range Lines(context.Background(), Config{}, []string{filepath.Join(d1, "nope")}) {
+		if l != nil || err == nil {
+			t.Fatalf("Lines on a missing logdir gave %v, %v; want an error", l, err)
 		}
 	}
 }
