@@ -139,8 +139,14 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 		return queryError
 	}
 	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+err.Error()+"\n") }
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := context.Background()
+	if cfg.Follow {
+		// A follow ends when asked to: flush, save the cursor, exit 0 (or
+		// 1 if nothing matched). Other queries die of the signal, as grep.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+	}
 	if f.cursor != "" {
 		cfg.Cursor = &query.Cursor{}
 		b, err := os.ReadFile(f.cursor)
