@@ -63,8 +63,10 @@ install: build
 	install -m 755 bin/mlog bin/mlog-tools $(addprefix bin/,$(DAEMONS)) $(DESTDIR)$(PREFIX)/bin/
 	@for n in $(NAMES); do ln -sf mlog-tools $(DESTDIR)$(PREFIX)/bin/$$n; done
 
+# The demo needs tcpserver and swaks for real mail; without them (no root
+# to install) it falls back to a generated log.
 demo: build
-	$(BUILD) -o bin/gensmtp ./benchmarks/cmd/gensmtp
+	-@$(MAKE) -s peers
 	./demo.sh
 
 bench-compare: build

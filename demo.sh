@@ -1,43 +1,138 @@
 #!/bin/sh
-# The main job, end to end: a qmail-style smtpd service whose log/run is
-# `multilog t z s... n... ./main` runs under our svscan; its run script
-# emits a realistic burst of qmail-smtpd/qmail-send log lines; our multilog
-# stamps, rotates and compresses them. Then svstat, the logdir, the last
-# lines through tai64nlocal, a time-range query and a histogram.
+# The main job, end to end: the qmail article's services (examples/qmail:
+# qmail, smtpd, pop3d, each with run and log/run) under our svscan, real
+# mail sent with swaks through Debian's tcpserver, logged by our multilog
+# (here with z and a small s so rotation and zstd archives show), then the
+# article's commands: svstat, svc -d, svc -u, the down file, the dot-rename
+# with svc -x; and the logs read back with tai64nlocal and mlog query.
+#
+# Without tcpserver and swaks (make peers installs them as root) it falls
+# back to a generated burst of qmail-smtpd/qmail-send lines.
 #
 #   make demo        (or ./demo.sh after make build)
 set -eu
 cd "$(dirname "$0")"
 TOP=$PWD
 BIN=$TOP/bin
-[ -x "$BIN/gensmtp" ] || go build -o "$BIN/gensmtp" ./benchmarks/cmd/gensmtp
 PATH=$BIN:$PATH
 export PATH
-SIZE=${DEMO_SIZE:-24M}
+MAILS=${DEMO_MAILS:-200}
+SMTP_PORT=${DEMO_SMTP_PORT:-2525}
+POP_PORT=${DEMO_POP_PORT:-2110}
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+waitfor() { # seconds, command...: poll until the command succeeds
+	n=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+allup() { for s in "$@"; do svstat "$s" | grep -q ': up (pid' || return 1; done; }
 
 rm -rf demo
-mkdir -p demo/service/smtpd/log demo/log
+mkdir -p demo/services demo/service demo/log
+story=1
+command -v tcpserver >/dev/null 2>&1 && command -v swaks >/dev/null 2>&1 || story=0
+
+if [ $story = 1 ]; then
+	CGO_ENABLED=0 go build -o "$BIN/qmail-sim" ./examples/qmail/cmd/qmail-sim
+	if [ "$(id -u)" = 0 ]; then account=nobody; else account=; fi
+	# The article's run scripts, pointed at ./demo instead of /var.
+	for svc in qmail smtpd pop3d; do
+		mkdir -p demo/services/$svc/log demo/log/$svc
+		[ -n "$account" ] && chown $account demo/log/$svc
+		for f in run log/run; do
+			sed -e "s| /var/log/| $TOP/demo/log/|" \
+				-e "s| /var/qmail/bin/qmail-sim | $BIN/qmail-sim |" \
+				-e "s| 0 smtp | 127.0.0.1 $SMTP_PORT |" -e "s| 0 pop3 | 127.0.0.1 $POP_PORT |" \
+				-e "s|multilog t s16777215|multilog t z s65536|" \
+				examples/qmail/$svc/$f >demo/services/$svc/$f
+			if [ -n "$account" ]; then
+				sed -i -e "s|setuidgid qmail[lsp] |setuidgid $account |" -e "s|id -u qmaild|id -u $account|" -e "s|id -g qmaild|id -g $account|" demo/services/$svc/$f
+			else
+				sed -i -e "s|setuidgid qmail[lsp] ||" -e "s|id -u qmaild|id -u|" -e "s|id -g qmaild|id -g|" -e 's| -u $QMAILDUID -g $NOFILESGID | |' demo/services/$svc/$f
+			fi
+			chmod +x demo/services/$svc/$f
+		done
+	done
+	say "demo/services/smtpd/log/run (from examples/qmail, with z and s65536 added)"
+	cat demo/services/smtpd/log/run
+
+	say "svscan demo/service; ln -s ../services/{qmail,smtpd,pop3d} demo/service/"
+	svscan demo/service &
+	SVSCAN=$!
+	trap 'svc -dx demo/service/* demo/service/.??* 2>/dev/null; svc -dx demo/service/*/log demo/service/.??*/log 2>/dev/null; kill $SVSCAN 2>/dev/null; wait 2>/dev/null || true' EXIT
+	for svc in qmail smtpd pop3d; do ln -s ../services/$svc demo/service/$svc; done
+	waitfor 20 allup demo/service/qmail demo/service/smtpd demo/service/pop3d demo/service/smtpd/log
+	svstat demo/service/* demo/service/*/log
+
+	say "swaks: $MAILS mails to 127.0.0.1:$SMTP_PORT, 8 at a time"
+	start=$(date '+%Y-%m-%d %H:%M:%S')
+	i=0
+	while [ $i -lt "$MAILS" ]; do
+		for j in 1 2 3 4 5 6 7 8; do
+			swaks --silent 2 --server 127.0.0.1 --port "$SMTP_PORT" --from "user$i@example.org" --to "postmaster@example.com" --body "mail $i" >/dev/null 2>&1 &
+			i=$((i + 1))
+		done
+		wait_swaks=$(jobs -p | grep -v "^$SVSCAN\$" || true)
+		[ -n "$wait_swaks" ] && wait $wait_swaks 2>/dev/null || true
+	done
+	waitfor 10 sh -c "[ \$(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) -ge $MAILS ]" || true
+
+	say "ls -l demo/log/smtpd   (@<tai64n>.s.zst: finished, compressed archives; current: being written)"
+	ls -l demo/log/smtpd
+	say "tail -4 demo/log/smtpd/current | tai64nlocal"
+	tail -4 demo/log/smtpd/current | tai64nlocal
+	say "mlog query --since '$start' --count 'info msg' demo/log/smtpd   (current and the zstd archives)"
+	mlog query --since "$start" --count 'info msg' demo/log/smtpd || true
+	say "mlog query --since '$start' --local 'starting delivery' demo/log/qmail demo/log/smtpd | tail -3"
+	mlog query --since "$start" --local 'starting delivery' demo/log/qmail demo/log/smtpd | tail -3 || true
+	say "mlog query --since -1m --histogram 5s demo/log/smtpd"
+	mlog query --since -1m --histogram 5s demo/log/smtpd | tail -8 || true
+
+	say "svc -d demo/service/smtpd; svstat        (the article: stop a service)"
+	svc -d demo/service/smtpd
+	waitfor 10 sh -c 'svstat demo/service/smtpd | grep -q ": down "'
+	svstat demo/service/smtpd
+	say "svc -u demo/service/smtpd; svstat        (start it again)"
+	svc -u demo/service/smtpd
+	waitfor 10 allup demo/service/smtpd
+	svstat demo/service/smtpd
+	say "touch demo/service/smtpd/down; svstat    (stays down after a reboot)"
+	touch demo/service/smtpd/down
+	svstat demo/service/smtpd
+	say "svc -d .../pop3d/log; mv pop3d .pop3d; svc -x .pop3d/log   (remove a service)"
+	svc -d demo/service/pop3d
+	svc -d demo/service/pop3d/log
+	mv demo/service/pop3d demo/service/.pop3d
+	svc -x demo/service/.pop3d/log
+	svc -dx demo/service/.pop3d
+	waitfor 10 sh -c 'svstat demo/service/.pop3d/log | grep -q "supervise not running"'
+	svstat demo/service/.pop3d demo/service/.pop3d/log
+	exit 0
+fi
+
+# Fallback: a generated burst through our multilog under our svscan.
+go build -o "$BIN/gensmtp" ./benchmarks/cmd/gensmtp
+mkdir -p demo/service/smtpd/log
 cat >demo/service/smtpd/run <<RUN
 #!/bin/sh
-# A burst of qmail-smtpd and qmail-send lines, then idle (as a quiet server).
 exec 2>&1
-gensmtp -size $SIZE -seed \$\$
+gensmtp -size 24M -seed \$\$
 exec sleep 3600
 RUN
 cat >demo/service/smtpd/log/run <<RUN
 #!/bin/sh
-# As the qmail article writes it (setuidgid dropped: the demo runs as you),
-# plus mlog's z: archives compressed with zstd off the intake path.
 exec multilog t z s4194304 n10 $TOP/demo/log/smtpd
 RUN
 chmod +x demo/service/smtpd/run demo/service/smtpd/log/run
-
-echo "== svscan demo/service  (our svscan starts supervise smtpd and supervise smtpd/log)"
+say "svscan demo/service   (tcpserver or swaks missing: a generated burst instead of real mail)"
 svscan demo/service &
 SVSCAN=$!
-trap 'svc -dx demo/service/smtpd demo/service/smtpd/log 2>/dev/null; kill $SVSCAN 2>/dev/null; wait 2>/dev/null' EXIT
-
-# Wait (at most a minute) until the burst is logged: current stops growing.
+trap 'svc -dx demo/service/smtpd demo/service/smtpd/log 2>/dev/null; kill $SVSCAN 2>/dev/null; wait 2>/dev/null || true' EXIT
 last=-1
 i=0
 while [ $i -lt 120 ]; do
@@ -47,24 +142,11 @@ while [ $i -lt 120 ]; do
 	[ "$now" = "$last" ] && [ -s demo/log/smtpd/current ] && break
 	last=$now
 done
-
-echo
-echo "== svstat demo/service/smtpd demo/service/smtpd/log"
+say "svstat demo/service/smtpd demo/service/smtpd/log"
 svstat demo/service/smtpd demo/service/smtpd/log
-echo
-echo "== ls -l demo/log/smtpd   (@<tai64n>.s.zst: finished archives, compressed; n10 keeps 9)"
+say "ls -l demo/log/smtpd"
 ls -l demo/log/smtpd
-echo
-echo "== tail -5 demo/log/smtpd/current | tai64nlocal"
+say "tail -5 demo/log/smtpd/current | tai64nlocal"
 tail -5 demo/log/smtpd/current | tai64nlocal
-echo
-echo "== mlog query --since -10m --count 'starting delivery' demo/log/smtpd   (across current and the zstd archives)"
+say "mlog query --since -10m --count 'starting delivery' demo/log/smtpd"
 mlog query --since -10m --count 'starting delivery' demo/log/smtpd || true
-echo
-echo "== mlog query --since -30s --histogram 2s demo/log/smtpd"
-mlog query --since -30s --histogram 2s demo/log/smtpd | tail -15 || true
-echo
-echo "== svc -d demo/service/smtpd; svstat"
-svc -d demo/service/smtpd
-sleep 1
-svstat demo/service/smtpd
