@@ -7,29 +7,32 @@
 #   mlog   mlog query --local --since ... --until ...
 #
 # and the same hour out of zstd archives (zstdcat for the naive pipeline).
-# The logdirs (about 1.8 GB plain, 30 days of 30k lines an hour in
+# The logdirs (about 2 GB plain, 30 days of 30k lines an hour in
 # 16 MB archives) are made once by benchmarks/cmd/mklogdir and cached in
 # benchmarks/data/ (gitignored). Runs are interleaved; medians are printed,
 # with ratios. Every way's output must be byte-identical.
 #
 # Usage: benchmarks/query.sh            RUNS=11 NAIVE_RUNS=3 DAYS=30 CGO=1 to change
 #
-# Measured 2026-11-23 on the 2-core development VM (other developers' builds
-# running; load 1 to 6), static build, TZ=UTC, medians of 11 runs (3 naive):
+# Measured 2026-11-23 on the 2-core development VM with other developers'
+# builds and fuzzers running (load 1 to 12), static build, TZ=UTC, medians
+# of 11 runs (3 naive):
 #
-#   logdir: 1.7G plain (108 archives), 308M zstd; 30 days; 30174 lines in the hour
-#   naive pipeline             16.967 s
-#   hand-tuned shell            0.075 s
-#   mlog query                  0.022 s      778x naive    3.4x tuned
-#   naive pipeline, zstd       17.290 s
-#   mlog query, zstd            0.062 s      273x naive (plain)     278x naive (zstd)
+#   logdir: 1.9G plain (118 archives), 319M zstd; 30 days; hour 2026-01-16 14:00..2026-01-16 15:00 UTC: 29868 lines
+#   naive pipeline             22.307 s
+#   hand-tuned shell            0.128 s
+#   mlog query                  0.034 s      653x naive    3.7x tuned
+#   naive pipeline, zstd       29.255 s
+#   mlog query, zstd            0.112 s      200x naive (plain)     262x naive (zstd)
 #
-# With CGO=1 (the default, dynamically linked build) mlog query took 0.032 s.
-# Where mlog's 21 ms go (perf stat, idle machine): 3.4 ms is this VM's
-# fork+exec (/bin/true), 5.5 ms an empty Go program, 13.3 ms "mlog version"
-# (the cobra tree's package inits and page faults), so the query itself is
-# about 8 ms in a fresh process (4 ms in a warm loop: go test -bench Hour).
-# A binary holding only package query does the same hour in 13.8 ms.
+# At a quieter moment (load < 1, an earlier 1.7 GB set) the shell took
+# 0.075 s and mlog query 0.022 s: the ratio to the shell stays 3.4 to 3.8.
+# With CGO=1 (the default, dynamically linked build) mlog query takes about
+# 10 ms more. Where mlog's 21 ms (idle) go, by perf stat: 3.4 ms is this
+# VM's fork+exec (/bin/true), 5.5 ms an empty Go program, 13.3 ms "mlog
+# version" (the cobra tree's package inits and page faults), so the query
+# itself is about 8 ms in a fresh process (4 ms in a warm loop: go test
+# -bench Hour). # A binary holding only package query does the same hour in 13.8 ms.
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-7}
@@ -49,8 +52,10 @@ CGO_ENABLED=${CGO:-0} go build -trimpath -ldflags '-s -w' -o "$DATA/mlog" ./cmd/
 go build -o "$DATA/mklogdir" ./benchmarks/cmd/mklogdir
 MLOG=$PWD/$DATA/mlog
 
+# The cache's name changes with the generator's output (GEN).
+GEN=2
 for kind in plain zstd; do
-  d=$DATA/$kind-$DAYS
+  d=$DATA/$kind-$DAYS-g$GEN
   if [ ! -d "$d" ]; then
     echo "making $d ..." >&2
     c=none; [ "$kind" = zstd ] && c=zstd
@@ -59,8 +64,8 @@ for kind in plain zstd; do
     mv "$d.tmp" "$d"
   fi
 done
-PLAIN=$PWD/$DATA/plain-$DAYS
-ZSTD=$PWD/$DATA/zstd-$DAYS
+PLAIN=$PWD/$DATA/plain-$DAYS-g$GEN
+ZSTD=$PWD/$DATA/zstd-$DAYS-g$GEN
 
 # The hour: the middle of the data, 14:00 on day DAYS/2.
 start=1767225600

@@ -174,6 +174,9 @@ func (g *gen) line(b []byte) []byte {
 		b = append(b, users[g.r.IntN(len(users))]...)
 		b = append(b, "@example.com> from <list@lists.example.org> bytes "...)
 		b = strconv.AppendInt(b, int64(g.r.IntN(100000)), 10)
+		b = append(b, " helo <mail-out-"...)
+		b = strconv.AppendInt(b, int64(10+g.r.IntN(90)), 10)
+		b = append(b, ".client.example.net>"...)
 	default:
 		b = append(b, "tcpserver: end "...)
 		b = strconv.AppendInt(b, int64(g.pid), 10)
