@@ -62,6 +62,8 @@ install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 bin/mlog bin/mlog-tools $(addprefix bin/,$(DAEMONS)) $(DESTDIR)$(PREFIX)/bin/
 	@for n in $(NAMES); do ln -sf mlog-tools $(DESTDIR)$(PREFIX)/bin/$$n; done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	bin/mlog man --dir $(DESTDIR)$(PREFIX)/share/man/man8
 
 # The demo needs tcpserver and swaks for real mail; without them (no root
 # to install) it falls back to a generated log.

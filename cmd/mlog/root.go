@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlog/mlog/docs"
 	"github.com/mlog/mlog/internal/compat"
 )
 
@@ -66,9 +67,11 @@ var extraCommands []func() *cobra.Command
 // parsing: cobra must not read its words (multilog scripts are full of
 // -pattern words).
 func compatCommand(name string) *cobra.Command {
+	long, _ := docs.Page(name)
 	return &cobra.Command{
 		Use:                name + " [args...]",
 		Short:              "the daemontools " + name + " program, drop-in",
+		Long:               long, // mlog help NAME shows the manual page
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, m, _ := compat.Lookup(name)
