@@ -12,7 +12,7 @@ import (
 
 // benchDir is a logdir made by benchmarks/query.sh, if there is one:
 //
-//	MLOG_BENCH_LOGDIR_PLAIN=$PWD/benchmarks/data/plain-30 MLOG_BENCH_LOGDIR_ZSTD=$PWD/benchmarks/data/zstd-30 \
+//	MLOG_BENCH_LOGDIR_PLAIN=$PWD/benchmarks/data/plain-30-g2 MLOG_BENCH_LOGDIR_ZSTD=$PWD/benchmarks/data/zstd-30-g2 \
 //	MLOG_BENCH_DAYS=30 go test -run '^$' -bench Hour ./query
 func benchDir(b *testing.B, kind string) string {
 	d := os.Getenv("MLOG_BENCH_LOGDIR_" + kind)
