@@ -247,3 +247,25 @@ func TestRunRenamed(t *testing.T) {
 	}
 	os.Rename(moved, dir) // for the cleanup's Control
 }
+
+// TestRunFinish: an executable ./finish runs after ./run exits, with
+// runit's arguments (exit code, signal), before the restart.
+func TestRunFinish(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "finished")
+	writeScript(t, filepath.Join(dir, "run"), "exec sleep 100\n")
+	writeScript(t, filepath.Join(dir, "finish"), "echo \"$1 $2\" >> "+out+"\n")
+	runSupervise(t, dir)
+	waitFor(t, "up", func() bool { st, err := ReadStatus(dir); return err == nil && st.PID != 0 })
+	st, _ := ReadStatus(dir)
+	syscall.Kill(st.PID, syscall.SIGTERM)
+	waitFor(t, "finish after a kill", func() bool { b, _ := os.ReadFile(out); return string(b) == "-1 15\n" })
+	writeScript(t, filepath.Join(dir, "run"), "exit 3\n")
+	waitFor(t, "restart", func() bool { st, err := ReadStatus(dir); return err == nil && st.PID != 0 })
+	st, _ = ReadStatus(dir)
+	syscall.Kill(st.PID, syscall.SIGKILL)
+	waitFor(t, "finish after exit 3", func() bool {
+		b, _ := os.ReadFile(out)
+		return len(b) > 6 && string(b[len(b)-4:]) == "3 0\n"
+	})
+}

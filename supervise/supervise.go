@@ -47,7 +47,9 @@ type Config struct {
 const (
 	startPause = time.Second      // deepsleep(1) in supervise.c, after each start
 	forkPause  = 60 * time.Second // after a failed fork, as supervise.c does
-	maxWait    = 3600 * 1000      // ms; supervise.c wakes at least once an hour
+	// finishTimeout bounds ./finish, as s6's timeout-finish default does.
+	finishTimeout = 5 * time.Second
+	maxWait       = 3600 * 1000 // ms; supervise.c wakes at least once an hour
 )
 
 // StartError reports that ./run could not be executed. daemontools' forked
@@ -317,6 +319,7 @@ func (s *sv) loop() {
 				s.pid = 0
 				s.pidchange()
 				s.announce()
+				s.finish(ws)
 				if s.exit {
 					return
 				}
@@ -390,3 +393,39 @@ func (s *sv) command(c byte) {
 
 // errPartialWrite is supervise.c's "partial write".
 var errPartialWrite = errors.New("partial write")
+
+// finish runs ./finish, if the service has one, after ./run has exited: an
+// mlog addition (daemontools has none) with runit's arguments, the exit
+// code (-1 if ./run was killed) and the signal number (0 if it exited).
+// It runs synchronously, at most finishTimeout, before any restart; the
+// status meanwhile says down.
+func (s *sv) finish(ws unix.WaitStatus) {
+	var st unix.Stat_t
+	if unix.Fstatat(s.dfd, "finish", &st, 0) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0111 == 0 {
+		return
+	}
+	code, sig := ws.ExitStatus(), 0
+	if ws.Signaled() {
+		code, sig = -1, int(ws.Signal())
+	}
+	argv := []string{"./finish", strconv.Itoa(code), strconv.Itoa(sig)}
+	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{Dir: s.childDir, Env: s.cfg.Env, Files: s.files[:]})
+	if err != nil {
+		s.warn(&fs.PathError{Op: "start", Path: s.path("finish"), Err: err})
+		return
+	}
+	deadline := time.Now().Add(finishTimeout)
+	for {
+		var fws unix.WaitStatus
+		r, err := unix.Wait4(pid, &fws, unix.WNOHANG, nil)
+		if r == pid || err != nil && err != unix.EINTR {
+			return
+		}
+		if time.Now().After(deadline) {
+			unix.Kill(pid, unix.SIGKILL)
+			unix.Wait4(pid, &fws, 0, nil)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
