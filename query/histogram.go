@@ -27,11 +27,7 @@ func newHistogram(d time.Duration, loc *time.Location) *histogram {
 // saturating far from it.
 func (h *histogram) localNanos(t tai64.Time) int64 {
 	sec, nsec := t.Unix()
-	c := h.clock
-	if !c.haveOffset || sec < c.zoneStart || sec >= c.zoneEnd {
-		c.lookup(sec)
-	}
-	sec += c.offset
+	sec += h.clock.zoneOffset(sec)
 	const lim = math.MaxInt64/1_000_000_000 - 1
 	sec = max(-lim, min(lim, sec))
 	return sec*1e9 + int64(nsec)
@@ -128,4 +124,13 @@ func (h *histogram) print(w *bufio.Writer, cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// floorDiv is a/b rounded towards minus infinity.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }

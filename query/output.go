@@ -2,6 +2,7 @@ package query
 
 import (
 	"bufio"
+	"bytes"
 	"time"
 	"unicode/utf8"
 
@@ -29,156 +30,47 @@ const (
 )
 
 // clock turns labels into civil times in one location without
-// allocating. It caches the zone offset over the zone's span and the date
-// over the day.
+// allocating. The formatting is tai64's Localizer, the one tai64nlocal
+// uses, so --local prints what tai64nlocal prints; clock adds the zone
+// offset lookup a histogram needs and the separator of RFC 3339.
 type clock struct {
-	loc        *time.Location
-	zoneStart  int64 // Unix seconds; the offset holds in [zoneStart, zoneEnd)
-	zoneEnd    int64
-	offset     int64
-	day        int64 // days since 1970-01-01 of date
-	date       [32]byte
-	dateLen    int
-	haveDay    bool
-	haveOffset bool
+	loc *time.Location
+	l   *tai64.Localizer
 
-	sec     int64 // the second secText shows
-	secSep  byte
-	secText [48]byte
-	secLen  int
-	haveSec bool
+	// offset holds in [zoneStart, zoneEnd) of Unix seconds.
+	offset, zoneStart, zoneEnd int64
+	haveOffset                 bool
 }
 
 func newClock(loc *time.Location) *clock {
-	return &clock{loc: loc}
+	return &clock{loc: loc, l: tai64.NewLocalizer(tai64.LocalConfig{Location: loc})}
 }
 
-// appendTime appends t as "YYYY-MM-DD" sep "HH:MM:SS.NNNNNNNNN". The year is
-// not padded, as tai64nlocal does not pad it. It does no allocation.
+// appendTime appends t as "YYYY-MM-DD" sep "HH:MM:SS.NNNNNNNNN", the
+// year not padded, as tai64nlocal writes it. A label with no civil time
+// is appended as it is.
 func (c *clock) appendTime(dst []byte, t tai64.Time, sep byte) []byte {
-	sec, nsec := t.Unix()
-	if !c.haveSec || sec != c.sec || sep != c.secSep {
-		c.setSec(sec, sep)
+	n := len(dst)
+	b, ok := c.l.AppendTime(dst, t)
+	if !ok {
+		return t.Append(dst[:n])
 	}
-	dst = append(dst, c.secText[:c.secLen]...)
-	n := uint32(nsec)
-	if n >= 1e9 {
-		n = 999999999
-	}
-	hi, mid, lo := n/1e6, n/1e3%1e3, n%1e3
-	return append(dst, digits3[hi*3], digits3[hi*3+1], digits3[hi*3+2],
-		digits3[mid*3], digits3[mid*3+1], digits3[mid*3+2],
-		digits3[lo*3], digits3[lo*3+1], digits3[lo*3+2])
-}
-
-// digits3 is "000001002...999": three digits for each of 0 to 999.
-var digits3 = func() []byte {
-	b := make([]byte, 0, 3000)
-	for i := range 1000 {
-		b = append(b, byte('0'+i/100), byte('0'+i/10%10), byte('0'+i%10))
-	}
-	return b
-}()
-
-// setSec caches the text of one second, up to its '.': loggers write
-// several lines a second.
-func (c *clock) setSec(sec int64, sep byte) {
-	if !c.haveOffset || sec < c.zoneStart || sec >= c.zoneEnd {
-		c.lookup(sec)
-	}
-	local := sec + c.offset
-	day := floorDiv(local, 86400)
-	if !c.haveDay || day != c.day {
-		c.setDay(day)
-	}
-	b := append(c.secText[:0], c.date[:c.dateLen]...)
-	b = append(b, sep)
-	s := local - day*86400
-	b = append2(b, int(s/3600))
-	b = append(b, ':')
-	b = append2(b, int(s/60%60))
-	b = append(b, ':')
-	b = append2(b, int(s%60))
-	b = append(b, '.')
-	c.secLen = len(b)
-	c.sec, c.secSep, c.haveSec = sec, sep, true
-}
-
-func (c *clock) lookup(sec int64) {
-	const forever = 1<<63 - 1
-	tm := time.Unix(sec, 0).In(c.loc)
-	_, off := tm.Zone()
-	c.offset = int64(off)
-	c.zoneStart, c.zoneEnd = -forever-1, forever
-	start, end := tm.ZoneBounds()
-	if !start.IsZero() {
-		c.zoneStart = start.Unix()
-	}
-	if !end.IsZero() {
-		c.zoneEnd = end.Unix()
-	}
-	c.haveOffset = true
-	c.haveDay = false
-	c.haveSec = false
-}
-
-// setDay fills the date of a day number (days since 1970-01-01), by Howard
-// Hinnant's days-to-civil algorithm.
-func (c *clock) setDay(days int64) {
-	z := days + 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	b := c.date[:0]
-	if y < 0 {
-		b = append(b, '-')
-		y = -y
-	}
-	b = appendInt(b, y)
-	b = append(b, '-')
-	b = append2(b, int(m))
-	b = append(b, '-')
-	b = append2(b, int(d))
-	c.dateLen = len(b)
-	c.day = days
-	c.haveDay = true
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-func append2(dst []byte, v int) []byte {
-	return append(dst, byte('0'+v/10), byte('0'+v%10))
-}
-
-func appendInt(dst []byte, v int64) []byte {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
+	if sep != ' ' {
+		if i := bytes.IndexByte(b[n:], ' '); i >= 0 {
+			b[n+i] = sep
 		}
 	}
-	return append(dst, b[i:]...)
+	return b
+}
+
+// zoneOffset returns the location's offset east of UTC at Unix second
+// sec, cached over the span it holds for.
+func (c *clock) zoneOffset(sec int64) int64 {
+	if !c.haveOffset || sec < c.zoneStart || sec >= c.zoneEnd {
+		c.offset, c.zoneStart, c.zoneEnd = tai64.LocationZone(c.loc, sec)
+		c.haveOffset = true
+	}
+	return c.offset
 }
 
 // printer writes lines in one format.
