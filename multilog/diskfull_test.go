@@ -3,11 +3,13 @@ package multilog_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -17,16 +19,7 @@ import (
 // blocks), delete no archive to make room, and once space is freed every
 // line must arrive exactly once. Needs root (mount); skipped otherwise.
 func TestDiskFull(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("needs root to mount a tmpfs")
-	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
-	}
-	defer exec.Command("umount", "-l", mnt).Run()
-	filler := filepath.Join(mnt, "filler")
-	os.WriteFile(filler, make([]byte, 120<<10), 0644)
+	mnt, filler := smallDisk(t)
 
 	s := startMultilog(t, "", "s16384", "n100", mnt+"/d")
 	const total = 6000 // about 240 KiB of lines: more than the free space
@@ -55,6 +48,59 @@ func TestDiskFull(t *testing.T) {
 	}
 	if n := countLines(t, mnt+"/d"); n != total {
 		t.Errorf("%d lines, want %d exactly once", n, total)
+	}
+}
+
+// smallDisk mounts a 256 KiB tmpfs with 120 KiB of it taken by a filler
+// file, and returns the mount point and the filler. Needs root.
+func smallDisk(t *testing.T) (mnt, filler string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root to mount a tmpfs")
+	}
+	mnt = t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	filler = filepath.Join(mnt, "filler")
+	os.WriteFile(filler, make([]byte, 120<<10), 0644)
+	return mnt, filler
+}
+
+// TestTermWhilePaused: a TERM that arrives while multilog pauses on a full
+// disk waits, as in daemontools, until the write it is retrying succeeds;
+// then multilog finishes the line and exits 0, with every line it took from
+// the pipe in the logdir, in order, and the rest still in the pipe.
+func TestTermWhilePaused(t *testing.T) {
+	mnt, filler := smallDisk(t)
+	s := startMultilog(t, "", "s16384", "n100", mnt+"/d")
+	const total = 6000
+	go func() {
+		bw := bufio.NewWriter(s.stdin)
+		for i := 0; i < total; i++ {
+			fmt.Fprintf(bw, "line %05d %s\n", i, strings.Repeat("z", 30))
+		}
+		bw.Flush()
+		s.stdin.Close()
+	}()
+	waitFor(t, "the full-disk warning", func() bool { return strings.Contains(s.stderrText(), "out of disk space") })
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(200 * time.Millisecond) // still paused: TERM must not end it
+	if err := s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatal("exited while paused")
+	}
+	os.Remove(filler)
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	n := countLines(t, mnt+"/d")
+	rest, _ := io.ReadAll(s.unread)
+	if !strings.HasPrefix(string(rest), fmt.Sprintf("line %05d ", n)) {
+		t.Errorf("%d lines logged, but the pipe resumes with %.20q", n, rest)
+	}
+	if left := strings.Count(string(rest), "\n"); n+left != total {
+		t.Errorf("%d logged + %d left in the pipe != %d", n, left, total)
 	}
 }
 
