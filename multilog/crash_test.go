@@ -29,7 +29,7 @@ func TestKillDuringRotation(t *testing.T) {
 	for _, script := range [][]string{
 		{"s4096", "n100000", "./d"},
 		{"t", "s4096", "n100000", "-x*", "./d"}, // the selecting path, with held line heads
-		{"s4096", "n100000", "!cat", "./d"},      // kills during processor runs too
+		{"s4096", "n100000", "!cat", "./d"},     // kills during processor runs too
 	} {
 		t.Run(strings.Join(script, " "), func(t *testing.T) { killDuringRotation(t, script) })
 	}
