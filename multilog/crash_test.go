@@ -3,6 +3,7 @@ package multilog_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -13,6 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/rotate/compress"
 )
 
 // TestKillDuringRotation kills our multilog with SIGKILL again and again
@@ -30,8 +34,14 @@ func TestKillDuringRotation(t *testing.T) {
 		{"s4096", "n100000", "./d"},
 		{"t", "s4096", "n100000", "-x*", "./d"}, // the selecting path, with held line heads
 		{"s4096", "n100000", "!cat", "./d"},     // kills during processor runs too
+		{"z", "s4096", "n100000", "./d"},        // and while archives are compressed
 	} {
-		t.Run(strings.Join(script, " "), func(t *testing.T) { killDuringRotation(t, script) })
+		t.Run(strings.Join(script, " "), func(t *testing.T) {
+			if script[0] == "z" {
+				buildMlog(t)
+			}
+			killDuringRotation(t, script)
+		})
 	}
 }
 
@@ -102,7 +112,16 @@ func killDuringRotation(t *testing.T, script []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc := bufio.NewScanner(f)
+		var r io.Reader = f
+		if a, ok := rotate.ParseArchiveName(n); ok && a.Compression != rotate.None {
+			zr, err := compress.NewReader(a.Compression, f)
+			if err != nil {
+				t.Fatalf("%s: %v", n, err)
+			}
+			defer zr.Close()
+			r = zr
+		}
+		sc := bufio.NewScanner(r)
 		for sc.Scan() {
 			line := sc.Text()
 			if script[0] == "t" && len(line) > 26 && line[0] == '@' {
