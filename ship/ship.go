@@ -1,0 +1,412 @@
+package ship
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mlog/mlog/query"
+)
+
+// Config says where ship sends the lines of its logdirs, and how. Its
+// zero value, given a Network and an Addr, is the default for each field.
+type Config struct {
+	// Network is "relp", "tcp" (octet-counted syslog, RFC 6587 3.4.1) or
+	// "udp" (one datagram per message, best effort).
+	Network string
+	// Addr is the collector's host:port.
+	Addr string
+
+	// Hostname is the HOSTNAME of every message; empty is the nil value
+	// "-". (The command fills in os.Hostname.)
+	Hostname string
+	// App is the APP-NAME of every message; empty means each logdir's base
+	// name.
+	App string
+	// Priority is facility*8 + severity; zero means DefaultPriority,
+	// user.info (so kern.emerg cannot be chosen, as no program's log
+	// should claim it).
+	Priority int
+	// MaxSize is the longest message in bytes, with its header; a longer
+	// line is cut. Zero means DefaultMaxSize, rsyslog's default
+	// maxMessageSize, above which imrelp drops the session. UDP messages
+	// are cut to 65507 bytes whatever it says.
+	MaxSize int
+
+	// Cursor is the file that keeps, per logdir, the position after the
+	// last line the collector acknowledged; empty keeps none (every run
+	// starts at the beginning). It is replaced whole (write, fsync,
+	// rename, fsync the directory), and is the same text as query's
+	// cursors.
+	Cursor string
+	// Once ships what is in the logdirs now, waits for the collector to
+	// acknowledge it, and returns; otherwise Run follows the logdirs until
+	// ctx is done.
+	Once bool
+	// Poll is how often the logdirs are looked at when no change
+	// notification comes; zero means one second.
+	Poll time.Duration
+
+	// Window is how many messages may be sent and not yet acknowledged;
+	// zero means DefaultWindow.
+	Window int
+	// Backoff is the first pause after a failed connection; each next one
+	// is twice as long, up to BackoffMax. Zero means one second and 30
+	// seconds.
+	Backoff, BackoffMax time.Duration
+	// Timeout bounds connecting, the RELP handshake, and the wait for an
+	// acknowledgement while messages are outstanding; after it the
+	// connection is dropped and made again. Zero means 30 seconds.
+	Timeout time.Duration
+	// Grace bounds the wait, when ctx is done, for acknowledgements of
+	// the messages already sent. Zero means 5 seconds.
+	Grace time.Duration
+
+	// Keep is multilog's n for the logdirs (it keeps Keep-1 archives), for
+	// the warning that unshipped lines are about to be pruned; zero means
+	// 10, multilog's default.
+	Keep int
+
+	// Warn reports problems that do not stop shipping: a collector that
+	// cannot be reached (*PauseError), a backlog about to be pruned
+	// (*BacklogError), and query's warnings.
+	Warn func(error)
+	// Now is the clock for lines without a label; nil means time.Now.
+	Now func() time.Time
+	// Dial makes connections; nil means a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Defaults of Config.
+const (
+	DefaultWindow  = 1024
+	DefaultMaxSize = 8096 // rsyslog's maxMessageSize (glbl.c), imrelp's default maxDataSize
+	maxUDPSize     = 65507
+)
+
+// Stats says what a run shipped.
+type Stats struct {
+	Acked int64 // messages the collector acknowledged (for TCP and UDP, see the package doc)
+}
+
+// ErrUsage reports a configuration that cannot be run.
+var ErrUsage = errors.New("invalid ship configuration")
+
+// UsageError is a configuration that cannot be run. It wraps [ErrUsage].
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) Unwrap() error { return ErrUsage }
+
+// OpError is a failed operation. It reads well after "unable to ":
+// "connect to relp://127.0.0.1:2514: connection refused".
+type OpError struct {
+	Op   string
+	Path string
+	Err  error
+}
+
+func (e *OpError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
+func (e *OpError) Unwrap() error { return e.Err }
+
+// PauseError is a failed step that is tried again after Pause.
+type PauseError struct {
+	Err   *OpError
+	Pause time.Duration
+}
+
+func (e *PauseError) Error() string {
+	return e.Err.Op + " " + e.Err.Path + ", pausing " + e.Pause.String() + ": " + e.Err.Err.Error()
+}
+func (e *PauseError) Unwrap() error { return e.Err }
+
+// BacklogError warns that lines not yet shipped are in the oldest archive
+// of a logdir that has as many archives as multilog keeps: its next
+// rotation deletes them.
+type BacklogError struct {
+	Logdir  string
+	Archive string // the oldest archive's name
+	Keep    int    // multilog's n
+}
+
+func (e *BacklogError) Error() string {
+	return e.Logdir + ": lines not yet shipped are in " + e.Archive +
+		", which multilog deletes at its next rotation (n" + strconv.Itoa(e.Keep) + " keeps " +
+		strconv.Itoa(e.Keep-1) + " archives)"
+}
+
+// RefusedError is a RELP response other than a success.
+type RefusedError struct{ Response string }
+
+func (e *RefusedError) Error() string { return "collector answered " + strconvQuote(e.Response) }
+
+func strconvQuote(s string) string {
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return strconv.Quote(s)
+}
+
+// Errors that end a connection.
+var (
+	errServerClose = errors.New("collector closed the session (serverclose)")
+	errNoAck       = errors.New("no acknowledgement within the timeout")
+	errNoSyslog    = errors.New("collector does not offer the syslog command")
+	errUnknownAck  = errors.New("acknowledgement of a message not sent")
+	errStopped     = errors.New("stopped")
+)
+
+// ParseDestination reads a collector's address: "relp://host:port",
+// "tcp://host:port" or "udp://host:port". It returns the network and
+// host:port.
+func ParseDestination(s string) (network, addr string, err error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.Port() == "" || u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+		return "", "", &UsageError{"invalid destination " + strconv.Quote(s) + ": want relp://host:port, tcp://host:port or udp://host:port"}
+	}
+	switch u.Scheme {
+	case "relp", "tcp", "udp":
+	default:
+		return "", "", &UsageError{"invalid destination " + strconv.Quote(s) + ": the scheme must be relp, tcp or udp"}
+	}
+	if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
+		return "", "", &UsageError{"invalid destination " + strconv.Quote(s) + ": bad port"}
+	}
+	return u.Scheme, u.Host, nil
+}
+
+// shipper is one run.
+type shipper struct {
+	cfg     Config
+	dest    string // "relp://host:port", for messages
+	w       window
+	srcs    []*source
+	cursor  query.Cursor // as loaded, with our logdirs' positions updated at each commit
+	commitC chan struct{}
+	warned  []string // per source, the archive last warned about
+}
+
+// Run ships the lines of logdirs to the collector, each as an RFC 5424
+// message, from the positions in cfg.Cursor, following the logdirs
+// across rotations until ctx is done (or, with cfg.Once, until what was
+// there has been acknowledged). It retries a collector that is down or
+// goes away, forever, with backoff. It returns an error only for what
+// cannot be retried: a missing logdir, an unreadable or unwritable
+// cursor, or a failure to read the logdirs.
+func Run(ctx context.Context, cfg Config, logdirs []string) (Stats, error) {
+	sh, err := newShipper(cfg, logdirs)
+	if err != nil {
+		return Stats{}, err
+	}
+	return sh.run(ctx)
+}
+
+func newShipper(cfg Config, logdirs []string) (*shipper, error) {
+	if len(logdirs) == 0 {
+		return nil, &UsageError{"no logdir"}
+	}
+	switch cfg.Network {
+	case "relp", "tcp", "udp":
+	default:
+		return nil, &UsageError{"unknown network " + strconv.Quote(cfg.Network)}
+	}
+	if cfg.Addr == "" {
+		return nil, &UsageError{"no collector address"}
+	}
+	if cfg.Priority < 0 || cfg.Priority > 191 {
+		return nil, &UsageError{"priority out of range"}
+	}
+	if cfg.Priority == 0 {
+		cfg.Priority = DefaultPriority
+	}
+	if cfg.MaxSize <= 0 {
+		cfg.MaxSize = DefaultMaxSize
+	}
+	if cfg.Network == "udp" {
+		cfg.MaxSize = min(cfg.MaxSize, maxUDPSize)
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.Backoff <= 0 {
+		cfg.Backoff = time.Second
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = 30 * time.Second
+	}
+	cfg.BackoffMax = max(cfg.BackoffMax, cfg.Backoff)
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 5 * time.Second
+	}
+	if cfg.Keep <= 0 {
+		cfg.Keep = 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Dial == nil {
+		d := &net.Dialer{Timeout: cfg.Timeout}
+		cfg.Dial = d.DialContext
+	}
+	sh := &shipper{cfg: cfg, dest: cfg.Network + "://" + cfg.Addr, commitC: make(chan struct{}, 1)}
+	if cfg.Cursor != "" {
+		b, err := os.ReadFile(cfg.Cursor)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		if err := sh.cursor.UnmarshalText(b); err != nil {
+			return nil, &OpError{Op: "read cursor", Path: cfg.Cursor, Err: err}
+		}
+	}
+	seen := map[string]bool{}
+	for i, dir := range logdirs {
+		key := filepath.Clean(dir)
+		if seen[key] {
+			return nil, &UsageError{"logdir " + dir + " given twice"}
+		}
+		seen[key] = true
+		st, err := os.Stat(dir)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			return nil, &OpError{Op: "open logdir", Path: dir, Err: errors.New("not a directory")}
+		}
+		sh.srcs = append(sh.srcs, newSource(sh, i, dir, sh.cursor.Positions))
+	}
+	sh.warned = make([]string, len(sh.srcs))
+	sh.w.init(cfg.Window, sh.srcs)
+	return sh, nil
+}
+
+func (sh *shipper) warn(err error) {
+	if sh.cfg.Warn != nil {
+		sh.cfg.Warn(err)
+	}
+}
+
+func (sh *shipper) run(ctx context.Context) (Stats, error) {
+	// The cursor is written once at the start, so that a file that cannot
+	// be written stops us now rather than after the first acknowledgement.
+	if err := sh.commit(true); err != nil {
+		return Stats{}, err
+	}
+	stopCommit, commitDone := make(chan struct{}), make(chan struct{})
+	go sh.commitLoop(stopCommit, commitDone)
+
+	sendCtx, stopSend := context.WithCancel(context.Background())
+	defer stopSend()
+	sendDone := make(chan struct{})
+	go func() {
+		defer close(sendDone)
+		sh.sendLoop(sendCtx)
+	}()
+
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+	readErr := make(chan error, len(sh.srcs))
+	var readers sync.WaitGroup
+	for _, s := range sh.srcs {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			readErr <- s.run(readCtx)
+		}()
+	}
+	wake := context.AfterFunc(ctx, sh.w.wakeAll)
+	defer wake()
+
+	var err error
+	if sh.cfg.Once {
+		for range sh.srcs {
+			if e := <-readErr; e != nil && err == nil {
+				err = e
+				stopRead()
+			}
+		}
+		if err == nil {
+			sh.w.waitEmpty(ctx)
+		}
+	} else {
+		select {
+		case <-ctx.Done():
+		case err = <-readErr:
+			// A follow ends only when asked to: this is a failure.
+		}
+	}
+
+	// Stop: no more lines; the messages sent get Grace to be
+	// acknowledged; the cursor is saved once more.
+	stopRead()
+	sh.w.stop()
+	readers.Wait()
+	sh.w.drain()
+	timer := time.AfterFunc(sh.cfg.Grace, func() {
+		stopSend()
+		sh.w.wakeAll()
+	})
+	<-sendDone
+	timer.Stop()
+	close(stopCommit)
+	<-commitDone
+	if cerr := sh.commit(false); cerr != nil && err == nil {
+		err = cerr
+	}
+	return Stats{Acked: sh.w.ackedCount()}, err
+}
+
+// sendLoop connects to the collector and runs sessions until the window
+// is drained at the end of a run or ctx is done, pausing between failed
+// attempts.
+func (sh *shipper) sendLoop(ctx context.Context) {
+	pause := sh.cfg.Backoff
+	for {
+		if sh.w.finished() || ctx.Err() != nil {
+			return
+		}
+		s, err := sh.connect(ctx)
+		if err == nil {
+			var progress bool
+			progress, err = s.run(ctx)
+			if progress {
+				pause = sh.cfg.Backoff
+			}
+			if err == nil || errors.Is(err, errSessionFull) {
+				continue
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			err = &OpError{Op: "send to", Path: sh.dest, Err: err}
+		} else {
+			if ctx.Err() != nil {
+				return
+			}
+			err = &OpError{Op: "connect to", Path: sh.dest, Err: err}
+		}
+		if sh.w.finished() {
+			return
+		}
+		sh.warn(&PauseError{Err: err.(*OpError), Pause: pause})
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-sh.w.drained:
+			t.Stop()
+			return
+		}
+		pause = min(2*pause, sh.cfg.BackoffMax)
+	}
+}

@@ -1,0 +1,230 @@
+package ship
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/mlog/mlog/query"
+	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/tai64"
+)
+
+// source reads one logdir through query.Run, as raw lines, and puts a
+// message for each line into the window, with the position just after
+// the line.
+//
+// query gives the exact position (device, inode, offset, time, count) only
+// when it has flushed its output (Config.Save); ship needs the position of
+// every line, to commit the cursor after the last line acknowledged. So a
+// source takes each position query saves as a base and carries it forward
+// line by line:
+//
+//   - Time and N (how many lines so far had exactly that time) as query
+//     counts them: a line without a label takes the time of the line
+//     before it.
+//   - Offset as the base's offset plus the bytes received since: raw
+//     output is the file's bytes, line for line. Once the lines come from
+//     the next file, the offset is past the end of the base's file, which
+//     a query resuming from it sees (the position's file is too short),
+//     and it then resumes by time and count instead, as it does for a
+//     compressed file. So the offset is never wrong, only sometimes not
+//     usable.
+type source struct {
+	sh  *shipper
+	idx int
+	dir string // as given
+	key string // filepath.Clean(dir), as cursors name logdirs
+	f   *formatter
+
+	start     query.Position // where the run starts, from the cursor
+	haveStart bool
+
+	cur       query.Cursor   // query's, for this logdir only
+	base      query.Position // the last position query saved
+	baseBytes int64          // recv when base was saved
+	recv      int64          // bytes of complete lines received
+	t         tai64.Time     // the last line's time
+	n         int64          // lines so far with exactly time t
+	part      []byte         // a line not yet complete
+	last      uint64         // the sequence number of the last message put
+	haveLast  bool
+}
+
+func newSource(sh *shipper, idx int, dir string, positions []query.Position) *source {
+	s := &source{sh: sh, idx: idx, dir: dir, key: filepath.Clean(dir)}
+	app := sh.cfg.App
+	if app == "" {
+		app = filepath.Base(s.key)
+		if abs, err := filepath.Abs(s.key); err == nil {
+			app = filepath.Base(abs)
+		}
+	}
+	s.f = newFormatter(sh.cfg.Priority, sh.cfg.Hostname, app, sh.cfg.MaxSize)
+	s.start = query.Position{Logdir: s.key}
+	for _, p := range positions {
+		if p.Logdir == s.key {
+			s.start, s.haveStart = p, true
+			s.cur.Positions = []query.Position{p}
+		}
+	}
+	s.base = s.start
+	if s.base.Ino != 0 && !plainFileThere(s.dir, s.base.Dev, s.base.Ino) {
+		// query will resume by time: carry no offset forward.
+		s.base.Dev, s.base.Ino, s.base.Offset = 0, 0, 0
+	}
+	s.t, s.n = s.base.Time, s.base.N
+	return s
+}
+
+// plainFileThere reports whether current or a plain archive of dir is
+// the file dev, ino, as query looks for a cursor's file.
+func plainFileThere(dir string, dev, ino uint64) bool {
+	names := []string{"current", "previous", "processed"}
+	if as, err := rotate.Archives(dir); err == nil {
+		for _, a := range as {
+			if a.Compression == rotate.None {
+				names = append(names, a.Name)
+			}
+		}
+	}
+	for _, n := range names {
+		var st syscall.Stat_t
+		if syscall.Stat(filepath.Join(dir, n), &st) == nil && uint64(st.Dev) == dev && uint64(st.Ino) == ino {
+			return true
+		}
+	}
+	return false
+}
+
+// run reads the logdir until ctx is done (or, with Once, to its end).
+func (s *source) run(ctx context.Context) error {
+	cfg := query.Config{
+		Follow: !s.sh.cfg.Once,
+		Poll:   s.sh.cfg.Poll,
+		Cursor: &s.cur,
+		Save:   s.save,
+		Warn:   s.sh.warn,
+	}
+	_, err := query.Run(ctx, cfg, []string{s.dir}, s)
+	if errors.Is(err, errStopped) || errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// save takes the position query saved as the new base.
+func (s *source) save(c *query.Cursor) error {
+	if len(s.part) != 0 {
+		panic("ship: query saved its cursor in the middle of a line")
+	}
+	for _, p := range c.Positions {
+		if p.Logdir != s.key {
+			continue
+		}
+		s.base, s.baseBytes = p, s.recv
+		s.t, s.n = p.Time, p.N
+		if s.haveLast && p.Ino != 0 {
+			// The last line put is the one p is after: give it p's
+			// file and offset, which it may lack.
+			s.sh.w.exact(s.idx, s.last, p)
+		}
+	}
+	return nil
+}
+
+// Write takes query's output: raw lines, each ending in a newline,
+// possibly cut anywhere between two calls.
+func (s *source) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(s.part) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			s.part = append(s.part, p...)
+			return n, nil
+		}
+		s.part = append(s.part, p[:i]...)
+		if err := s.line(s.part); err != nil {
+			return 0, err
+		}
+		s.part = s.part[:0]
+		p = p[i+1:]
+	}
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			s.part = append(s.part, p...)
+			break
+		}
+		if err := s.line(p[:i]); err != nil {
+			return 0, err
+		}
+		p = p[i+1:]
+	}
+	s.sh.w.kick()
+	return n, nil
+}
+
+// line puts one line (without its newline) into the window.
+func (s *source) line(text []byte) error {
+	s.recv += int64(len(text)) + 1
+	t, _, err := tai64.Parse(text)
+	stamped := err == nil
+	if !stamped {
+		t = s.t
+	}
+	if t == s.t {
+		s.n++
+	} else {
+		s.t, s.n = t, 1
+	}
+	pos := query.Position{Logdir: s.key, Time: t, N: s.n}
+	if s.base.Ino != 0 {
+		pos.Dev, pos.Ino, pos.Offset = s.base.Dev, s.base.Ino, s.base.Offset+s.recv-s.baseBytes
+	}
+	if !stamped {
+		t = tai64.FromTime(s.sh.cfg.Now())
+	}
+	seq, err := s.sh.w.push(s.idx, &pos, text, t, stamped, s.f)
+	s.last, s.haveLast = seq, err == nil
+	return err
+}
+
+// saveCursor replaces the cursor file whole: write a temporary file,
+// fsync, rename, fsync the directory (google/renameio's order).
+func saveCursor(path string, c *query.Cursor) error {
+	b, err := c.MarshalText()
+	if err != nil {
+		return err
+	}
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// The rename is durable once the directory is (renameio does the same).
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
