@@ -69,6 +69,12 @@ type Config struct {
 
 	// Warn reports problems that do not stop the query.
 	Warn func(error)
+
+	// Progress, if set, is called as the query starts each file with the
+	// bytes of the files before it and of all files chosen (compressed
+	// sizes for compressed archives), and once more with done == total
+	// when the chosen files are read. For a progress display.
+	Progress func(done, total int64)
 }
 
 // Stats says what a query found.
@@ -102,6 +108,16 @@ type query struct {
 	pr      printer
 	hist    *histogram
 	stats   Stats
+
+	progDone, progTotal int64 // for Config.Progress
+}
+
+// started counts a file the query starts reading, for Config.Progress.
+func (q *query) started(lf *logFile) {
+	if q.cfg.Progress != nil {
+		q.cfg.Progress(q.progDone, q.progTotal)
+		q.progDone += lf.size
+	}
 }
 
 // Run prints to w the lines of logdirs whose time lies in [cfg.Since,
@@ -148,6 +164,9 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 		q.out.Flush()
 		return q.stats, err
 	}
+	if cfg.Progress != nil {
+		cfg.Progress(q.progTotal, q.progTotal)
+	}
 	if err := q.finish(); err != nil {
 		return q.stats, err
 	}
@@ -192,6 +211,10 @@ func (q *query) openStream(dir string) (*stream, error) {
 	}
 	s := newStream(dir, rng, files)
 	s.hold = cfg.Follow || cfg.Cursor != nil
+	for _, lf := range files {
+		q.progTotal += lf.size
+	}
+	s.started = q.started
 	if pos == nil {
 		return s, nil
 	}

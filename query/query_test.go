@@ -3,12 +3,15 @@ package query
 import (
 	"bytes"
 	"context"
+	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -202,6 +205,44 @@ func TestLinesMatchesRun(t *testing.T) {
 	for l, err := range Lines(context.Background(), Config{}, []string{filepath.Join(d1, "nope")}) {
 		if l != nil || err == nil {
 			t.Fatalf("Lines on a missing logdir gave %v, %v; want an error", l, err)
+		}
+	}
+}
+
+// TestProgress: Config.Progress sees the bytes of the chosen files grow to
+// their total, ending with done == total.
+func TestProgress(t *testing.T) {
+	dir := t.TempDir()
+	base := tai64.FromUnix(1_700_000_000, 0)
+	for i := 0; i < 3; i++ {
+		var b strings.Builder
+		for j := 0; j < 10; j++ {
+			b.WriteString(tai64.FromUnix(1_700_000_000+int64(i*100+j), 500).String() + " line\n")
+		}
+		name := "current"
+		if i < 2 {
+			name = rotate.ArchiveName(tai64.FromUnix(base.Time().Unix()+int64(i*100+50), 0), 's')
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var calls [][2]int64
+	cfg := Config{Progress: func(done, total int64) { calls = append(calls, [2]int64{done, total}) }}
+	if _, err := Run(context.Background(), cfg, []string{dir}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) < 2 {
+		t.Fatalf("Progress called %d times", len(calls))
+	}
+	last := calls[len(calls)-1]
+	if last[0] != last[1] || last[1] == 0 {
+		t.Errorf("last Progress(%d, %d), want done == total > 0", last[0], last[1])
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i][0] < calls[i-1][0] || calls[i][1] != last[1] {
+			t.Errorf("Progress calls %v: done must grow, total stay", calls)
+			break
 		}
 	}
 }

@@ -75,6 +75,8 @@ type stream struct {
 	startOff  int64
 	startTime tai64.Time
 
+	started func(*logFile) // called as each file is begun (progress)
+
 	line Line
 	pos  Position // just after the line last returned
 	done Position // just after the line last taken by the merge
@@ -133,6 +135,9 @@ func (s *stream) next() bool {
 			}
 			lf := s.files[0]
 			s.files = s.files[1:]
+			if s.started != nil {
+				s.started(lf)
+			}
 			ok, err := s.plan(lf)
 			if err != nil {
 				s.err = &OpError{Op: "read", Path: s.dir + "/" + lf.name, Err: err}

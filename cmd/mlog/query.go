@@ -139,6 +139,9 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 		return queryError
 	}
 	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+err.Error()+"\n") }
+	if f, ok := stderr.(*os.File); ok && !cfg.Follow && isTerminal(f) {
+		cfg.Progress = progressLine(f)
+	}
 	ctx := context.Background()
 	if cfg.Follow {
 		// A follow ends when asked to: flush, save the cursor, exit 0 (or
@@ -234,6 +237,36 @@ func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
 	cfg.Poll = f.poll
 	cfg.Scan = f.scan
 	return cfg, logdirs, nil
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// progressLine draws "mlog query: 1.2 of 19.8 GB (6%)" on a terminal's
+// stderr, at most ten times a second and only once the query has run for
+// half a second (short queries show nothing), and erases it at the end.
+func progressLine(f *os.File) func(done, total int64) {
+	start := time.Now()
+	var last time.Time
+	shown := false
+	return func(done, total int64) {
+		now := time.Now()
+		if done >= total {
+			if shown {
+				f.WriteString("\r\033[K")
+			}
+			return
+		}
+		if now.Sub(start) < 500*time.Millisecond || now.Sub(last) < 100*time.Millisecond || total <= 0 {
+			return
+		}
+		last, shown = now, true
+		gb := func(n int64) string { return strconv.FormatFloat(float64(n)/1e9, 'f', 1, 64) }
+		f.WriteString("\rmlog query: " + gb(done) + " of " + gb(total) + " GB (" + strconv.FormatInt(done*100/total, 10) + "%)\033[K")
+	}
 }
 
 // terminalWidth returns the width of the terminal on stdout, or $COLUMNS,
