@@ -51,7 +51,19 @@ one() { # name, bindir
 	while [ "$(logged)" != "$last" ]; do last=$(logged); sleep 2; done
 	for s in "$base"/service/s*; do $bindir/svc -dx "$s" "$s/log"; done
 	kill "$(cat "$WORK/$name.svscan")" 2>/dev/null || true
-	sleep 2
+	# Wait (at most a minute) for every supervise to go, so the next run
+	# starts on a quiet machine.
+	t=0
+	while [ $t -lt 60 ]; do
+		left=0
+		for s in "$base"/service/s*; do
+			$bindir/svok "$s" 2>/dev/null && left=1
+			$bindir/svok "$s/log" 2>/dev/null && left=1
+		done
+		[ $left = 0 ] && break
+		sleep 1
+		t=$((t + 1))
+	done
 	produced=0 found=0
 	i=0
 	while [ $i -lt "$N" ]; do
