@@ -27,6 +27,7 @@ type fakeRELP struct {
 	cond     *sync.Cond
 	received []string // every message, in order, repeats included
 	acked    []string // every message acknowledged, in order
+	ackedSet map[string]bool
 	conns    int      // connections opened
 	maxOut   int      // the most messages received and not yet acked at once
 	frames   []string // protocol violations seen, for the test to report
@@ -113,29 +114,36 @@ func (s *fakeRELP) session(c net.Conn) {
 					break more
 				}
 			}
-			wmu.Lock()
-			for _, a := range batch {
-				bw.Write(appendFrame(nil, a.txnr, "rsp", []byte(a.rsp)))
-			}
-			bw.Flush()
-			wmu.Unlock()
+			// Counted as answered before the answers go: the client
+			// may send the next ones as soon as it reads them.
 			s.mu.Lock()
 			for _, a := range batch {
 				if a.msg != "" {
 					pending--
 				}
 				if a.msg != "" && a.rsp == "200 OK" {
+					if s.ackedSet == nil {
+						s.ackedSet = map[string]bool{}
+					}
+					s.ackedSet[a.msg] = true
 					s.acked = append(s.acked, a.msg)
 				}
 			}
 			s.cond.Broadcast()
 			s.mu.Unlock()
+			wmu.Lock()
+			for _, a := range batch {
+				bw.Write(appendFrame(nil, a.txnr, "rsp", []byte(a.rsp)))
+			}
+			bw.Flush()
+			wmu.Unlock()
 		}
 	}()
-	defer func() {
+	stopAcks := sync.OnceFunc(func() {
 		close(acks)
 		<-done
-	}()
+	})
+	defer stopAcks()
 	fr := frameReader{r: bufio.NewReader(c)}
 	want := uint32(1)
 	for {
@@ -157,6 +165,9 @@ func (s *fakeRELP) session(c net.Conn) {
 		case "syslog":
 			msg := string(data)
 			s.mu.Lock()
+			if s.ackedSet[msg] {
+				s.frames = append(s.frames, "received again after its ack: "+msg)
+			}
 			s.received = append(s.received, msg)
 			n := len(s.received)
 			pending++
@@ -175,19 +186,13 @@ func (s *fakeRELP) session(c net.Conn) {
 			case dropConn:
 				return
 			case serverClose:
-				close(acks)
-				<-done
-				acks = make(chan ack)
-				close(acks)
+				stopAcks()
 				send([]byte("0 serverclose 0\n"))
 				return
 			}
 		case "close":
 			acks <- ack{txnr, "", ""}
-			close(acks)
-			<-done
-			acks = make(chan ack)
-			close(acks)
+			stopAcks()
 			send([]byte("0 serverclose 0\n"))
 			return
 		default:

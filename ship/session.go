@@ -24,19 +24,19 @@ var errSessionFull = errors.New("session used all its transaction numbers")
 
 // session is one connection to the collector.
 type session struct {
-	sh    *shipper
-	w     *window
-	id    uint64
-	conn  net.Conn
-	relp  bool
-	udp   bool
-	br    *bufio.Reader
-	buf   []byte // frames gathered for the next write
-	upto  uint64 // buf holds messages before this sequence number
-	txnr  uint32 // RELP: the last TXNR used
+	sh   *shipper
+	w    *window
+	id   uint64
+	conn net.Conn
+	relp bool
+	udp  bool
+	br   *bufio.Reader
+	buf  []byte // frames gathered for the next write
+	upto uint64 // buf holds messages before this sequence number
+	txnr uint32 // RELP: the last TXNR used
 	// RELP: the TXNR of our "close", once sent; under w.mu.
 	closeTxnr uint32
-	bytes int64  // TCP: the stream's length once every message taken is written
+	bytes     int64 // TCP: the stream's length once every message taken is written
 
 	sockBytes atomic.Int64 // bytes written to the connection
 	done      chan struct{}
@@ -108,8 +108,7 @@ func (s *session) run(ctx context.Context) (progress bool, err error) {
 
 	go s.read()
 	defer func() {
-		s.conn.Close()
-		<-s.done
+		s.close()
 		w.mu.Lock()
 		progress = w.acks > acks
 		w.sess = 0
@@ -187,6 +186,29 @@ func (s *session) run(ctx context.Context) (progress bool, err error) {
 			}
 		}
 	}
+}
+
+// drainTime bounds the reading of the answers still on their way when a
+// session ends.
+const drainTime = time.Second
+
+// close ends the connection. If the reader is still reading, the sending
+// side is shut first, and the reader gets drainTime to read what the
+// collector still sends (acknowledgements of what it has read, up to its
+// own close): a message acknowledged is never sent again.
+func (s *session) close() {
+	select {
+	case <-s.done:
+	default:
+		if tc, ok := s.conn.(interface{ CloseWrite() error }); ok && !s.udp {
+			tc.CloseWrite()
+			t := time.AfterFunc(drainTime, func() { s.conn.Close() })
+			<-s.done
+			t.Stop()
+		}
+	}
+	s.conn.Close()
+	<-s.done
 }
 
 // put adds one message to the buffer, writing the buffer out when full.
@@ -351,8 +373,12 @@ func (s *session) readRELP() error {
 				continue
 			}
 			if !rspOK(data) {
+				// The session ends, but the answers to the messages
+				// after this one are still read: an acknowledged
+				// message must not be sent again.
 				w.mu.Unlock()
-				return &RefusedError{string(data)}
+				w.breakSession(s.id, &RefusedError{string(data)})
+				continue
 			}
 			err := w.ackTxnr(s.id, txnr)
 			w.mu.Unlock()
