@@ -215,6 +215,9 @@ func (s *session) close() {
 // A UDP message is written at once, as one datagram, and counts as
 // acknowledged when written.
 func (s *session) put(seq uint64, m *slot) error {
+	if testHookSent != nil {
+		testHookSent(m.msg)
+	}
 	if s.udp {
 		s.w.mu.Lock()
 		s.w.written = seq + 1
@@ -261,6 +264,9 @@ func (s *session) flush() error {
 	}
 	if !s.relp {
 		s.pollTCP()
+		// Wake the reader, which may be waiting out a long timeout, to
+		// look at the send queue again soon (see readTCP).
+		s.conn.SetReadDeadline(time.Now().Add(tcpPoll))
 	}
 	return nil
 }
@@ -411,11 +417,19 @@ func (s *session) readTCP() error {
 		if busy && time.Since(stall) > s.sh.cfg.Timeout {
 			return errNoAck
 		}
-		d := s.sh.cfg.Timeout
 		if busy {
-			d = tcpPoll
+			s.conn.SetReadDeadline(time.Now().Add(tcpPoll))
+		} else {
+			s.conn.SetReadDeadline(time.Now().Add(s.sh.cfg.Timeout))
+			// A flush between the look and the deadline set its own
+			// short deadline, which this one may have replaced.
+			w.mu.Lock()
+			busy = w.outstanding()
+			w.mu.Unlock()
+			if busy {
+				s.conn.SetReadDeadline(time.Now().Add(tcpPoll))
+			}
 		}
-		s.conn.SetReadDeadline(time.Now().Add(d))
 		if _, err := s.conn.Read(buf[:]); err != nil {
 			if isTimeout(err) {
 				s.pollTCP()

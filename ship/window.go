@@ -25,6 +25,10 @@ type slot struct {
 	send bool
 }
 
+// Test hooks, nil outside tests: a message is being sent (outside w.mu),
+// a message was acknowledged (under w.mu).
+var testHookSent, testHookAcked func(msg []byte)
+
 // window is the ring of messages read and not yet acknowledged: the
 // producers (one source per logdir) put messages at tail, the sender
 // sends [sent, tail), the acknowledgements free them from head.
@@ -149,6 +153,9 @@ func (w *window) ack(seq uint64) {
 	}
 	s.acked = true
 	w.acks++
+	if testHookAcked != nil {
+		testHookAcked(s.msg)
+	}
 	if seq != w.head {
 		return
 	}
