@@ -1,6 +1,11 @@
 package ship
 
 import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -190,4 +195,80 @@ func BenchmarkFrame(b *testing.B) {
 			buf = buf[:0]
 		}
 	}
+}
+
+// sinkRELP is a RELP server that acknowledges every message and keeps
+// nothing, for benchmarks: it allocates nothing per message.
+func sinkRELP(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				fr := frameReader{r: bufio.NewReaderSize(c, 64<<10)}
+				bw := bufio.NewWriterSize(c, 16<<10)
+				var out []byte
+				for {
+					txnr, cmd, _, err := fr.next()
+					if err != nil {
+						return
+					}
+					switch string(cmd) {
+					case "open":
+						out = appendFrame(out[:0], txnr, "rsp", []byte("200 OK\ncommands=syslog"))
+					case "close":
+						out = appendFrame(out[:0], txnr, "rsp", nil)
+					default:
+						out = appendFrame(out[:0], txnr, "rsp", []byte("200 OK"))
+					}
+					bw.Write(out)
+					if fr.r.Buffered() == 0 {
+						bw.Flush()
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// BenchmarkShip ships b.N lines of a logdir to a RELP server in the same
+// process that acknowledges each message: one op is one line, read,
+// formatted, framed, sent and acknowledged, the cursor committed.
+func BenchmarkShip(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "main")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "current"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	size := 0
+	for i := range b.N {
+		l := stampOfLine(i).String() + " info msg 123456: bytes 2391 from <alice@example.org> qp 4242 uid 89\n"
+		size += len(l)
+		w.WriteString(l)
+	}
+	w.Flush()
+	f.Close()
+	cfg := Config{Network: "relp", Addr: sinkRELP(b), Hostname: "mx1", Cursor: filepath.Join(b.TempDir(), "cursor"), Once: true}
+	b.SetBytes(int64(size / b.N))
+	b.ReportAllocs()
+	b.ResetTimer()
+	st, err := Run(context.Background(), cfg, []string{dir})
+	b.StopTimer()
+	if err != nil || st.Acked != int64(b.N) {
+		b.Fatalf("Run: acked %d of %d: %v", st.Acked, b.N, err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }

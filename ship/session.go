@@ -57,7 +57,7 @@ func (sh *shipper) connect(ctx context.Context) (*session, error) {
 	s := &session{sh: sh, w: &sh.w, conn: conn, relp: sh.cfg.Network == "relp", udp: network == "udp",
 		buf: make([]byte, 0, sendBufSize+4096), done: make(chan struct{})}
 	if s.relp {
-		s.br = bufio.NewReaderSize(conn, 16<<10)
+		s.br = bufio.NewReaderSize(flushReader{conn, &sh.w}, 16<<10)
 		if err := s.open(); err != nil {
 			conn.Close()
 			return nil, err
@@ -188,6 +188,21 @@ func (s *session) run(ctx context.Context) (progress bool, err error) {
 	}
 }
 
+// flushReader reads the connection for RELP's answers, and before each
+// read, which may block, wakes whoever waits for what the answers read so
+// far freed (window.released): all a read brought is one batch.
+type flushReader struct {
+	c net.Conn
+	w *window
+}
+
+func (r flushReader) Read(p []byte) (int, error) {
+	r.w.mu.Lock()
+	r.w.released()
+	r.w.mu.Unlock()
+	return r.c.Read(p)
+}
+
 // drainTime bounds the reading of the answers still on their way when a
 // session ends.
 const drainTime = time.Second
@@ -227,6 +242,7 @@ func (s *session) put(seq uint64, m *slot) error {
 		}
 		s.w.mu.Lock()
 		s.w.ack(seq)
+		s.w.released()
 		s.w.mu.Unlock()
 		return nil
 	}
