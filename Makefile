@@ -29,13 +29,17 @@ build:
 test: build peers
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./multilog/... ./rotate/... ./supervise/... ./query/...
+	$(GO) test -count=1 -race ./multilog/... ./rotate/... ./supervise/... ./query/... ./ship/...
 
-# The real daemontools, runit, s6 and ucspi-tcp, and swaks: the differential
-# tests run them beside ours, and the qmail story (test/e2e) sends mail. Installed from Debian when missing (root or sudo).
-PEERS := multilog:daemontools s6-log:s6 svlogd:runit tcpserver:ucspi-tcp swaks:swaks
+# The real daemontools, runit, s6 and ucspi-tcp, swaks and rsyslog with
+# RELP: the differential tests run them beside ours, the qmail story
+# (test/e2e) sends mail, mlog ship's tests deliver to a real rsyslogd. Each
+# entry is a command (or a file) and the Debian package that provides it. Installed from Debian when missing (root or sudo).
+PEERS := multilog:daemontools s6-log:s6 svlogd:runit tcpserver:ucspi-tcp swaks:swaks \
+         rsyslogd:rsyslog /usr/lib/$(shell uname -m)-linux-gnu/rsyslog/imrelp.so:rsyslog-relp
 peers:
-	@need=; for p in $(PEERS); do command -v $${p%%:*} >/dev/null 2>&1 || need="$$need $${p#*:}"; done; \
+	@need=; for p in $(PEERS); do c=$${p%%:*}; \
+	  case $$c in /*) test -e $$c ;; *) command -v $$c >/dev/null 2>&1 || test -x /usr/sbin/$$c ;; esac || need="$$need $${p#*:}"; done; \
 	if [ -n "$$need" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	  echo "installing$$need"; \
