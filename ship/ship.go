@@ -295,6 +295,14 @@ func (sh *shipper) warn(err error) {
 }
 
 func (sh *shipper) run(ctx context.Context) (Stats, error) {
+	if sh.cfg.Cursor != "" {
+		// Two ships on one cursor would send everything twice.
+		unlock, err := lockCursor(sh.cfg.Cursor)
+		if err != nil {
+			return Stats{}, err
+		}
+		defer unlock()
+	}
 	// The cursor is written once at the start, so that a file that cannot
 	// be written stops us now rather than after the first acknowledgement.
 	if err := sh.commit(true); err != nil {

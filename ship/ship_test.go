@@ -457,6 +457,20 @@ func TestShipFatal(t *testing.T) {
 	}
 }
 
+// TestShipCursorLocked: a second ship on the same cursor stops at once.
+func TestShipCursorLocked(t *testing.T) {
+	dir := newLogdir(t, "main")
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	unlock, err := lockCursor(cursor)
+	must(t, err)
+	defer unlock()
+	_, err = Run(context.Background(), Config{Network: "relp", Addr: "127.0.0.1:1", Cursor: cursor}, []string{dir})
+	var oe *OpError
+	if !errors.As(err, &oe) || oe.Op != "lock" || !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Errorf("Run with the cursor locked: %v, want unable to lock", err)
+	}
+}
+
 func writeFile(t *testing.T, text string) string {
 	p := filepath.Join(t.TempDir(), "f")
 	must(t, os.WriteFile(p, []byte(text), 0o644))

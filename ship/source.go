@@ -228,3 +228,19 @@ func saveCursor(path string, c *query.Cursor) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// lockCursor takes an exclusive lock on path + ".lock", as multilog locks
+// a logdir (lock_exnb): the cursor itself is replaced by rename, so it
+// cannot hold the lock.
+func lockCursor(path string) (unlock func(), err error) {
+	name := path + ".lock"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, &OpError{Op: "lock", Path: name, Err: err}
+	}
+	return func() { f.Close() }, nil
+}

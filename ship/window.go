@@ -25,6 +25,10 @@ type slot struct {
 	send bool
 }
 
+// maxKeptMsg is the largest message buffer a slot keeps for the next
+// message: longer messages (rare) cost an allocation each.
+const maxKeptMsg = 2048
+
 // Test hooks, nil outside tests: a message is being sent (outside w.mu),
 // a message was acknowledged (under w.mu).
 var testHookSent, testHookAcked func(msg []byte)
@@ -102,6 +106,9 @@ func (w *window) push(src int, pos *query.Position, line []byte, t tai64.Time, s
 	}
 	seq := w.tail
 	s := w.slot(seq)
+	if cap(s.msg) > maxKeptMsg {
+		s.msg = nil // do not hoard: a few long lines would keep a window of long buffers
+	}
 	s.msg = f.append(s.msg[:0], line, t, stamped)
 	s.src, s.pos = src, *pos
 	s.acked, s.sess = false, 0

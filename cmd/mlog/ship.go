@@ -38,7 +38,8 @@ an archive holding lines not yet shipped.
 EXIT STATUS
   0    stopped by a signal (or --once done), the cursor saved
   100  usage: bad arguments; nothing was done
-  111  a logdir or the cursor cannot be read or written`
+  111  a logdir or the cursor cannot be read or written, or another ship
+       holds the cursor's lock (FILE.lock)`
 
 type shipFlags struct {
 	to         string
