@@ -694,3 +694,88 @@ func withFile(t *testing.T, p query.Position, path string) query.Position {
 	p.Dev, p.Ino, p.Offset = dev, ino, st.Size()
 	return p
 }
+
+// TestPositions checks the position given to each line (source): starting
+// from a cursor in the middle of an archive, the lines of that archive get
+// its inode and their exact end offsets; the lines of later files get
+// offsets past its end (so a resume goes by time); each gets its own time
+// and count; the last gets query's exact position in current.
+func TestPositions(t *testing.T) {
+	dir := newLogdir(t, "main")
+	multilogLines(t, dir, 0, 1000)
+	as, err := rotate.Archives(dir)
+	must(t, err)
+	if len(as) < 5 {
+		t.Fatalf("%d archives, want 5 or more", len(as))
+	}
+	files := map[uint64][]byte{}
+	var names []string
+	for _, a := range as {
+		names = append(names, a.Name)
+	}
+	names = append(names, "current")
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		must(t, err)
+		_, ino := fileID(t, filepath.Join(dir, n))
+		files[ino] = b
+	}
+	// Start after the 10th line of the third archive.
+	third := filepath.Join(dir, as[2].Name)
+	b := files[must2(fileID(t, third))]
+	off, first := 0, -1
+	for k := 0; k < 10; k++ {
+		i := strings.IndexByte(string(b[off:]), '\n')
+		if first < 0 {
+			first = lineNumber(" - - - " + string(b[off+26:off+i]))
+		}
+		off += i + 1
+	}
+	start := first + 10
+	dev, ino := fileID(t, third)
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	c := query.Cursor{Positions: []query.Position{{Logdir: filepath.Clean(dir), Dev: dev, Ino: ino, Offset: int64(off), Time: stampOfLine(start - 1), N: 1}}}
+	must(t, saveCursor(cursor, &c))
+
+	sh, err := newShipper(Config{Network: "relp", Addr: "127.0.0.1:1", Cursor: cursor, Once: true, Window: 2000}, []string{dir})
+	must(t, err)
+	must(t, sh.srcs[0].run(context.Background()))
+	w := &sh.w
+	if int(w.tail) != 1000-start {
+		t.Fatalf("%d lines read from the cursor, want %d", w.tail, 1000-start)
+	}
+	exact, past := 0, 0
+	for seq := uint64(0); seq < w.tail; seq++ {
+		m := w.slot(seq)
+		i := lineNumber(string(m.msg))
+		p := m.pos
+		if i != start+int(seq) || p.Time != stampOfLine(i) || p.N != 1 {
+			t.Fatalf("message %d: line %d at %v N %d, want line %d at %v N 1", seq, i, p.Time, p.N, start+int(seq), stampOfLine(i))
+		}
+		content, ok := files[p.Ino]
+		switch {
+		case !ok:
+			t.Fatalf("line %d: position in unknown inode %d", i, p.Ino)
+		case p.Offset <= int64(len(content)):
+			if !strings.HasSuffix(string(content[:p.Offset]), logLine(i)) {
+				t.Fatalf("line %d: offset %d of inode %d is not the end of the line", i, p.Offset, p.Ino)
+			}
+			exact++
+		case p.Ino == ino:
+			past++ // a later file: past the end of the cursor's file
+		default:
+			t.Fatalf("line %d: offset %d past the end of inode %d (%d bytes)", i, p.Offset, p.Ino, len(content))
+		}
+	}
+	// query's own position, given to the last line: the end of the file
+	// that holds it (current, or the newest archive if current is empty).
+	if last := w.slot(w.tail - 1).pos; last.Ino == ino || last.Offset != int64(len(files[last.Ino])) {
+		t.Errorf("last line at inode %d offset %d, want the end of its own file", last.Ino, last.Offset)
+	}
+	t.Logf("%d lines: %d with their exact offset, %d past the cursor's file", w.tail, exact, past)
+	if exact < 2 || past == 0 {
+		t.Errorf("want lines both in the cursor's file and after it")
+	}
+}
+
+func must2(_, ino uint64) uint64 { return ino }
