@@ -64,7 +64,7 @@ func newShipCmd() *cobra.Command {
 		Use:   "ship --to URL --cursor FILE [flags] LOGDIR...",
 		Short: "forward logdirs to rsyslog (RELP, TCP or UDP syslog), nothing lost",
 		Long:  shipLong,
-		Example: `  mlog ship --to relp://logs.example.org:2514 --cursor /var/lib/mlog/smtpd.cursor /var/log/qmail/smtpd
+		Example: `  mlog ship --to relp://logs.example.org:2514 --cursor /var/lib/mlog/smtpd.cursor /var/log/smtpd
   mlog ship --to tcp://127.0.0.1:514 --cursor ./cursor --facility mail ./main ./send`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if code := runShip(cmd, &f, args); code != 0 {
@@ -78,10 +78,10 @@ func newShipCmd() *cobra.Command {
 		return &exitError{compat.ExitUsage}
 	})
 	fl := cmd.Flags()
-	fl.StringVar(&f.to, "to", "", "the collector: relp://host:port, tcp://host:port or udp://host:port")
+	fl.StringVar(&f.to, "to", "", "the collector `URL`: relp://host:port, tcp://host:port or udp://host:port")
 	fl.StringVar(&f.cursor, "cursor", "", "keep the position after the last acknowledged line in `FILE`")
 	fl.StringVar(&f.hostname, "hostname", "", "HOSTNAME of the messages (default: this host's name)")
-	fl.StringVar(&f.app, "app", "", "APP-NAME of the messages (default: each logdir's base name)")
+	fl.StringVar(&f.app, "app", "", "APP-NAME of the messages (default: each logdir's base `NAME`)")
 	fl.StringVar(&f.facility, "facility", "user", "syslog facility: a name (user, mail, daemon, local0...) or 0-23")
 	fl.StringVar(&f.severity, "severity", "info", "syslog severity: a name (info, notice, warning, err...) or 0-7")
 	fl.BoolVar(&f.once, "once", false, "ship what is there now, wait for the acknowledgements, and exit")
