@@ -81,7 +81,7 @@ func newShipCmd() *cobra.Command {
 	fl.StringVar(&f.to, "to", "", "the collector `URL`: relp://host:port, tcp://host:port or udp://host:port")
 	fl.StringVar(&f.cursor, "cursor", "", "keep the position after the last acknowledged line in `FILE`")
 	fl.StringVar(&f.hostname, "hostname", "", "HOSTNAME of the messages (default: this host's name)")
-	fl.StringVar(&f.app, "app", "", "APP-NAME of the messages (default: each logdir's base `NAME`)")
+	fl.StringVar(&f.app, "app", "", "the APP-NAME of every message is `NAME` (default: each logdir's base name)")
 	fl.StringVar(&f.facility, "facility", "user", "syslog facility: a name (user, mail, daemon, local0...) or 0-23")
 	fl.StringVar(&f.severity, "severity", "info", "syslog severity: a name (info, notice, warning, err...) or 0-7")
 	fl.BoolVar(&f.once, "once", false, "ship what is there now, wait for the acknowledgements, and exit")
