@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -135,4 +136,41 @@ func parsePosition(line []byte) (Position, error) {
 	}
 	p.Logdir = dir
 	return p, nil
+}
+
+// SaveCursor replaces the cursor file at path whole: a temporary file is
+// written and fsynced, renamed over path, and the directory fsynced
+// (google/renameio's order), so a crash leaves the old cursor or the new.
+func SaveCursor(path string, c *Cursor) error {
+	b, err := c.MarshalText()
+	if err != nil {
+		return err
+	}
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// The rename is durable once the directory is (renameio does the same).
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -65,7 +65,7 @@ func (sh *shipper) commit(force bool) error {
 		}
 	}
 	w.mu.Unlock()
-	if err := saveCursor(sh.cfg.Cursor, &sh.cursor); err != nil {
+	if err := query.SaveCursor(sh.cfg.Cursor, &sh.cursor); err != nil {
 		w.mu.Lock()
 		w.changed = true
 		w.mu.Unlock()

@@ -735,7 +735,7 @@ func TestPositions(t *testing.T) {
 	dev, ino := fileID(t, third)
 	cursor := filepath.Join(t.TempDir(), "cursor")
 	c := query.Cursor{Positions: []query.Position{{Logdir: filepath.Clean(dir), Dev: dev, Ino: ino, Offset: int64(off), Time: stampOfLine(start - 1), N: 1}}}
-	must(t, saveCursor(cursor, &c))
+	must(t, query.SaveCursor(cursor, &c))
 
 	sh, err := newShipper(Config{Network: "relp", Addr: "127.0.0.1:1", Cursor: cursor, Once: true, Window: 2000}, []string{dir})
 	must(t, err)

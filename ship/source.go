@@ -193,42 +193,6 @@ func (s *source) line(text []byte) error {
 	return err
 }
 
-// saveCursor replaces the cursor file whole: write a temporary file,
-// fsync, rename, fsync the directory (google/renameio's order).
-func saveCursor(path string, c *query.Cursor) error {
-	b, err := c.MarshalText()
-	if err != nil {
-		return err
-	}
-	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// The rename is durable once the directory is (renameio does the same).
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // lockCursor takes an exclusive lock on path + ".lock", as multilog locks
 // a logdir (lock_exnb): the cursor itself is replaced by rename, so it
 // cannot hold the lock.

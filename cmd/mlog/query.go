@@ -162,7 +162,7 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 			return queryError
 		}
 		path := f.cursor
-		cfg.Save = func(c *query.Cursor) error { return saveCursor(path, c) }
+		cfg.Save = func(c *query.Cursor) error { return query.SaveCursor(path, c) }
 	}
 	st, err := query.Run(ctx, cfg, logdirs, cmd.OutOrStdout())
 	if err != nil {
@@ -279,31 +279,4 @@ func terminalWidth() int {
 		return n
 	}
 	return 80
-}
-
-// saveCursor replaces the cursor file whole: write a temporary file,
-// fsync, rename (google/renameio's order).
-func saveCursor(path string, c *query.Cursor) error {
-	b, err := c.MarshalText()
-	if err != nil {
-		return err
-	}
-	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
