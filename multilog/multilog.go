@@ -136,6 +136,14 @@ func (l *Logger) Run() {
 		if len(p) == 0 {
 			break
 		}
+		if l.in.peek && l.in.term.Load() && l.state != atStart {
+			// Finish the line and no more: the bytes after its newline
+			// stay in the pipe for whoever reads it next.
+			if i := bytes.IndexByte(p, '\n'); i >= 0 {
+				l.in.teed -= len(p) - (i + 1)
+				p = p[:i+1]
+			}
+		}
 		l.idled = false
 		l.setStamp()
 		l.consume(p)
@@ -177,8 +185,12 @@ func (l *Logger) fill() []byte {
 			if l.state == atStart {
 				return nil
 			}
-			// Finish the line byte by byte, leaving the rest unread.
-			max = 1
+			// Finish the line, leaving the rest unread: byte by byte, as
+			// daemontools does, unless the tee path can take back what
+			// follows the newline (see Run).
+			if !l.in.peek {
+				max = 1
+			}
 		}
 		if l.in.fd < 0 {
 			l.flush()

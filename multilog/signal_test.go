@@ -267,3 +267,26 @@ func TestCurrentSymlink(t *testing.T) {
 		})
 	}
 }
+
+// TestTermLongLine: after TERM in the middle of a long line, multilog
+// finishes the line (megabytes of it, in chunks through the tee path, not
+// a byte at a time) and leaves what follows it in the pipe.
+func TestTermLongLine(t *testing.T) {
+	s := startMultilog(t, "", "c104857600", "./d")
+	io.WriteString(s.stdin, "start ")
+	waitFor(t, "the line's start", func() bool { return s.read("d/current") == "start " })
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(100 * time.Millisecond) // let the signal land while it waits
+	long := strings.Repeat("x", 4<<20)
+	go func() { io.WriteString(s.stdin, long+"\nnext\n") }()
+	if code := s.wait(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := s.read("d/current"); got != "start "+long+"\n" {
+		t.Errorf("current has %d bytes, want the whole line (%d)", len(got), len("start "+long+"\n"))
+	}
+	s.stdin.Close()
+	if left, _ := io.ReadAll(s.unread); string(left) != "next\n" {
+		t.Errorf("left unread %q, want %q", left, "next\n")
+	}
+}
