@@ -75,7 +75,7 @@ func compressCommand() ([]string, error) {
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && p != exe {
 				return []string{p, "compress"}, nil
 			}
-			if filepath.Base(exe) == "mlog" || filepath.Base(exe) == "mlog.test" {
+			if filepath.Base(exe) == "mlog" {
 				return []string{exe, "compress"}, nil
 			}
 		}
