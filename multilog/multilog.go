@@ -481,13 +481,7 @@ func (l *Logger) endOfInput() {
 		l.decide()
 		l.emitHead(true)
 	case inTail:
-		if l.script.Selecting {
-			l.emitSelected(newline)
-		} else {
-			for _, d := range l.dirs {
-				d.Write(newline)
-			}
-		}
+		l.emitSelected(newline) // without selection every logdir is selected
 	}
 	l.state = atStart
 }

@@ -39,9 +39,6 @@ type Dir struct {
 	pruneMu         sync.Mutex
 }
 
-// Name returns the logdir's name as given to [Open].
-func (d *Dir) Name() string { return d.name }
-
 // pathErr names file inside the logdir the way multilog's messages do.
 func (d *Dir) pathErr(op, file string, err error) error {
 	return &fs.PathError{Op: op, Path: d.name + "/" + file, Err: err}
