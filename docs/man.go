@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Man renders a page as a man(7) page in section 8, from the subset of
@@ -80,14 +81,19 @@ func Man(name, date string) (string, bool) {
 	return b.String(), true
 }
 
-var (
-	codeSpan = regexp.MustCompile("`([^`]*)`")
-	bold     = regexp.MustCompile(`\*\*([^*]+)\*\*`)
-	link     = regexp.MustCompile(`\[([^\]]+)\]\(([^)]+)\)`)
-)
+// spans are the Markdown spans inline rewrites. They are compiled on first
+// use, not at package init: every run of mlog links this package (mlog help
+// NAME), and compiling them cost each run, mlog query included, 0.3 ms.
+var spans = sync.OnceValue(func() (r struct{ codeSpan, bold, link *regexp.Regexp }) {
+	r.codeSpan = regexp.MustCompile("`([^`]*)`")
+	r.bold = regexp.MustCompile(`\*\*([^*]+)\*\*`)
+	r.link = regexp.MustCompile(`\[([^\]]+)\]\(([^)]+)\)`)
+	return r
+})
 
 // inline turns Markdown spans into troff fonts (or plain text in tables).
 func inline(s string, fonts bool) string {
+	codeSpan, bold, link := spans().codeSpan, spans().bold, spans().link
 	s = link.ReplaceAllString(s, "$1")
 	if !fonts {
 		s = codeSpan.ReplaceAllString(s, "$1")
