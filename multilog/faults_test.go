@@ -1,0 +1,540 @@
+package multilog_test
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Faults (issue 6, "nothing lost"): what multilog does when a processor is
+// slow or hangs, when its logdir is removed or made read-only under it,
+// when an =file cannot be written, and which user its files and processor
+// belong to. Each test runs ours and, where installed, Debian's multilog on
+// the same sequence. The pauses are daemontools' 5 seconds, so some tests
+// take that long.
+
+// batch is lines from..to-1 of the fault tests, 44 bytes each: 60 of them
+// (2640 bytes) fit one atomic pipe write and pass s4096's cut window, so
+// writing them rotates a current that holds a few lines.
+func batch(from, to int) string {
+	var b strings.Builder
+	for i := from; i < to; i++ {
+		fmt.Fprintf(&b, "line %05d 0123456789012345678901234567890\n", i)
+	}
+	return b.String()
+}
+
+// logged returns the numbers of the lines in dir's archives (in name
+// order) and current, in the order found.
+func logged(t *testing.T, dir string) []int {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "@*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = append(names, filepath.Join(dir, "current"))
+	var got []int
+	for _, n := range names {
+		b, _ := os.ReadFile(n)
+		got = append(got, lineNumbers(string(b))...)
+	}
+	return got
+}
+
+func lineNumbers(s string) []int {
+	var got []int
+	for _, l := range strings.SplitAfter(s, "\n") {
+		var i int
+		if _, err := fmt.Sscanf(l, "line %05d ", &i); err == nil && strings.HasSuffix(l, "\n") {
+			got = append(got, i)
+		}
+	}
+	return got
+}
+
+// wantRange fails unless got is exactly from, from+1, ..., to-1: every line
+// once, in order.
+func wantRange(t *testing.T, what string, got []int, from, to int) {
+	t.Helper()
+	ok := len(got) == to-from
+	for k := 0; ok && k < len(got); k++ {
+		ok = got[k] == from+k
+	}
+	if !ok {
+		t.Errorf("%s: lines %v, want %d..%d once each, in order", what, short(got), from, to-1)
+	}
+}
+
+func short(v []int) string {
+	if len(v) > 12 {
+		return fmt.Sprintf("%v ... %v (%d)", v[:6], v[len(v)-6:], len(v))
+	}
+	return fmt.Sprint(v)
+}
+
+// startIn starts prog (ours when "") in dir with r as stdin, as the user
+// in u (nil: this process's user).
+func startIn(t *testing.T, prog, dir string, r, w *os.File, u *user, args ...string) *started {
+	t.Helper()
+	var cmd *exec.Cmd
+	switch {
+	case prog != "":
+		cmd = exec.Command(prog, args...)
+	case u != nil:
+		cmd = exec.Command(u.exe, args...)
+		cmd.Env = append(os.Environ(), "MLOG_TEST_PROG=multilog")
+	default:
+		cmd = multilogCommand("", args)
+	}
+	if u != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: u.cred}
+	}
+	cmd.Dir = dir
+	cmd.Stdin = r
+	s := &started{cmd: cmd, stdin: w, unread: r, stderr: &syncBuffer{}, dir: dir}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return s
+}
+
+func newPipe(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
+}
+
+// alive reports whether the process has not exited (it is not reaped
+// before wait, so a zombie counts as exited only through /proc).
+func alive(s *started) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z"
+}
+
+// user is an unprivileged account to run multilog as, with a copy of this
+// test binary it may execute and a directory it may work in.
+type user struct {
+	cred *syscall.Credential
+	exe  string // this test binary, runnable by the account
+	base string // a directory the account can reach (mode 755)
+}
+
+// nobody returns uid and gid 65534. Root ignores file modes, so the tests
+// of permissions run multilog as this account; switching to it needs root,
+// and the test is skipped otherwise.
+func nobody(t *testing.T) *user {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run multilog as uid 65534 (root ignores file modes)")
+	}
+	base, err := os.MkdirTemp("", "mlog-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Chmod(base, 0755); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(base, "multilog.test")
+	src, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, src, 0755); err != nil {
+		t.Fatal(err)
+	}
+	return &user{cred: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}, exe: exe, base: base}
+}
+
+// workdir makes a directory owned by the account, for it to log into.
+func (u *user) workdir(t *testing.T, name string) string {
+	t.Helper()
+	d := filepath.Join(u.base, name)
+	if err := os.Mkdir(d, 0755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(d, int(u.cred.Uid), int(u.cred.Gid)); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestTermDuringProcessor: TERM arrives while a slow processor runs. As in
+// daemontools (which runs the processor synchronously and acts on TERM only
+// between lines), the processor step finishes (processed becomes the
+// archive, newstate becomes state, previous goes), the line in progress is
+// finished, and multilog exits 0: every line it took from the pipe is in
+// the logdir once, in order, and the rest is still in the pipe.
+func TestTermDuringProcessor(t *testing.T) {
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			t.Parallel()
+			s := startMultilog(t, prog, "s4096", "n10", "!sleep 1; cat; echo done >&5", "./d")
+			// 100 lines: 4400 bytes, one rotation.
+			io.WriteString(s.stdin, batch(0, 100))
+			waitFor(t, "the processor to start", func() bool {
+				_, err := os.Stat(filepath.Join(s.dir, "d/processed"))
+				return err == nil
+			})
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			io.WriteString(s.stdin, batch(100, 200)) // after TERM: to be left unread
+			if code := s.wait(t); code != 0 {
+				t.Fatalf("exit %d, stderr %q", code, s.stderrText())
+			}
+			if e := s.stderrText(); e != "" {
+				t.Errorf("stderr %q", e)
+			}
+			d := filepath.Join(s.dir, "d")
+			got := logged(t, d)
+			s.stdin.Close()
+			rest, _ := io.ReadAll(s.unread)
+			t.Logf("%d lines logged, %d left in the pipe", len(got), len(lineNumbers(string(rest))))
+			if len(got) < 40 {
+				t.Fatalf("only %d lines logged: the rotation cannot have happened", len(got))
+			}
+			wantRange(t, "logdir", got, 0, len(got))
+			wantRange(t, "left in the pipe", lineNumbers(string(rest)), len(got), 200)
+
+			for _, f := range []string{"previous", "processed", "newstate"} {
+				if _, err := os.Lstat(filepath.Join(d, f)); err == nil {
+					t.Errorf("%s left behind", f)
+				}
+			}
+			if st := s.read("d/state"); st != "done\n" {
+				t.Errorf("state = %q, want the processor's newstate %q", st, "done\n")
+			}
+			arch, _ := filepath.Glob(filepath.Join(d, "@*"))
+			if len(arch) != 1 || !strings.HasSuffix(arch[0], ".s") {
+				t.Fatalf("archives %v, want one .s", arch)
+			}
+			for _, f := range []string{arch[0], filepath.Join(d, "current")} {
+				if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0744 {
+					t.Errorf("%s: mode %v %v, want 744", filepath.Base(f), st.Mode().Perm(), err)
+				}
+			}
+		})
+	}
+}
+
+// TestProcessorHangs: a processor that never exits holds multilog in the
+// rotation, as in daemontools: the processor step is synchronous, so
+// intake stops and the lines that follow wait in the pipe (a hang is just
+// a long wait; there is no time limit). Killing the hung processor is a
+// crash: ours warns once, pauses 5 seconds, runs the processor again and
+// carries on, with every line logged once.
+func TestProcessorHangs(t *testing.T) {
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			t.Parallel()
+			tmp := t.TempDir()
+			flag, pidfile := filepath.Join(tmp, "ran"), filepath.Join(tmp, "pid")
+			proc := fmt.Sprintf("!if [ -e %s ]; then exec cat; fi; : >%s; echo $$ >%s.new; mv %s.new %s; exec sleep 60",
+				flag, flag, pidfile, pidfile, pidfile)
+			s := startMultilog(t, prog, "s4096", "n10", proc, "./d")
+			io.WriteString(s.stdin, batch(0, 100)) // rotates once: the processor hangs
+			var pid int
+			waitFor(t, "the hung processor", func() bool {
+				b, _ := os.ReadFile(pidfile)
+				_, err := fmt.Sscan(string(b), &pid)
+				return err == nil
+			})
+			io.WriteString(s.stdin, batch(100, 200))
+			time.Sleep(300 * time.Millisecond) // time to take the new lines in, if it could
+			if !alive(s) {
+				t.Fatalf("multilog exited: %q", s.stderrText())
+			}
+			for _, n := range logged(t, filepath.Join(s.dir, "d")) {
+				if n >= 100 {
+					t.Fatalf("line %d logged while the processor hangs", n)
+				}
+			}
+			if arch, _ := filepath.Glob(filepath.Join(s.dir, "d/@*")); len(arch) != 0 {
+				t.Fatalf("archives %v before the processor finished", arch)
+			}
+
+			syscall.Kill(pid, syscall.SIGKILL)
+			waitFor(t, "the crash warning", func() bool { return strings.Contains(s.stderrText(), "processor crashed") })
+			if prog != "" {
+				// daemontools 0.76 falls through from its crash warning to
+				// the failure one: two warnings and 10 seconds before the
+				// processor runs again. Not waited for here.
+				return
+			}
+			s.stdin.Close()
+			if code := s.wait(t); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			// One warning (daemontools adds ": " and a stale errno to it,
+			// then a second one, "processor failed").
+			if e, want := s.stderrText(), "multilog: warning: processor crashed in ./d, pausing\n"; e != want {
+				t.Errorf("stderr %q, want one line starting %q", e, want)
+			}
+			wantRange(t, "logdir", logged(t, filepath.Join(s.dir, "d")), 0, 200)
+		})
+	}
+}
+
+// TestLogdirRemoved: rm -rf of the logdir while multilog runs. Neither
+// multilog notices until the next rotation: lines go on into the removed
+// current (ours keeps it open, so it can still be copied from
+// /proc/PID/fd; daemontools closes it first and it is gone). The rotation's
+// rename fails in the removed directory, so multilog warns every 5 seconds
+// and retries, forever; intake stops, a TERM waits, and only a kill ends
+// it. What ours had not yet taken out of the pipe is still there, so the
+// next multilog (svscan keeps the pipe) logs it into a new logdir: the
+// lines lost are only those the operator removed with the directory.
+func TestLogdirRemoved(t *testing.T) {
+	warning := regexp.MustCompile(`^multilog: warning: unable to rename current to (previous|@[0-9a-f]{24}\.u) in directory \./d, pausing: file does not exist\n`)
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			r, w := newPipe(t)
+			s := startIn(t, prog, dir, r, w, nil, "s4096", "./d")
+			io.WriteString(w, batch(0, 10))
+			waitFor(t, "the first lines", func() bool { return len(logged(t, filepath.Join(dir, "d"))) == 10 })
+			if err := os.RemoveAll(filepath.Join(dir, "d")); err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, batch(10, 70)) // one write, one chunk: it rotates
+			waitFor(t, "the warning", func() bool { return warning.MatchString(s.stderrText()) })
+			s.cmd.Process.Signal(syscall.SIGTERM)
+			time.Sleep(300 * time.Millisecond)
+			if !alive(s) {
+				t.Fatalf("exited while paused: %q", s.stderrText())
+			}
+			if _, err := os.Stat(filepath.Join(dir, "d")); err == nil {
+				t.Errorf("the removed logdir came back")
+			}
+			removed := removedCurrent(s.cmd.Process.Pid)
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+
+			// The next multilog on the same pipe, as under svscan.
+			s2 := startIn(t, prog, dir, r, w, nil, "s4096", "./d")
+			w.Close()
+			if code := s2.wait(t); code != 0 {
+				t.Fatalf("restart: exit %d %q", code, s2.stderrText())
+			}
+			nd := filepath.Join(dir, "d")
+			got := logged(t, nd)
+			t.Logf("the removed current holds %d lines (still open: %v); the new logdir %d of the 60 sent after rm -rf",
+				len(lineNumbers(string(removed))), removed != nil, len(got))
+			if prog != "" {
+				return // daemontools loses what it had read: logged only
+			}
+			// Everything sent reached the removed current before the
+			// rotation, and what was not yet out of the pipe (at least
+			// the last bytes, written at the cut window) is in the new
+			// logdir: together, nothing lost.
+			sent := batch(0, 70)
+			if string(removed) != sent {
+				t.Errorf("the removed current (read through /proc) holds %v, want lines 0..69", short(lineNumbers(string(removed))))
+			}
+			var b strings.Builder
+			names, _ := filepath.Glob(filepath.Join(nd, "@*"))
+			for _, n := range append(names, filepath.Join(nd, "current")) {
+				c, _ := os.ReadFile(n)
+				b.Write(c)
+			}
+			if again := b.String(); again == "" || !strings.HasSuffix(sent, again) {
+				t.Errorf("new logdir holds %.80q..., want the tail of what was sent", again)
+			}
+		})
+	}
+}
+
+// removedCurrent reads the removed current through the descriptor the
+// process still holds, or returns nil if it holds none.
+func removedCurrent(pid int) []byte {
+	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+	for _, fd := range fds {
+		if l, _ := os.Readlink(fd); strings.HasSuffix(l, "/d/current (deleted)") {
+			b, _ := os.ReadFile(fd)
+			return b
+		}
+	}
+	return nil
+}
+
+// TestLogdirReadOnly: the logdir made read-only (chmod 500) under a
+// multilog that runs as an ordinary user. The next rotation cannot rename
+// current: multilog warns in daemontools' words, pauses 5 seconds and
+// retries; once the mode is back it rotates and goes on, losing nothing.
+func TestLogdirReadOnly(t *testing.T) {
+	u := nobody(t)
+	warning := regexp.MustCompile(`^multilog: warning: unable to rename current to (previous|@[0-9a-f]{24}\.u) in directory \./d, pausing: access denied\n`)
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			t.Parallel()
+			dir := u.workdir(t, "ro-"+name(prog))
+			d := filepath.Join(dir, "d")
+			r, w := newPipe(t)
+			s := startIn(t, prog, dir, r, w, u, "s4096", "./d")
+			io.WriteString(w, batch(0, 10))
+			waitFor(t, "the first lines", func() bool { return len(logged(t, d)) == 10 })
+			if err := os.Chmod(d, 0500); err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(w, batch(10, 70))
+			waitFor(t, "the warning", func() bool { return warning.MatchString(s.stderrText()) })
+			if arch, _ := filepath.Glob(filepath.Join(d, "@*")); len(arch) != 0 {
+				t.Errorf("archived %v in a read-only logdir", arch)
+			}
+			if err := os.Chmod(d, 0700); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the rotation after the retry", func() bool {
+				arch, _ := filepath.Glob(filepath.Join(d, "@*.s"))
+				return len(arch) == 1
+			})
+			io.WriteString(w, batch(70, 80))
+			w.Close()
+			if code := s.wait(t); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			wantRange(t, "logdir", logged(t, d), 0, 80)
+			if u, _ := filepath.Glob(filepath.Join(d, "@*.u")); len(u) != 0 {
+				t.Errorf("unfinished archives %v", u)
+			}
+		})
+	}
+}
+
+// TestLoggerUser: run as an ordinary user, multilog makes its logdir 0700
+// and owned by that user, and runs its processor as that user too.
+func TestLoggerUser(t *testing.T) {
+	u := nobody(t)
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			dir := u.workdir(t, "user-"+name(prog))
+			r, w := newPipe(t)
+			s := startIn(t, prog, dir, r, w, u, "s4096", "!id -u >&5; id -g >&5; cat", "./d")
+			io.WriteString(w, batch(0, 100))
+			w.Close()
+			if code := s.wait(t); code != 0 {
+				t.Fatalf("exit %d %q", code, s.stderrText())
+			}
+			st, err := os.Stat(filepath.Join(dir, "d"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sys := st.Sys().(*syscall.Stat_t)
+			if st.Mode() != os.ModeDir|0700 || sys.Uid != u.cred.Uid || sys.Gid != u.cred.Gid {
+				t.Errorf("logdir %v owned by %d:%d, want drwx------ owned by %d:%d", st.Mode(), sys.Uid, sys.Gid, u.cred.Uid, u.cred.Gid)
+			}
+			want := fmt.Sprintf("%d\n%d\n", u.cred.Uid, u.cred.Gid)
+			if got := s.read("d/state"); got != want {
+				t.Errorf("the processor ran as %q (uid, gid), want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestStatusFileStartup: an =file that cannot be opened at start-up is
+// fatal (111) before any input is read, in daemontools' words: a file the
+// user may not write, or a directory.
+func TestStatusFileStartup(t *testing.T) {
+	u := nobody(t)
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			dir := u.workdir(t, "status-"+name(prog))
+			os.WriteFile(filepath.Join(dir, "st"), nil, 0644) // root's
+			for _, tc := range []struct{ arg, want string }{
+				{"=st", "multilog: fatal: unable to create st: access denied\n"},
+				{"=.", "multilog: fatal: unable to create .: is a directory\n"},
+			} {
+				r, w := newPipe(t)
+				s := startIn(t, prog, dir, r, w, u, tc.arg, "./d")
+				io.WriteString(w, "unread\n")
+				if code := s.wait(t); code != 111 || s.stderrText() != tc.want {
+					t.Errorf("%s: exit %d %q, want 111 %q", tc.arg, code, s.stderrText(), tc.want)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "d")); err == nil {
+					t.Errorf("%s: logdir made", tc.arg)
+				}
+				w.Close()
+				if rest, _ := io.ReadAll(r); string(rest) != "unread\n" {
+					t.Errorf("%s: input read: %q left", tc.arg, rest)
+				}
+			}
+		})
+	}
+}
+
+// TestStatusFileFull: an =file that cannot be written after start-up (its
+// file system is full) is not fatal: multilog warns in daemontools' words,
+// pauses 5 seconds and writes it again, and the line waits meanwhile (it
+// reaches the logdir after the =file, as the script orders them). Needs
+// root (mount).
+func TestStatusFileFull(t *testing.T) {
+	for _, prog := range progs(t) {
+		t.Run(name(prog), func(t *testing.T) {
+			t.Parallel()
+			mnt, filler := smallDisk(t)
+			st := filepath.Join(mnt, "st")
+			s := startMultilog(t, prog, "="+st, "./d")
+			waitFor(t, "the =file", func() bool { _, err := os.Stat(st); return err == nil })
+			rest := filepath.Join(mnt, "rest")
+			fill(t, rest)
+			io.WriteString(s.stdin, "one\n")
+			want := "multilog: warning: unable to write " + st + ", pausing: out of disk space\n"
+			waitFor(t, "the warning", func() bool { return strings.HasPrefix(s.stderrText(), want) })
+			if got := s.read("d/current"); got != "" {
+				t.Errorf("current = %q while the =file waits", got)
+			}
+			os.Remove(filler)
+			os.Remove(rest)
+			waitFor(t, "the line after the retry", func() bool { return s.read("d/current") == "one\n" })
+			s.stdin.Close()
+			if code := s.wait(t); code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			if b, _ := os.ReadFile(st); string(b) != "one"+strings.Repeat("\n", 998) {
+				t.Errorf("=file holds %q", b)
+			}
+		})
+	}
+}
+
+// fill writes file until its file system is full.
+func fill(t *testing.T, file string) {
+	t.Helper()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			break
+		}
+	}
+	// A page may still be free below the block size: take it too.
+	for {
+		if _, err := f.Write(buf[:1]); err != nil {
+			return
+		}
+	}
+}
