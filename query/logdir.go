@@ -1,14 +1,16 @@
 package query
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
@@ -63,20 +65,13 @@ func (l *listing) equal(m *listing) bool {
 		slices.Equal(l.archives, m.archives)
 }
 
-// list reads the names in dir. Where the same archive is there both plain
+// parseListing reads the names in raw, the directory entries of a logdir
+// as getdents(2) returns them. Where the same archive is there both plain
 // and compressed (a compressor is running), it keeps the plain one: it is
 // complete and can be searched.
-func list(dir string) (listing, error) {
+func parseListing(raw []byte) listing {
 	var l listing
-	d, err := os.Open(dir)
-	if err != nil {
-		return l, err
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		return l, err
-	}
+	_, _, names := unix.ParseDirent(raw, -1, nil)
 	for _, n := range names {
 		switch n {
 		case "current":
@@ -103,8 +98,36 @@ func list(dir string) (listing, error) {
 		out = append(out, a)
 	}
 	l.archives = out
-	return l, nil
+	return l
 }
+
+// readDir appends to dst the entries of the directory open at fd, from its
+// start, as getdents(2) returns them.
+func readDir(fd int, dst []byte) ([]byte, error) {
+	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
+		return dst, err
+	}
+	for {
+		if cap(dst)-len(dst) < dirBufSize/2 {
+			dst = slices.Grow(dst, max(dirBufSize, cap(dst)))
+		}
+		n, err := unix.ReadDirent(fd, dst[len(dst):cap(dst)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return dst, err
+		}
+		if n <= 0 {
+			return dst, nil
+		}
+		dst = dst[:len(dst)+n]
+	}
+}
+
+// dirBufSize is the first getdents buffer: a logdir of 120 archives takes
+// 6 KB.
+const dirBufSize = 8 << 10
 
 // openLogdir lists dir and opens the files that may hold lines at or after
 // since (every file if since is zero), retrying while a rotation changes
@@ -131,11 +154,20 @@ func openLogdir(dir string, since tai64.Time) ([]*logFile, error) {
 	}
 }
 
+// tryOpenLogdir lists dir, opens the files, and lists it again; changed
+// says the two listings differ. The files are opened relative to the
+// directory: one name to look up each, not the whole path.
 func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool, err error) {
-	l, err := list(dir)
+	dfd, err := openFD(dir, unix.O_DIRECTORY)
 	if err != nil {
-		return nil, false, err
+		return nil, false, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
+	defer unix.Close(dfd)
+	raw, err := readDir(dfd, nil)
+	if err != nil {
+		return nil, false, &fs.PathError{Op: "readdirent", Path: dir, Err: err}
+	}
+	l := parseListing(raw)
 	if !l.current && len(l.archives) == 0 && !l.previous {
 		return nil, false, &OpError{Op: "open", Path: dir, Err: errors.New("not a logdir: no current and no archives")}
 	}
@@ -145,7 +177,7 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 			files = append(files, lf) // not opened; kept for inode checks
 			continue
 		}
-		if err := lf.open(dir); err != nil {
+		if err := lf.open(dfd, dir); err != nil {
 			return files, false, err
 		}
 		files = append(files, lf)
@@ -159,7 +191,7 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 			continue
 		}
 		lf := &logFile{name: k.name, kind: k.kind}
-		if err := lf.open(dir); err != nil {
+		if err := lf.open(dfd, dir); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return files, true, nil
 			}
@@ -167,37 +199,51 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 		}
 		files = append(files, lf)
 	}
-	m, err := list(dir)
+	// Unchanged entries are the same bytes; changed ones may still be the
+	// same listing (a state file rewritten).
+	raw2, err := readDir(dfd, make([]byte, 0, len(raw)+dirBufSize/2))
 	if err != nil {
-		return files, false, err
+		return files, false, &fs.PathError{Op: "readdirent", Path: dir, Err: err}
 	}
-	if !l.equal(&m) {
-		return files, true, nil
+	if !bytes.Equal(raw, raw2) {
+		if m := parseListing(raw2); !l.equal(&m) {
+			return files, true, nil
+		}
 	}
-	return dedupe(dir, files), false, nil
+	return dedupe(dfd, files), false, nil
 }
 
-// open opens the file and records its size and identity. It opens with
-// open(2) and fstat(2) directly: an os.File would cost a fcntl and a try
-// at registering with the poller on each open, and a query may open a
-// hundred archives to read one page of each.
-func (lf *logFile) open(dir string) error {
-	path := filepath.Join(dir, lf.name)
+// openFD opens path read-only, retrying on EINTR.
+func openFD(path string, flags int) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|flags, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// open opens the file in the logdir open at dfd (path dir) and records its
+// size and identity. It opens with openat(2) and fstat(2) directly: an
+// os.File would cost a fcntl and a try at registering with the poller on
+// each open, and a query may open a hundred archives to read one page of
+// each.
+func (lf *logFile) open(dfd int, dir string) error {
 	var fd int
 	var err error
 	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
+		fd, err = unix.Openat(dfd, lf.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
 			break
 		}
 	}
 	if err != nil {
-		return &fs.PathError{Op: "open", Path: path, Err: err}
+		return &fs.PathError{Op: "open", Path: filepath.Join(dir, lf.name), Err: err}
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		syscall.Close(fd)
-		return &fs.PathError{Op: "stat", Path: path, Err: err}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return &fs.PathError{Op: "stat", Path: filepath.Join(dir, lf.name), Err: err}
 	}
 	lf.f = &fdFile{fd: fd}
 	lf.size = st.Size
@@ -212,8 +258,9 @@ func (lf *logFile) open(dir string) error {
 // dedupe drops the files a query must not read: archives left unopened,
 // processed while previous is still there (multilog unlinks previous
 // before it archives processed), and previous or processed when an
-// archive is the same inode (between link and unlink in finish).
-func dedupe(dir string, files []*logFile) []*logFile {
+// archive is the same inode (between link and unlink in finish). dfd is
+// the logdir.
+func dedupe(dfd int, files []*logFile) []*logFile {
 	hasPrevious := false
 	for _, lf := range files {
 		if lf.kind == kindPrevious && lf.f != nil {
@@ -225,7 +272,7 @@ func dedupe(dir string, files []*logFile) []*logFile {
 		switch {
 		case lf.kind == kindProcessed && hasPrevious:
 			lf.close()
-		case (lf.kind == kindPrevious || lf.kind == kindProcessed) && lf.f != nil && sameAsArchive(dir, lf, files):
+		case (lf.kind == kindPrevious || lf.kind == kindProcessed) && lf.f != nil && sameAsArchive(dfd, lf, files):
 			lf.close()
 		}
 		if lf.f != nil {
@@ -235,14 +282,14 @@ func dedupe(dir string, files []*logFile) []*logFile {
 	return out
 }
 
-func sameAsArchive(dir string, lf *logFile, files []*logFile) bool {
+func sameAsArchive(dfd int, lf *logFile, files []*logFile) bool {
 	for _, a := range files {
 		if a.kind != kindArchive {
 			continue
 		}
 		if a.f == nil {
-			var st syscall.Stat_t
-			if syscall.Stat(filepath.Join(dir, a.name), &st) != nil {
+			var st unix.Stat_t
+			if unix.Fstatat(dfd, a.name, &st, 0) != nil {
 				continue
 			}
 			a.dev, a.ino = uint64(st.Dev), uint64(st.Ino)

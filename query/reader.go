@@ -7,9 +7,13 @@ import (
 	"github.com/mlog/mlog/tai64"
 )
 
-// readBufSize is the line reader's buffer: a few preads cover an hour of
-// a busy log. Lines longer than this grow it.
-const readBufSize = 256 << 10
+// readBufSize is the line reader's buffer. Lines longer than this grow it.
+// Small beats large here: an hour of a busy log (2.6 MB) was read in 0.58
+// ms through 32 KB preads, 0.66 ms through 64 KB and 1.6 ms through 256 KB,
+// in a fresh process on the development VM, where each new page of memory
+// costs a fault of 10-20 us and a buffer that stays in the CPU's cache
+// wins over fewer system calls.
+const readBufSize = 32 << 10
 
 // lineReader splits a stream into lines. It is bufio.Reader.ReadSlice with
 // the long-line case handled by growing, and with the stream offset kept.

@@ -194,7 +194,11 @@ func (p *prober) lowerBound(t tai64.Time, from int64, fromT, last tai64.Time, lr
 	if err != nil {
 		return 0, at, false, err
 	}
-	lr.reset(io.NewSectionReader(p.f, s, p.size-s), s)
+	// Read no further than the label of a line that starts before hi: the
+	// line reader's first read would otherwise fill its whole buffer, many
+	// times the stretch bisection left.
+	end := max(s, min(p.size, hi+tai64.LabelLen))
+	lr.reset(io.NewSectionReader(p.f, s, end-s), s)
 	prev := loT
 	for {
 		line, _, off := lr.next()
