@@ -45,9 +45,10 @@ type Logger struct {
 	cfg    Config
 	in     *input
 	dirs   []*rotate.Dir
-	status []*os.File // one per action; non-nil for = actions
-	byAge  bool       // some logdir rotates by age
-	idled  bool       // Config.Idle has run since the last input
+	status []*os.File  // one per action; non-nil for = actions
+	byAge  bool        // some logdir rotates by age
+	direct *rotate.Dir // the one logdir stdin is spliced into, if the script only copies bytes
+	idled  bool        // Config.Idle has run since the last input
 
 	buf      []byte // input, cap readSize
 	stamp    []byte // the stamp of the chunk being read, with its space
@@ -118,6 +119,9 @@ func Open(cfg Config) (*Logger, error) {
 		return nil, err
 	}
 	l.in = in
+	if in.peek && l.script.Stamp == NoStamp && !l.script.Selecting && len(l.dirs) == 1 {
+		l.direct = l.dirs[0]
+	}
 	return l, nil
 }
 
@@ -196,6 +200,17 @@ func (l *Logger) fill() []byte {
 			l.flush()
 			return l.buf[:l.in.read(l.buf[:max])]
 		}
+		if l.direct != nil && !l.in.term.Load() && l.direct.SpliceRoom() > 0 {
+			switch n, eof := l.splice(); {
+			case eof:
+				return nil
+			case n > 0:
+				continue
+			}
+			l.flush()
+			l.waitInput()
+			continue
+		}
 		if !l.in.ready(0) {
 			l.flush()
 			if !l.waitInput() {
@@ -217,6 +232,29 @@ func (l *Logger) fill() []byte {
 		}
 		return p
 	}
+}
+
+// splice moves what stdin holds straight into the direct logdir (see
+// rotate.Dir.Splice), or, when the kernel cannot, turns the direct path off
+// for good.
+func (l *Logger) splice() (n int, eof bool) {
+	if l.byAge {
+		l.rotateDue() // before the bytes land, as consume does
+	}
+	n, ok, err := l.direct.Splice(l.in.fd, stdinPipeSize)
+	if !ok {
+		l.direct = nil
+		return 0, false
+	}
+	if n > 0 {
+		l.idled = false
+		if l.direct.EndsLine() {
+			l.state = atStart
+		} else {
+			l.state = inTail
+		}
+	}
+	return n, err != nil
 }
 
 // idleAfter is how long input must be idle before Config.Idle is called:

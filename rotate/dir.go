@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"sync"
@@ -29,6 +30,7 @@ type Dir struct {
 	bytes   int64  // size of current: 0 <= bytes <= cfg.Size
 	kicked  int64  // bytes of current already handed to writeback; <= bytes
 	buf     []byte // written but not yet in current; cap bufSize
+	last    byte   // the last byte written, '\n' before any
 	started time.Time
 
 	stampMu   sync.Mutex
@@ -66,7 +68,7 @@ func (d *Dir) retry(step func() error) {
 // Errors here are fatal to multilog.
 func Open(name string, cfg Config) (*Dir, error) {
 	cfg.fill()
-	d := &Dir{name: name, cfg: cfg, buf: make([]byte, 0, bufSize)}
+	d := &Dir{name: name, cfg: cfg, buf: make([]byte, 0, bufSize), last: '\n'}
 	if err := d.open(); err != nil {
 		d.closeFiles()
 		return nil, err
@@ -101,7 +103,10 @@ func (d *Dir) open() error {
 	case err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0100 != 0:
 		// Finished cleanly: carry on appending. A current at or over
 		// the new size rotates on the first write.
-		f, err := root.OpenFile("current", os.O_WRONLY|os.O_APPEND, 0)
+		f, err := root.OpenFile("current", currentFlags, 0)
+		if err == nil {
+			_, err = f.Seek(0, io.SeekEnd)
+		}
 		if err != nil {
 			return d.pathErr("append to", "current", unwrapErrno(err))
 		}
@@ -144,10 +149,15 @@ func (d *Dir) open() error {
 	return nil
 }
 
+// currentFlags open current. multilog appends (O_APPEND); ours is the only
+// writer (the lock says so) and writes at the end all the same, but
+// without O_APPEND, which splice(2) refuses, and readable, for readLast.
+const currentFlags = os.O_RDWR
+
 // createCurrent makes a new empty current: created 0600 and then set to
 // 644, as multilog does, so it is never briefly readable with other bits.
 func (d *Dir) createCurrent() (*os.File, error) {
-	f, err := d.root.OpenFile("current", os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NONBLOCK, 0600)
+	f, err := d.root.OpenFile("current", currentFlags|os.O_CREATE|syscall.O_NONBLOCK, 0600)
 	if err != nil {
 		return nil, err
 	}
@@ -249,6 +259,7 @@ func (d *Dir) writeOut(p []byte) {
 			d.startWriteback()
 		}
 		last := p[w-1]
+		d.last = last
 		p = p[w:]
 		if d.bytes >= size-cutWindow && last == '\n' {
 			d.rotate()

@@ -25,13 +25,18 @@ type finisher struct {
 	kick    chan struct{}
 }
 
+// finishQueue is how many rotated files may wait for their fsync before a
+// rotation holds input up: enough to ride out a slow fsync at full speed,
+// few enough that little is left un-synced (and named .u) at any time.
+const finishQueue = 4
+
 type finishJob struct {
 	f     *os.File
 	stamp tai64.Time
 }
 
 func newFinisher(d *Dir) *finisher {
-	f := &finisher{d: d, jobs: make(chan finishJob, 1), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	f := &finisher{d: d, jobs: make(chan finishJob, finishQueue), done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	f.pending, d.pendingCompress = d.pendingCompress, nil
 	go f.loop()
 	return f
