@@ -16,6 +16,11 @@ import (
 // a pipe holds 64 KiB, and reading it whole keeps syscalls rare.
 const readSize = 64 << 10
 
+// processorChunk is the most read at once when a logdir has a processor:
+// less than the smallest file multilog rotates (s 4096 less its 2000-byte
+// cut window), so a chunk sets off at most one rotation.
+const processorChunk = 2048
+
 // Config is one run of multilog.
 type Config struct {
 	Script *Script
@@ -48,6 +53,7 @@ type Logger struct {
 	status []*os.File  // one per action; non-nil for = actions
 	byAge  bool        // some logdir rotates by age
 	direct *rotate.Dir // the one logdir stdin is spliced into, if the script only copies bytes
+	chunk  int         // the most read at once
 	idled  bool        // Config.Idle has run since the last input
 
 	buf      []byte // input, cap readSize
@@ -109,6 +115,14 @@ func Open(cfg Config) (*Logger, error) {
 		l.dirs = append(l.dirs, d)
 	}
 	l.byAge = l.script.MaxAgeSet()
+	l.chunk = readSize
+	for _, a := range l.script.Logdirs() {
+		if a.Logdir.Processor != "" {
+			// Each rotation runs the processor, and TERM waits for the
+			// chunk in hand: small chunks keep that to one rotation.
+			l.chunk = processorChunk
+		}
+	}
 	l.selected = make([]bool, len(l.dirs))
 	for i := range l.selected {
 		l.selected[i] = true
@@ -184,7 +198,7 @@ func (l *Logger) fill() []byte {
 				d.Rotate()
 			}
 		}
-		max := readSize
+		max := l.chunk
 		if l.in.term.Load() {
 			if l.state == atStart {
 				return nil
