@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -18,6 +19,10 @@ import (
 )
 
 func init() { extraCommands = append(extraCommands, newQueryCmd) }
+
+// queryHeap is the heap a query (not a follow) grows to before Go's
+// collector runs.
+const queryHeap = 64 << 20
 
 // Exit codes of mlog query, grep's.
 const (
@@ -141,6 +146,16 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+err.Error()+"\n") }
 	if f, ok := stderr.(*os.File); ok && !cfg.Follow && isTerminal(f) {
 		cfg.Progress = progressLine(f)
+	}
+	if !cfg.Follow && os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		// A query's heap is a few buffers (a zstd window at most) plus
+		// garbage in proportion to the files it opens: let it grow to
+		// queryHeap without a collection, which costs a short query a
+		// millisecond or more (one on an hour of zstd archives), and
+		// collect only past that. A follow runs for days: it keeps Go's
+		// default.
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(queryHeap)
 	}
 	ctx := context.Background()
 	if cfg.Follow {
