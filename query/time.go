@@ -115,17 +115,28 @@ func midnight(now time.Time, loc *time.Location, days int) tai64.Time {
 	return tai64.FromTime(time.Date(y, m, d+days, 0, 0, 0, 0, loc))
 }
 
-// units are the duration units parseDuration accepts, in nanoseconds.
-var units = map[string]float64{
-	"ns": 1,
-	"us": 1e3,
-	"µs": 1e3,
-	"ms": 1e6,
-	"s":  1e9,
-	"m":  60e9,
-	"h":  3600e9,
-	"d":  86400e9,
-	"w":  7 * 86400e9,
+// unit returns a duration unit parseDuration accepts, in nanoseconds. A
+// switch, not a map: a map would be built at every start of mlog.
+func unit(s string) (float64, bool) {
+	switch s {
+	case "ns":
+		return 1, true
+	case "us", "µs":
+		return 1e3, true
+	case "ms":
+		return 1e6, true
+	case "s":
+		return 1e9, true
+	case "m":
+		return 60e9, true
+	case "h":
+		return 3600e9, true
+	case "d":
+		return 86400e9, true
+	case "w":
+		return 7 * 86400e9, true
+	}
+	return 0, false
 }
 
 // parseDuration reads a signed duration such as "-1h30m" or "2d". No sign
@@ -172,7 +183,7 @@ func ParseDuration(s string) (time.Duration, bool) {
 		for j < len(s) && !(s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
 			j++
 		}
-		u, ok := units[s[:j]]
+		u, ok := unit(s[:j])
 		if !ok {
 			return 0, false
 		}

@@ -151,8 +151,8 @@ func Describe(err error) string {
 func Reason(err error) string {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		if s, ok := errnoWords[errno]; ok {
-			return s
+		if uint(errno) < uint(len(errnoWords)) && errnoWords[errno] != "" {
+			return errnoWords[errno]
 		}
 		return errno.Error()
 	}
@@ -164,8 +164,10 @@ func Reason(err error) string {
 }
 
 // errnoWords is error_str() from djb's libraries (error_str.c), the words
-// daemontools prints.
-var errnoWords = map[syscall.Errno]string{
+// daemontools prints, indexed by errno. An array, not a map: the linker
+// lays it out in the binary, where a map would be built by code at every
+// start of every program.
+var errnoWords = [...]string{
 	syscall.EINTR:        "interrupted system call",
 	syscall.ENOMEM:       "out of memory",
 	syscall.ENOENT:       "file does not exist",
