@@ -43,30 +43,37 @@ while [ $i -lt "$ROUNDS" ]; do
 	while IFS='|' read -r name cmd; do
 		rm -rf "$WORK/run" && mkdir "$WORK/run"
 		t0=$(now)
-		(cd "$WORK/run" && cat "$IN" | sh -c "$cmd" 2>/dev/null)
+		# tw: the writer has put its last byte in the pipe (intake);
+		# t1: the logger has exited, its files on disk.
+		(cd "$WORK/run" && { cat "$IN"; now >"$WORK/tw"; } | sh -c "$cmd" 2>/dev/null)
 		t1=$(now)
+		tw=$(cat "$WORK/tw")
 		# wait for compressors multilog started to finish (counted)
 		while pgrep -f "mlog compress" >/dev/null 2>&1; do sleep 0.05; done
 		t2=$(now)
-		echo "$name|$(calc "$BYTES / ($t1 - $t0) / 1000000")|$(calc "$BYTES / ($t2 - $t0) / 1000000")" >>"$WORK/results"
+		echo "$name|$(calc "$BYTES / ($t1 - $t0) / 1000000")|$(calc "$BYTES / ($t2 - $t0) / 1000000")|$(calc "$BYTES / ($tw - $t0) / 1000000")" >>"$WORK/results"
 	done <"$WORK/cases"
 done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo "multilog throughput, $(nproc) cores, $(date -u +%F), $SIZE input, median of $ROUNDS interleaved rounds"
-printf '%-26s %10s\n' program MB/s
+echo "MB/s: until the logger has exited (files on disk); intake: until the writer's last byte is in the pipe"
+printf '%-26s %10s %10s\n' program MB/s intake
 while IFS='|' read -r name cmd; do
 	m=$(grep -F "$name|" "$WORK/results" | cut -d'|' -f2 | median)
-	printf '%-26s %10.1f\n' "$name" "$m"
-	echo "$name|$m" >>"$WORK/medians"
+	w=$(grep -F "$name|" "$WORK/results" | cut -d'|' -f4 | median)
+	printf '%-26s %10.1f %10.1f\n' "$name" "$m" "$w"
+	echo "$name|$m|$w" >>"$WORK/medians"
 done <"$WORK/cases"
 # For benchmarks/compare.sh: the medians, one "name|MB/s" a line.
 if [ -n "${MEDIANS:-}" ]; then cp "$WORK/medians" "$MEDIANS"; fi
 get() { grep -F "$1|" "$WORK/medians" | cut -d'|' -f2; }
+getw() { grep -F "$1|" "$WORK/medians" | cut -d'|' -f3; }
 peer=$(for n in "daemontools multilog t" "s6-log t" "svlogd -t"; do get "$n"; done | sort -n | tail -1)
-echo "ratio mlog t / fastest peer with t: $(calc "$(get 'mlog multilog t') / $peer")"
-echo "ratio mlog (no t) / s6-log (no t): $(calc "$(get 'mlog multilog (no t)') / $(get 's6-log (no t)')")"
-echo "ratio mlog t zstd / mlog t: $(calc "$(get 'mlog multilog t zstd') / $(get 'mlog multilog t')")"
+peerw=$(for n in "daemontools multilog t" "s6-log t" "svlogd -t"; do getw "$n"; done | sort -n | tail -1)
+echo "ratio mlog t / fastest peer with t: $(calc "$(get 'mlog multilog t') / $peer") (intake $(calc "$(getw 'mlog multilog t') / $peerw"))"
+echo "ratio mlog (no t) / s6-log (no t): $(calc "$(get 'mlog multilog (no t)') / $(get 's6-log (no t)')") (intake $(calc "$(getw 'mlog multilog (no t)') / $(getw 's6-log (no t)')"))"
+echo "ratio mlog t zstd / mlog t: $(calc "$(get 'mlog multilog t zstd') / $(get 'mlog multilog t')") (intake $(calc "$(getw 'mlog multilog t zstd') / $(getw 'mlog multilog t')"))"
 
 echo
 echo "idle VmRSS (kB), one logdir, after 1000 lines"
