@@ -102,11 +102,8 @@ func parseListing(raw []byte) listing {
 }
 
 // readDir appends to dst the entries of the directory open at fd, from its
-// start, as getdents(2) returns them.
+// offset to its end, as getdents(2) returns them.
 func readDir(fd int, dst []byte) ([]byte, error) {
-	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
-		return dst, err
-	}
 	for {
 		if cap(dst)-len(dst) < dirBufSize/2 {
 			dst = slices.Grow(dst, max(dirBufSize, cap(dst)))
@@ -201,7 +198,11 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 	}
 	// Unchanged entries are the same bytes; changed ones may still be the
 	// same listing (a state file rewritten).
-	raw2, err := readDir(dfd, make([]byte, 0, len(raw)+dirBufSize/2))
+	_, err = unix.Seek(dfd, 0, io.SeekStart)
+	raw2 := make([]byte, 0, len(raw)+dirBufSize/2)
+	if err == nil {
+		raw2, err = readDir(dfd, raw2)
+	}
 	if err != nil {
 		return files, false, &fs.PathError{Op: "readdirent", Path: dir, Err: err}
 	}

@@ -134,3 +134,49 @@ func TestSplitQueryArgs(t *testing.T) {
 		equal(t, strings.Join(l, " "), tc.dirs, "logdirs of "+strings.Join(tc.args, " "))
 	}
 }
+
+// TestQueryFast: a plain run of mlog query, which skips cobra's Execute,
+// prints and exits as the command run through cobra does; help and usage
+// errors are left to cobra.
+func TestQueryFast(t *testing.T) {
+	t.Setenv("TZ", "UTC")
+	dir := queryLogdir(t)
+	cases := []struct {
+		args []string
+		fast bool
+	}{
+		{[]string{dir}, true},
+		{[]string{"--utc", "--since", "2026-01-02T10:00:00Z", "4711", dir}, true},
+		{[]string{"--local", "-S", "2026-01-02 10:27:30", dir, dir}, true},
+		{[]string{"-c", "-e", "tcpserver", "--", dir}, true},
+		{[]string{"-ci", "TCPSERVER", dir}, true},
+		{[]string{"--since", "2026-01-03", dir}, true},
+		{[]string{"--since", "soon", dir}, true},
+		{[]string{"--utc", "--json", dir}, true},
+		{[]string{"-E", "(", dir}, true},
+		{[]string{filepath.Join(dir, "nope")}, true},
+		{[]string{"--histogram", "1m", "--width", "40", dir}, true},
+		{[]string{}, false},
+		{[]string{"-c"}, false},
+		{[]string{"--help"}, false},
+		{[]string{"-h", dir}, false},
+		{[]string{"-ch", dir}, false},
+		{[]string{"--help=false", dir}, false},
+		{[]string{"--frobnicate", dir}, false},
+		{[]string{"--since"}, false},
+	}
+	for _, tc := range cases {
+		name := "mlog query " + strings.Join(tc.args, " ")
+		var out, errOut bytes.Buffer
+		code, fast := queryFast(tc.args, &out, &errOut)
+		equal(t, fast, tc.fast, name+": fast")
+		if !fast {
+			equal(t, out.String()+errOut.String(), "", name+": output of the refused fast path")
+			continue
+		}
+		wantCode, wantOut, wantErr := runQueryCmd(t, tc.args...)
+		equal(t, code, wantCode, name+": exit code")
+		equal(t, out.String(), wantOut, name+": stdout")
+		equal(t, errOut.String(), wantErr, name+": stderr")
+	}
+}

@@ -27,9 +27,13 @@ func run(argv []string) int {
 	var root *cobra.Command
 	if len(argv) > 1 && argv[1] == "query" {
 		// mlog query runs in loops and scripts, where start-up is most of
-		// its time: the whole tree (every command, every manual page
-		// copied in) cost 2 ms a run. The query command alone parses the
-		// same flags and prints the same help.
+		// its time. A plain run skips cobra altogether; help and usage
+		// errors go through the query command alone, which parses the
+		// same flags and prints the same help as it does in the whole
+		// tree (every command made, every manual page copied in).
+		if code, ok := queryFast(argv[2:], os.Stdout, os.Stderr); ok {
+			return code
+		}
 		root = newBareRoot()
 		root.CompletionOptions.DisableDefaultCmd = true // mlog completion is not mlog query
 		root.AddCommand(newQueryCmd())
