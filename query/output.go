@@ -95,10 +95,32 @@ func body(l *Line) []byte {
 	return b
 }
 
-// print writes one line. It does no allocation once its buffer has grown
-// to the longest line.
+// print writes one line. It formats it straight into the output buffer
+// when it fits, else into its own buffer; it does no allocation once that
+// has grown to the longest line.
 func (p *printer) print(l *Line) error {
-	b := p.buf[:0]
+	// An upper bound of the line's length: a time is at most 64 bytes
+	// longer than its label, JSON escapes at most 6 bytes per byte.
+	n := len(l.Logdir) + len(l.Text) + 64
+	if p.format == JSON {
+		n = 6*(len(l.Logdir)+len(l.Text)) + 64
+	}
+	if n > p.w.Available() && n <= p.w.Size() {
+		if err := p.w.Flush(); err != nil {
+			return err
+		}
+	}
+	if n <= p.w.Available() {
+		_, err := p.w.Write(p.appendLine(p.w.AvailableBuffer(), l))
+		return err
+	}
+	p.buf = p.appendLine(p.buf[:0], l)
+	_, err := p.w.Write(p.buf)
+	return err
+}
+
+// appendLine appends l as printed to b.
+func (p *printer) appendLine(b []byte, l *Line) []byte {
 	if p.format == JSON {
 		b = append(b, `{"time":`...)
 		if l.Stamped {
@@ -131,9 +153,7 @@ func (p *printer) print(l *Line) error {
 		}
 		b = append(b, '\n')
 	}
-	p.buf = b
-	_, err := p.w.Write(b)
-	return err
+	return b
 }
 
 const hexDigits = "0123456789abcdef"
