@@ -13,7 +13,7 @@ BATCHES=${BATCHES:-10000} # of 1000 numbered lines, with a short pause between
 make -s build >/dev/null
 TOP=$PWD
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlog-kill.XXXXXX")
-trap 'for d in "$WORK"/*/service/gen; do svc -dx $d $d/log 2>/dev/null; done; kill $(cat "$WORK"/*.svscan 2>/dev/null) 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $(cat "$WORK"/*.svscan 2>/dev/null) 2>/dev/null; for d in "$WORK"/*/service/gen; do svc -dx $d $d/log 2>/dev/null; done; rm -rf "$WORK"' EXIT
 
 one() { # name, bindir (svscan, supervise, svc, svstat, multilog come from it)
 	name=$1 bindir=$2
@@ -51,8 +51,8 @@ RUN
 		[ "$now" = "$last" ] && break
 		last=$now
 	done
+	kill "$(cat "$WORK/$name.svscan")" 2>/dev/null || true # first: see load.sh
 	$bindir/svc -dx "$base/service/gen" "$base/service/gen/log"
-	kill "$(cat "$WORK/$name.svscan")" 2>/dev/null || true
 	sleep 1
 	produced=$((BATCHES * 1000))
 	cat "$base/log/main"/@* "$base/log/main/current" 2>/dev/null |

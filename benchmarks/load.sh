@@ -49,8 +49,11 @@ one() { # name, bindir
 	logged() { cat "$base"/log/s*/@* "$base"/log/s*/current 2>/dev/null | wc -l; }
 	last=-1
 	while [ "$(logged)" != "$last" ]; do last=$(logged); sleep 2; done
-	for s in "$base"/service/s*; do $bindir/svc -dx "$s" "$s/log"; done
+	# svscan first: a scan between svc -x and its end would start the
+	# exited supervise processes again (as daemontools' would), and with
+	# no down file their services too.
 	kill "$(cat "$WORK/$name.svscan")" 2>/dev/null || true
+	for s in "$base"/service/s*; do $bindir/svc -dx "$s" "$s/log"; done
 	# Wait (at most a minute) for every supervise to go, so the next run
 	# starts on a quiet machine.
 	t=0
