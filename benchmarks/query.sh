@@ -14,25 +14,35 @@
 #
 # Usage: benchmarks/query.sh            RUNS=11 NAIVE_RUNS=3 DAYS=30 CGO=1 to change
 #
-# Measured 2026-11-23 on the 2-core development VM with other developers'
-# builds and fuzzers running (load 1 to 12), static build, TZ=UTC, medians
-# of 11 runs (3 naive):
+# Measured 2026-11-24 on the 2-core development VM with other developers'
+# tests and benchmarks running (load 1.4 to 2.4), static build, TZ=UTC,
+# medians of 11 runs (3 naive):
 #
 #   logdir: 1.9G plain (118 archives), 319M zstd; 30 days; hour 2026-01-16 14:00..2026-01-16 15:00 UTC: 29868 lines
-#   naive pipeline             22.307 s
-#   hand-tuned shell            0.128 s
-#   mlog query                  0.034 s      653x naive    3.7x tuned
-#   naive pipeline, zstd       29.255 s
-#   mlog query, zstd            0.112 s      200x naive (plain)     262x naive (zstd)
+#   naive pipeline             18.191 s
+#   hand-tuned shell            0.094 s
+#   mlog query                  0.025 s      731x naive    3.8x tuned
+#   naive pipeline, zstd       18.720 s
+#   mlog query, zstd            0.082 s      222x naive (plain)     228x naive (zstd)
 #
-# At a quieter moment (load < 1, an earlier 1.7 GB set) the shell took
-# 0.075 s and mlog query 0.022 s: the ratio to the shell stays 3.4 to 3.8.
+# The same way interleaved with the build before the start-up work of
+# issue 5 (21 runs each): shell 0.090 s, mlog query 0.027 s before and
+# 0.024 s after (3.3x and 3.8x). The first measurement (2026-11-23, load 1
+# to 12) was shell 0.128 s, mlog query 0.034 s (3.7x).
+#
+# Where mlog query's time goes, medians of 150 interleaved runs through a
+# Go fork/exec with stdout to a file, load about 1.3: /bin/true 3.2 ms, an
+# empty Go program 6.5 ms, "mlog version" 12.6 ms (the runtime, the
+# package inits of everything mlog links: cobra, pflag with net,
+# klauspost/compress with crypto, and their first page faults, about 16 us
+# each on this VM), a binary holding only package query 14.9 ms, mlog query
+# 17.4 ms (20.4 ms before). Inside the process, main to the search takes
+# 0.5 ms and the search 5 ms (3.1 ms in a warm loop: go test -bench Hour).
+# So 10x the shell (9.4 ms) is out of reach here even for a binary holding
+# only package query; an empty Go program takes 6.5 ms of it.
+#
 # With CGO=1 (the default, dynamically linked build) mlog query takes about
-# 10 ms more. Where mlog's 21 ms (idle) go, by perf stat: 3.4 ms is this
-# VM's fork+exec (/bin/true), 5.5 ms an empty Go program, 13.3 ms "mlog
-# version" (the cobra tree's package inits and page faults), so the query
-# itself is about 8 ms in a fresh process (4 ms in a warm loop: go test
-# -bench Hour). # A binary holding only package query does the same hour in 13.8 ms.
+# 10 ms more.
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-7}
