@@ -76,9 +76,10 @@ func newQueryCmd() *cobra.Command {
 }
 
 // queryFast runs mlog query with args parsed by the query command's own
-// flags, but not through cobra's Execute, which cost a short query 0.4 to
-// 0.8 ms (it makes the help and completion commands, checks flag groups,
-// sorts the flags). It does nothing and reports false unless args are a
+// flags, but not through cobra's Execute, which makes the help and
+// completion commands, checks flag groups and sorts the flags: that saves
+// a short query 0.1 to 0.3 ms, of the 0.4 to 0.8 ms from main to the
+// search through cobra. It does nothing and reports false unless args are a
 // plain run: a bad flag, -h or --help, or no logdir goes through cobra,
 // which prints what it always printed.
 func queryFast(args []string, stdout, stderr io.Writer) (int, bool) {
