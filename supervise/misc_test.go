@@ -42,6 +42,31 @@ func TestParseEnvFile(t *testing.T) {
 	}
 }
 
+// FuzzParseEnvFile checks envdir's rules as properties: an empty file
+// unsets; otherwise the value is the first line, trailing blanks and tabs
+// removed, each NUL a newline, and nothing else changed.
+func FuzzParseEnvFile(f *testing.F) {
+	for _, s := range []string{"", "\n", "value\n", "first\nsecond\n", "trail \t \t\nx", "a\x00b\x00", "a\x00 \t", "a\r\n", "   "} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in := string(b)
+		v := ParseEnvFile("X", b)
+		if v.Name != "X" || v.Unset != (len(b) == 0) {
+			t.Fatalf("ParseEnvFile(%q) = %+v", in, v)
+		}
+		if v.Unset {
+			return
+		}
+		first, _, _ := strings.Cut(in, "\n")
+		if strings.ContainsRune(v.Value, 0) || strings.HasSuffix(v.Value, " ") || strings.HasSuffix(v.Value, "\t") ||
+			!strings.HasPrefix(strings.ReplaceAll(first, "\x00", "\n"), v.Value) ||
+			strings.TrimRight(first[len(v.Value):], " \t") != "" {
+			t.Fatalf("ParseEnvFile(%q) = %q", in, v.Value)
+		}
+	})
+}
+
 func TestSetEnv(t *testing.T) {
 	env := []string{"A=1", "B=2", "A=3", "C"}
 	tests := []struct {
