@@ -14,7 +14,7 @@ import (
 // finisher turns rotated files into archives in the background: fsync,
 // mode 744, the rename from @<stamp>.u to @<stamp>.s, the logdir fsync, then
 // compression and pruning. Only the first part holds input up, and only when
-// a second rotation comes before the first file is on disk.
+// more than finishQueue rotated files are waiting for their fsync.
 type finisher struct {
 	d    *Dir
 	jobs chan finishJob
