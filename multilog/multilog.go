@@ -8,13 +8,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mlog/mlog/internal/pagebuf"
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
 )
 
 // readSize is how much input is read at once. daemontools reads 1024 bytes;
-// a pipe holds 64 KiB, and reading it whole keeps syscalls rare.
-const readSize = 64 << 10
+// ours asks for a quarter of the 1 MiB stdin pipe: with the logdirs' 256 KiB
+// buffers, 23% faster than 64 KiB with t (benchmarks/multilog.sh), and the
+// buffers' pages go back to the kernel when input idles (pagebuf).
+const readSize = 256 << 10
 
 // processorChunk is the most read at once when a logdir has a processor:
 // less than the smallest file multilog rotates (s 4096 less its 2000-byte
@@ -83,7 +86,7 @@ func Open(cfg Config) (*Logger, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Logger{script: cfg.Script, cfg: cfg, buf: make([]byte, readSize+maxHead)}
+	l := &Logger{script: cfg.Script, cfg: cfg, buf: pagebuf.New(readSize + maxHead)}
 	l.status = make([]*os.File, len(l.script.Actions))
 	for i, a := range l.script.Actions {
 		if a.Kind != Status {
@@ -286,6 +289,10 @@ func (l *Logger) waitInput() bool {
 		}
 		if l.in.term.Load() || l.in.alrm.Load() {
 			return false
+		}
+		pagebuf.Release(l.buf)
+		for _, d := range l.dirs {
+			d.Idle()
 		}
 		l.cfg.Idle()
 		l.idled = true
@@ -554,4 +561,6 @@ func (l *Logger) Close() {
 	if l.in != nil {
 		l.in.close()
 	}
+	pagebuf.Free(l.buf)
+	l.buf = nil
 }

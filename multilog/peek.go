@@ -20,7 +20,7 @@ import (
 
 // peekPipeSize is what the private pipe is asked to hold: a whole chunk
 // plus a held line head.
-const peekPipeSize = 256 << 10
+const peekPipeSize = 512 << 10
 
 // stdinPipeSize is what stdin's pipe is asked to hold: the most an
 // unprivileged process may ask for (/proc/sys/fs/pipe-max-size).

@@ -9,12 +9,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mlog/mlog/internal/pagebuf"
 	"github.com/mlog/mlog/tai64"
 )
 
 // bufSize is the write buffer of each logdir. daemontools uses 512 bytes;
-// a larger buffer gives the same file contents with far fewer writes.
-const bufSize = 64 << 10
+// a larger buffer gives the same file contents with far fewer writes. Its
+// pages go back to the kernel while the logger idles (Idle).
+const bufSize = 256 << 10
 
 // Dir is one open, locked logdir. Its methods are not safe for concurrent
 // use; a background goroutine (the finisher) owns archiving, compression
@@ -68,7 +70,7 @@ func (d *Dir) retry(step func() error) {
 // Errors here are fatal to multilog.
 func Open(name string, cfg Config) (*Dir, error) {
 	cfg.fill()
-	d := &Dir{name: name, cfg: cfg, buf: make([]byte, 0, bufSize), last: '\n'}
+	d := &Dir{name: name, cfg: cfg, buf: pagebuf.New(bufSize)[:0], last: '\n'}
 	if err := d.open(); err != nil {
 		d.closeFiles()
 		return nil, err
@@ -226,6 +228,13 @@ func (d *Dir) Flush() {
 		d.writeOut(d.buf)
 		d.buf = d.buf[:0]
 	}
+}
+
+// Idle writes the buffer out and gives its memory back to the kernel until
+// the next write: for a logger whose input has gone quiet.
+func (d *Dir) Idle() {
+	d.Flush()
+	pagebuf.Release(d.buf)
 }
 
 // Pending reports whether current or the buffer holds any bytes.
@@ -465,6 +474,8 @@ func (d *Dir) Close() {
 }
 
 func (d *Dir) closeFiles() {
+	pagebuf.Free(d.buf)
+	d.buf = nil
 	for _, f := range []*os.File{d.current, d.dirf, d.lock} {
 		if f != nil {
 			f.Close()
