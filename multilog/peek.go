@@ -13,7 +13,7 @@ import (
 // which leaves them in the pipe, writes what they produce to the logdirs,
 // and only then removes them from the pipe with splice(2) to /dev/null. A
 // kill before the removal means the next multilog reads the same bytes
-// again: at most one chunk (64 KiB) is then written twice, and nothing is
+// again: at most one chunk (256 KiB) is then written twice, and nothing is
 // lost. The first bytes of a line that is still being selected (held in
 // memory until its newline or 1000 bytes) stay in the pipe until the line
 // is written, so they survive a kill too.
