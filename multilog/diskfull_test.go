@@ -75,21 +75,25 @@ func smallDisk(t *testing.T) (mnt, filler string) {
 func TestTermWhilePaused(t *testing.T) {
 	mnt, filler := smallDisk(t)
 	s := startMultilog(t, "", "s16384", "n100", mnt+"/d")
-	const total = 6000
-	go func() {
+	const before, total = 6000, 7000
+	write := func(from, to int) {
 		bw := bufio.NewWriter(s.stdin)
-		for i := 0; i < total; i++ {
+		for i := from; i < to; i++ {
 			fmt.Fprintf(bw, "line %05d %s\n", i, strings.Repeat("z", 30))
 		}
 		bw.Flush()
-		s.stdin.Close()
-	}()
+	}
+	go write(0, before)
 	waitFor(t, "the full-disk warning", func() bool { return strings.Contains(s.stderrText(), "out of disk space") })
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	time.Sleep(200 * time.Millisecond) // still paused: TERM must not end it
 	if err := s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Fatal("exited while paused")
 	}
+	// Lines sent after the TERM stay in the pipe (but for the end of a
+	// line begun before it), however much the paused chunk held.
+	write(before, total)
+	s.stdin.Close()
 	os.Remove(filler)
 	if code := s.wait(t); code != 0 {
 		t.Fatalf("exit %d", code)
@@ -98,6 +102,9 @@ func TestTermWhilePaused(t *testing.T) {
 	rest, _ := io.ReadAll(s.unread)
 	if !strings.HasPrefix(string(rest), fmt.Sprintf("line %05d ", n)) {
 		t.Errorf("%d lines logged, but the pipe resumes with %.20q", n, rest)
+	}
+	if n > before+1 {
+		t.Errorf("%d lines logged: more than one line sent after the TERM", n)
 	}
 	if left := strings.Count(string(rest), "\n"); n+left != total {
 		t.Errorf("%d logged + %d left in the pipe != %d", n, left, total)
