@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -77,47 +76,6 @@ func short(v []int) string {
 		return fmt.Sprintf("%v ... %v (%d)", v[:6], v[len(v)-6:], len(v))
 	}
 	return fmt.Sprint(v)
-}
-
-// startIn starts prog (ours when "") in dir with r as stdin, as the user
-// in u (nil: this process's user).
-func startIn(t *testing.T, prog, dir string, r, w *os.File, u *user, args ...string) *started {
-	t.Helper()
-	var cmd *exec.Cmd
-	switch {
-	case prog != "":
-		cmd = exec.Command(prog, args...)
-	case u != nil:
-		cmd = exec.Command(u.exe, args...)
-		cmd.Env = append(os.Environ(), "MLOG_TEST_PROG=multilog")
-	default:
-		cmd = multilogCommand("", args)
-	}
-	if u != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: u.cred}
-	}
-	cmd.Dir = dir
-	cmd.Stdin = r
-	s := &started{cmd: cmd, stdin: w, unread: r, stderr: &syncBuffer{}, dir: dir}
-	cmd.Stderr = s.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return s
-}
-
-func newPipe(t *testing.T) (r, w *os.File) {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close(); w.Close() })
-	return r, w
 }
 
 // alive reports whether the process has not exited (it is not reaped

@@ -57,11 +57,21 @@ func (s *started) stderrText() string { return s.stderr.String() }
 func startMultilog(t *testing.T, prog string, args ...string) *started {
 	t.Helper()
 	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, w := newPipe(t)
+	return startIn(t, prog, dir, r, w, nil, args...)
+}
+
+// startIn starts prog (ours when "") in dir with r as stdin, as the user
+// in u (nil: this process's user).
+func startIn(t *testing.T, prog, dir string, r, w *os.File, u *user, args ...string) *started {
+	t.Helper()
 	cmd := multilogCommand(prog, args)
+	if prog == "" && u != nil {
+		cmd.Path, cmd.Args[0] = u.exe, u.exe // a copy the user can run
+	}
+	if u != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: u.cred}
+	}
 	cmd.Dir = dir
 	cmd.Stdin = r
 	s := &started{cmd: cmd, stdin: w, unread: r, stderr: &syncBuffer{}, dir: dir}
@@ -72,10 +82,18 @@ func startMultilog(t *testing.T, prog string, args ...string) *started {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
-		r.Close()
-		w.Close()
 	})
 	return s
+}
+
+func newPipe(t *testing.T) (r, w *os.File) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	return r, w
 }
 
 func (s *started) read(name string) string {

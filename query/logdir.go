@@ -302,7 +302,8 @@ func sameAsArchive(dfd int, lf *logFile, files []*logFile) bool {
 	return false
 }
 
-// OpError is a failed operation on a logdir or one of its files.
+// OpError is a failed operation on a logdir, one of its files, or (for
+// mlog ship) a collector. It reads well after "unable to ".
 type OpError struct {
 	Op   string
 	Path string

@@ -104,16 +104,9 @@ type UsageError struct{ Msg string }
 func (e *UsageError) Error() string { return e.Msg }
 func (e *UsageError) Unwrap() error { return ErrUsage }
 
-// OpError is a failed operation. It reads well after "unable to ":
-// "connect to relp://127.0.0.1:2514: connection refused".
-type OpError struct {
-	Op   string
-	Path string
-	Err  error
-}
-
-func (e *OpError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
-func (e *OpError) Unwrap() error { return e.Err }
+// OpError is a failed operation, query's type: it reads well after
+// "unable to ": "connect to relp://127.0.0.1:2514: connection refused".
+type OpError = query.OpError
 
 // PauseError is a failed step that is tried again after Pause.
 type PauseError struct {

@@ -1,9 +1,7 @@
 package compat
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -13,20 +11,7 @@ import (
 // supplementary groups.
 func svAsNobody(t *testing.T, env []string, dir, prog string, args ...string) svResult {
 	t.Helper()
-	cmd := exec.Command(prog, args...)
-	cmd.Env = env
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s %q as nobody: %v", prog, args, err)
-	}
-	return svResult{out.String(), errb.String(), code}
+	return svExecAs(t, &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}, env, dir, prog, args...)
 }
 
 // A user cannot control or read a service supervised by root: supervise/

@@ -68,9 +68,18 @@ type svResult struct {
 // exit code.
 func svExec(t *testing.T, env []string, dir, prog string, args ...string) svResult {
 	t.Helper()
+	return svExecAs(t, nil, env, dir, prog, args...)
+}
+
+// svExecAs is svExec as the user in cred (nil: this process's user).
+func svExecAs(t *testing.T, cred *syscall.Credential, env []string, dir, prog string, args ...string) svResult {
+	t.Helper()
 	cmd := exec.Command(prog, args...)
 	cmd.Env = env
 	cmd.Dir = dir
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
