@@ -14,7 +14,7 @@ DAEMONS := multilog
 NAMES   := tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
            setuidgid envuidgid envdir softlimit readproctitle
 
-.PHONY: all build test bench fuzz lint install demo clean bench-compare peers
+.PHONY: all build test bench fuzz lint install demo clean bench-compare peers deps
 
 all: build
 
@@ -26,10 +26,15 @@ build:
 
 # vet, then every test; the race detector runs over the packages with
 # goroutines and child processes.
-test: build peers
+test: deps build peers
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./multilog/... ./rotate/... ./supervise/... ./query/... ./ship/...
+
+# The Go modules of go.sum, fetched before anything builds (CI starts from
+# a clean machine).
+deps:
+	$(GO) mod download
 
 # The real daemontools, runit, s6 and ucspi-tcp, swaks and rsyslog with
 # RELP: the differential tests run them beside ours, the qmail story
