@@ -457,6 +457,7 @@ func (d *Dir) syncDir() {
 // A later Open appends to it.
 func (d *Dir) Close() {
 	d.Flush()
+	startWriteback(d.current, d.kicked, 0)
 	d.fin.stop()
 	d.retry(func() error {
 		if err := d.current.Sync(); err != nil {
@@ -493,7 +494,13 @@ func (d *Dir) closeFiles() {
 const writebackChunk = 4 << 20
 
 func (d *Dir) startWriteback() {
-	const syncFileRangeWrite = 2 // SYNC_FILE_RANGE_WRITE
-	syscall.Syscall6(syscall.SYS_SYNC_FILE_RANGE, d.current.Fd(), uintptr(d.kicked), uintptr(d.bytes-d.kicked), syncFileRangeWrite, 0, 0)
+	startWriteback(d.current, d.kicked, d.bytes-d.kicked)
 	d.kicked = d.bytes
+}
+
+// startWriteback asks the kernel to start writing n bytes of f from off to
+// disk (all of it from off when n is 0), without waiting for them.
+func startWriteback(f *os.File, off, n int64) {
+	const syncFileRangeWrite = 2 // SYNC_FILE_RANGE_WRITE
+	syscall.Syscall6(syscall.SYS_SYNC_FILE_RANGE, f.Fd(), uintptr(off), uintptr(n), syncFileRangeWrite, 0, 0)
 }

@@ -1,0 +1,59 @@
+package rotate
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestBurstOfRotations writes several queues' worth of rotations in one go,
+// so the finisher takes them in batches while more wait, and checks that
+// every archive ends up named .s, mode 744, and that the archives in name
+// order, then current, hold the input exactly once and in order.
+func TestBurstOfRotations(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	d, err := Open(dir, Config{Size: 4096, Num: 1000})
+	require.NoError(t, err)
+	var in bytes.Buffer
+	for i := 0; in.Len() < 3*(finishQueue+1)*4096; i++ {
+		fmt.Fprintf(&in, "line %06d %s\n", i, strings.Repeat("x", i%97))
+	}
+	for p := in.Bytes(); len(p) > 0; {
+		n := min(len(p), 1500)
+		d.Write(p[:n])
+		p = p[n:]
+	}
+	d.Close()
+
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var archives []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "@") {
+			archives = append(archives, e.Name())
+		}
+	}
+	sort.Strings(archives)
+	require.Greater(t, len(archives), 2*finishQueue, "the burst must rotate more often than the queue holds")
+	var got []byte
+	for _, name := range archives {
+		require.True(t, strings.HasSuffix(name, ".s"), "%s: not finished", name)
+		st, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0744), st.Mode().Perm(), name)
+		require.LessOrEqual(t, st.Size(), int64(4096), name)
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		got = append(got, b...)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "current"))
+	require.NoError(t, err)
+	got = append(got, b...)
+	require.True(t, bytes.Equal(in.Bytes(), got), "archives and current differ from the input")
+}
