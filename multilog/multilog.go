@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -58,6 +59,8 @@ type Logger struct {
 	direct *rotate.Dir // the one logdir stdin is spliced into, if the script only copies bytes
 	chunk  int         // the most read at once
 	idled  bool        // Config.Idle has run since the last input
+
+	rotationsAtIdle int // of all logdirs, at the last collection (see collectAfter)
 
 	buf      []byte // input, cap readSize
 	stamp    []byte // the stamp of the chunk being read, with its space
@@ -274,6 +277,15 @@ func (l *Logger) splice() (n int, eof bool) {
 	return n, err != nil
 }
 
+// collectAfter is how many rotations (each leaves a few hundred bytes of
+// garbage: names, the new current) make it worth collecting the heap and
+// giving it back to the kernel once input idles. Nothing allocates while
+// the logger idles, so the collector would not run on its own and the
+// garbage would stay resident, up to its 4 MB starting goal; a collection
+// on a small heap costs ~200 kB of the collector's own memory, so it waits
+// for about twice that in garbage.
+const collectAfter = 1000
+
 // idleAfter is how long input must be idle before Config.Idle is called:
 // long enough that a trickle of lines does not pay for it on every line.
 const idleAfter = time.Second
@@ -291,8 +303,14 @@ func (l *Logger) waitInput() bool {
 			return false
 		}
 		pagebuf.Release(l.buf)
+		rotations := 0
 		for _, d := range l.dirs {
 			d.Idle()
+			rotations += d.Rotations()
+		}
+		if rotations-l.rotationsAtIdle >= collectAfter {
+			debug.FreeOSMemory()
+			l.rotationsAtIdle = rotations
 		}
 		l.cfg.Idle()
 		l.idled = true

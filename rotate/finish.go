@@ -23,6 +23,7 @@ type finisher struct {
 	mu      sync.Mutex
 	pending []string // plain archives waiting to be compressed, oldest first
 	kick    chan struct{}
+	batch   []finishJob // finishBatch's, kept to not allocate per rotation
 }
 
 // finishQueue is how many rotated files may wait for their fsync, beside
@@ -150,7 +151,8 @@ func (f *finisher) requeue(name string) {
 // writeback is started all at once before the first fsync waits, so the
 // disk works on all of them together instead of one file at a time.
 func (f *finisher) finishBatch(j finishJob) {
-	batch := []finishJob{j}
+	batch := append(f.batch[:0], j)
+	defer func() { clear(batch); f.batch = batch[:0] }()
 more:
 	for len(batch) <= finishQueue {
 		select {
@@ -190,7 +192,7 @@ func (f *finisher) finishRotated(j finishJob) {
 	})
 	j.f.Close()
 	d.retry(func() error {
-		err := d.root.Rename(u, s)
+		err := d.rename(u, s)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return &fs.PathError{Op: "rename " + u + " to " + s + " in directory", Path: d.name, Err: unwrapErrno(err)}
 		}
@@ -247,7 +249,7 @@ func (f *finisher) compressed(r compressResult) {
 		return nil
 	})
 	d.retry(func() error {
-		if err := d.root.Rename(tmp, final); err != nil {
+		if err := d.rename(tmp, final); err != nil {
 			return &fs.PathError{Op: "rename " + tmp + " to " + final + " in directory", Path: d.name, Err: unwrapErrno(err)}
 		}
 		return nil

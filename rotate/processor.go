@@ -35,7 +35,7 @@ func (d *Dir) rotateProcessor() {
 	})
 	d.current.Close()
 	d.retry(func() error {
-		if err := d.root.Rename("current", "previous"); err != nil {
+		if err := d.rename("current", "previous"); err != nil {
 			return &fs.PathError{Op: "rename current to previous in directory", Path: d.name, Err: unwrapErrno(err)}
 		}
 		return nil
@@ -57,7 +57,7 @@ func (d *Dir) rotateProcessor() {
 		return nil
 	})
 	d.retry(func() error {
-		if err := d.root.Rename("newstate", "state"); err != nil {
+		if err := d.rename("newstate", "state"); err != nil {
 			return &fs.PathError{Op: "rename newstate to state in directory", Path: d.name, Err: unwrapErrno(err)}
 		}
 		return nil
