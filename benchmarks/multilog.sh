@@ -76,7 +76,7 @@ echo "ratio mlog (no t) / s6-log (no t): $(calc "$(get 'mlog multilog (no t)') /
 echo "ratio mlog t zstd / mlog t: $(calc "$(get 'mlog multilog t zstd') / $(get 'mlog multilog t')") (intake $(calc "$(getw 'mlog multilog t zstd') / $(getw 'mlog multilog t')"))"
 
 echo
-echo "idle VmRSS (kB), one logdir, default sizes: a second after 1000 lines, then 2 s after 200 MB more"
+echo "idle VmRSS (kB), one logdir, default sizes: 2 s after 1000 lines, then 2 s after 200 MB more"
 echo "(about 2000 rotations at the default s99999)"
 for prog in "$BIN/multilog t ./d" "/usr/bin/multilog t ./d" "s6-log t ./d" "svlogd -t d"; do
 	rm -rf "$WORK/run" && mkdir -p "$WORK/run/d"
@@ -85,7 +85,7 @@ for prog in "$BIN/multilog t ./d" "/usr/bin/multilog t ./d" "s6-log t ./d" "svlo
 	pid=$!
 	exec 3>"$fifo"
 	head -1000 "$IN" >&3
-	sleep 1
+	sleep 2 # mlog gives memory back after a second of idle input
 	rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
 	head -c 200000000 "$IN" >&3
 	sleep 2
