@@ -11,8 +11,12 @@ import (
 )
 
 func main() {
-	// One goroutine does the work; the finisher's fsyncs block in the
-	// kernel without holding a P. A second P only costs idle memory.
-	runtime.GOMAXPROCS(1)
+	// One goroutine takes input; the finisher's fsyncs run beside it. Two
+	// Ps let each hold one: with one, every fsync or long write left the P
+	// to the runtime's monitor to hand over, which woke every 20 µs to do it.
+	// Measured (256 MB through a pipe, 5 interleaved rounds): 2 Ps, intake
+	// +7% with t and +14% without, CPU -7%; the same idle VmRSS and CPU per
+	// wake-up under a trickle of lines. More Ps would only add idle threads.
+	runtime.GOMAXPROCS(2)
 	os.Exit(compat.Run("multilog", compat.Multilog, os.Args[1:]))
 }
