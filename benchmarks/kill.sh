@@ -13,7 +13,7 @@ BATCHES=${BATCHES:-10000} # of 1000 numbered lines, with a short pause between
 make -s build >/dev/null
 TOP=$PWD
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlog-kill.XXXXXX")
-trap 'kill $(cat "$WORK"/*.svscan 2>/dev/null) 2>/dev/null; for d in "$WORK"/*/service/gen; do svc -dx $d $d/log 2>/dev/null; done; rm -rf "$WORK"' EXIT
+trap 'kill $(cat "$WORK"/*.svscan 2>/dev/null) 2>/dev/null || true; for d in "$WORK"/*/service/gen; do svc -dx $d $d/log 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 
 one() { # name, bindir (svscan, supervise, svc, svstat, multilog come from it)
 	name=$1 bindir=$2

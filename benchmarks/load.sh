@@ -20,7 +20,7 @@ make -s build >/dev/null
 CGO_ENABLED=0 go build -o bin/ratelines ./benchmarks/cmd/ratelines
 TOP=$PWD
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlog-load.XXXXXX")
-trap 'kill $(cat "$WORK"/*.svscan 2>/dev/null) 2>/dev/null; for s in "$WORK"/*/service/*; do svc -dx $s $s/log 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+trap 'kill $(cat "$WORK"/*.svscan 2>/dev/null) 2>/dev/null || true; for s in "$WORK"/*/service/*; do svc -dx $s $s/log 2>/dev/null || true; done; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 tck=$(getconf CLK_TCK)
 
 one() { # name, bindir

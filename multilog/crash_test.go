@@ -148,6 +148,9 @@ func killDuringRotation(t *testing.T, script []string) {
 			last = i
 			found++
 		}
+		if err := sc.Err(); err != nil {
+			t.Errorf("%s: %v", n, err) // a corrupt compressed archive
+		}
 		f.Close()
 	}
 	lost := total - found
@@ -158,4 +161,83 @@ func killDuringRotation(t *testing.T, script []string) {
 	if max := kills * (64 << 10) / 43; dups > max {
 		t.Errorf("%d lines written twice, more than one chunk per kill (%d)", dups, max)
 	}
+}
+
+// TestCompressorDiesWithMultilog: a kill -9 of multilog takes the
+// compressor it started with it. Left running, the orphan could open its
+// temporary file after the next multilog had started a compressor of its
+// own on the same archive (two writers on one file, and a corrupt archive
+// named as finished); TestKillDuringRotation lost a line that way.
+func TestCompressorDiesWithMultilog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	buildMlog(t)
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	cmd := multilogCommand("", []string{"zgzip", "s16777215", "./d"})
+	cmd.Dir = dir
+	cmd.Stdin = r
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// 20 MB: one rotation, then a compression of 16 MB.
+	go func() {
+		line := []byte("line " + strings.Repeat("abcdefghij", 8) + "\n")
+		for n := 0; n < 20<<20; n += len(line) {
+			if _, err := w.Write(line); err != nil {
+				return
+			}
+		}
+	}()
+	logdir, _ := filepath.Abs(filepath.Join(dir, "d"))
+	compressor := 0
+	for deadline := time.Now().Add(20 * time.Second); compressor == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no compressor started")
+		}
+		compressor = processIn(logdir)
+		time.Sleep(time.Millisecond)
+	}
+	// Frozen, it cannot finish before multilog dies; SIGKILL still takes it.
+	syscall.Kill(compressor, syscall.SIGSTOP)
+	defer syscall.Kill(compressor, syscall.SIGKILL)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	for deadline := time.Now().Add(5 * time.Second); running(compressor); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("compressor %d still there 5 s after multilog was killed", compressor)
+		}
+	}
+}
+
+// processIn returns the pid of a process whose working directory is dir.
+func processIn(dir string) int {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd"); err == nil && cwd == dir {
+			return pid
+		}
+	}
+	return 0
+}
+
+// running reports whether pid exists and is not a zombie.
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }

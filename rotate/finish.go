@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/mlog/mlog/tai64"
 )
@@ -214,7 +215,13 @@ func (f *finisher) startCompressor(name string) (*os.Process, error) {
 	}
 	argv := append(append([]string(nil), d.cfg.CompressCommand...),
 		d.cfg.Compression.String(), name, tempPrefix+name+d.cfg.Compression.Ext())
-	p, err := startProcess(argv, d.name, []*os.File{nil, nil, d.cfg.Stderr})
+	// The compressor dies with multilog. Left running after a kill -9, it
+	// could open its temporary file after the next multilog had started a
+	// compressor of its own on the same archive: two writers on one file,
+	// and a corrupt archive named as finished. (A processor is left alone,
+	// as daemontools does: the next start's recovery does not reuse its
+	// files.)
+	p, err := startProcess(argv, d.name, []*os.File{nil, nil, d.cfg.Stderr}, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
 	if err != nil {
 		return nil, &fs.PathError{Op: "run compressor for", Path: d.name + "/" + name, Err: unwrapErrno(err)}
 	}

@@ -112,7 +112,7 @@ func (d *Dir) runProcessor() error {
 		}
 	}
 	p, err := startProcess([]string{"/bin/sh", "-c", d.cfg.Processor}, d.name,
-		[]*os.File{files[0], files[1], d.cfg.Stderr, nil, files[2], files[3]})
+		[]*os.File{files[0], files[1], d.cfg.Stderr, nil, files[2], files[3]}, nil)
 	if err != nil {
 		return &fs.PathError{Op: "run processor in", Path: d.name, Err: unwrapErrno(err)}
 	}
@@ -130,6 +130,6 @@ func (d *Dir) runProcessor() error {
 // startProcess runs argv in dir with files as its descriptors 0, 1, 2, ...
 // (nil: closed). It uses os.StartProcess rather than os/exec, which would
 // make the multilog binary, and so its resident memory, noticeably larger.
-func startProcess(argv []string, dir string, files []*os.File) (*os.Process, error) {
-	return os.StartProcess(argv[0], argv, &os.ProcAttr{Dir: dir, Files: files})
+func startProcess(argv []string, dir string, files []*os.File, sys *syscall.SysProcAttr) (*os.Process, error) {
+	return os.StartProcess(argv[0], argv, &os.ProcAttr{Dir: dir, Files: files, Sys: sys})
 }
