@@ -16,6 +16,7 @@ type input struct {
 	r    io.Reader
 	fd   int // -1 when r is not a file
 	wake [2]int
+	w    *waiter
 
 	term, alrm atomic.Bool
 
@@ -34,6 +35,7 @@ func newInput(r io.Reader, signals <-chan os.Signal, plain bool) (*input, error)
 			return nil, err
 		}
 		in.fd, in.wake = int(f.Fd()), p
+		in.w = newWaiter(in.fd, p[0])
 		if !plain {
 			in.setupPeek()
 		}
@@ -61,6 +63,7 @@ func (in *input) forward(signals <-chan os.Signal) {
 }
 
 func (in *input) close() {
+	in.w.close()
 	in.closePeek()
 	for _, fd := range in.wake {
 		if fd >= 0 {
@@ -72,6 +75,13 @@ func (in *input) close() {
 // ready reports whether a read would not block, waiting at most timeout
 // (negative: forever). It returns early, with false, when a signal arrives.
 func (in *input) ready(timeout time.Duration) bool {
+	if in.w != nil {
+		ready, woken := in.w.wait(timeout)
+		if woken {
+			in.drainWake()
+		}
+		return ready
+	}
 	fds := []pollFd{{fd: int32(in.fd), events: pollIn}, {fd: int32(in.wake[0]), events: pollIn}}
 	for {
 		err := ppoll(fds, timeout)
@@ -84,14 +94,20 @@ func (in *input) ready(timeout time.Duration) bool {
 		break
 	}
 	if fds[1].revents != 0 {
-		var b [64]byte
-		for {
-			if n, _ := syscall.Read(in.wake[0], b[:]); n <= 0 {
-				break
-			}
-		}
+		in.drainWake()
 	}
 	return fds[0].revents != 0
+}
+
+// drainWake empties the wake pipe, whose bytes only meant "look at the
+// signal flags".
+func (in *input) drainWake() {
+	var b [64]byte
+	for {
+		if n, _ := syscall.Read(in.wake[0], b[:]); n <= 0 {
+			break
+		}
+	}
 }
 
 // read reads once into p. Errors count as the end of input, as in multilog

@@ -1,0 +1,62 @@
+package multilog
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestWaiter(t *testing.T) {
+	var in, wake [2]int
+	require.NoError(t, syscall.Pipe2(in[:], syscall.O_CLOEXEC))
+	require.NoError(t, syscall.Pipe2(wake[:], syscall.O_CLOEXEC))
+	defer func() {
+		for _, fd := range append(in[:], wake[:]...) {
+			syscall.Close(fd)
+		}
+	}()
+	w := newWaiter(in[0], wake[0])
+	require.NotNil(t, w)
+	defer w.close()
+
+	ready, woken := w.wait(0)
+	require.False(t, ready || woken, "nothing written yet")
+
+	start := time.Now()
+	ready, woken = w.wait(30 * time.Millisecond)
+	require.False(t, ready || woken)
+	require.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond, "returned before its timeout")
+
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		syscall.Write(in[1], []byte("line\n"))
+	}()
+	ready, woken = w.wait(-1)
+	require.True(t, ready)
+	require.False(t, woken)
+	ready, _ = w.wait(-1) // level-triggered: still there until read
+	require.True(t, ready)
+	var b [16]byte
+	syscall.Read(in[0], b[:])
+
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		syscall.Write(wake[1], []byte{0})
+	}()
+	ready, woken = w.wait(10 * time.Second)
+	require.False(t, ready)
+	require.True(t, woken)
+	syscall.Read(wake[0], b[:])
+
+	// Waiting comes once per chunk of input: it must not allocate either,
+	// looking or parked until a timeout.
+	allocs := testing.AllocsPerRun(20, func() { w.wait(0); w.wait(time.Millisecond) })
+	require.Zero(t, allocs)
+
+	syscall.Close(in[1])
+	in[1] = -1
+	ready, _ = w.wait(time.Second)
+	require.True(t, ready, "the end of input must wake it (a read then returns 0)")
+}
