@@ -76,11 +76,15 @@ func (in *input) close() {
 // (negative: forever). It returns early, with false, when a signal arrives.
 func (in *input) ready(timeout time.Duration) bool {
 	if in.w != nil {
-		ready, woken := in.w.wait(timeout)
+		ready, woken, ok := in.w.wait(timeout)
 		if woken {
 			in.drainWake()
 		}
-		return ready
+		if ok {
+			return ready
+		}
+		in.w.close() // should never happen; ppoll from now on
+		in.w = nil
 	}
 	fds := []pollFd{{fd: int32(in.fd), events: pollIn}, {fd: int32(in.wake[0]), events: pollIn}}
 	for {

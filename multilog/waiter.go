@@ -1,6 +1,7 @@
 package multilog
 
 import (
+	"errors"
 	"os"
 	"syscall"
 	"time"
@@ -26,6 +27,7 @@ type waiter struct {
 	input int32              // the descriptor whose readiness wait reports
 	ready bool               // what the last check found for input
 	woken bool               // ... and for any other descriptor
+	err   error              // epoll_wait's, other than EINTR and EAGAIN
 	ev    [2]syscall.EpollEvent
 }
 
@@ -61,7 +63,11 @@ func newWaiter(input int, others ...int) *waiter {
 func (w *waiter) check(fd uintptr) bool {
 	n, err := syscall.EpollWait(int(fd), w.ev[:], 0)
 	if err != nil {
-		return err != syscall.EINTR && err != syscall.EAGAIN
+		if err != syscall.EINTR && err != syscall.EAGAIN {
+			w.err = err
+			return true
+		}
+		return false
 	}
 	for _, ev := range w.ev[:n] {
 		if ev.Fd == w.input {
@@ -75,21 +81,24 @@ func (w *waiter) check(fd uintptr) bool {
 
 // wait returns once a watched descriptor is readable or timeout has passed
 // (0: just look; < 0: no limit). It reports whether input is readable (or
-// at its end, or in error: a read will tell); woken says whether another
-// descriptor was.
-func (w *waiter) wait(timeout time.Duration) (ready, woken bool) {
+// at its end, or in error: a read will tell) and whether another descriptor
+// was; ok is false if the waiter itself failed and must not be used again.
+func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
 	w.ready, w.woken = false, false
 	if timeout == 0 {
 		w.check(uintptr(w.epfd)) // not ep.Fd(): that would make ep blocking
-		return w.ready, w.woken
+		return w.ready, w.woken, w.err == nil
 	}
 	if timeout > 0 {
 		w.ep.SetReadDeadline(time.Now().Add(timeout))
 	} else {
 		w.ep.SetReadDeadline(time.Time{})
 	}
-	w.rc.Read(w.poll)
-	return w.ready, w.woken
+	err := w.rc.Read(w.poll)
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && w.err == nil {
+		w.err = err
+	}
+	return w.ready, w.woken, w.err == nil
 }
 
 func (w *waiter) close() {

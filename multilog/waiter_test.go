@@ -21,11 +21,12 @@ func TestWaiter(t *testing.T) {
 	require.NotNil(t, w)
 	defer w.close()
 
-	ready, woken := w.wait(0)
+	ready, woken, ok := w.wait(0)
+	require.True(t, ok)
 	require.False(t, ready || woken, "nothing written yet")
 
 	start := time.Now()
-	ready, woken = w.wait(30 * time.Millisecond)
+	ready, woken, _ = w.wait(30 * time.Millisecond)
 	require.False(t, ready || woken)
 	require.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond, "returned before its timeout")
 
@@ -33,10 +34,10 @@ func TestWaiter(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		syscall.Write(in[1], []byte("line\n"))
 	}()
-	ready, woken = w.wait(-1)
+	ready, woken, _ = w.wait(-1)
 	require.True(t, ready)
 	require.False(t, woken)
-	ready, _ = w.wait(-1) // level-triggered: still there until read
+	ready, _, _ = w.wait(-1) // level-triggered: still there until read
 	require.True(t, ready)
 	var b [16]byte
 	syscall.Read(in[0], b[:])
@@ -45,7 +46,7 @@ func TestWaiter(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		syscall.Write(wake[1], []byte{0})
 	}()
-	ready, woken = w.wait(10 * time.Second)
+	ready, woken, _ = w.wait(10 * time.Second)
 	require.False(t, ready)
 	require.True(t, woken)
 	syscall.Read(wake[0], b[:])
@@ -57,6 +58,12 @@ func TestWaiter(t *testing.T) {
 
 	syscall.Close(in[1])
 	in[1] = -1
-	ready, _ = w.wait(time.Second)
+	ready, _, _ = w.wait(time.Second)
 	require.True(t, ready, "the end of input must wake it (a read then returns 0)")
+
+	w.ep.Close() // a broken waiter says so at once, so input falls back to ppoll
+	start = time.Now()
+	_, _, ok = w.wait(time.Second)
+	require.False(t, ok)
+	require.Less(t, time.Since(start), time.Second)
 }
