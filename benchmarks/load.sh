@@ -7,9 +7,10 @@
 #
 #   benchmarks/load.sh            N=100 RATE=1000 DURATION=600 to change
 #
-# Measured 2026-11-24, 2 cores, the defaults (10 minutes each):
-#   mlog          100 services x  1000 lines/s x  600s:   60510800 written   60510800 logged      0 lost; loggers:  147.5 CPU-s,  271108 kB VmRSS in all
-#   daemontools   100 services x  1000 lines/s x  600s:   60187800 written   60187800 logged      0 lost; loggers:  129.7 CPU-s,  137140 kB VmRSS in all
+# Measured 2026-11-24 05:00 UTC, 2 cores, the defaults (10 minutes each):
+#   mlog          100 services x  1000 lines/s x  600s:   60336300 written   60336300 logged      0 lost; loggers:  143.2 CPU-s,  273744 kB VmRSS in all
+#   daemontools   100 services x  1000 lines/s x  600s:   60247200 written   60247200 logged      0 lost; loggers:  136.8 CPU-s,  137412 kB VmRSS in all
+# (Earlier the same day, before multilog waited in Go's poller: 147.5 against 129.7 CPU-s.)
 # (VmRSS while busy: idle loggers give memory back, see README "Memory".)
 set -eu
 cd "$(dirname "$0")/.."
