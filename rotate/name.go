@@ -96,7 +96,7 @@ func ArchiveName(stamp tai64.Time, code byte) string {
 // countsForPruning reports whether multilog's pruning counts the entry:
 // any name that starts with '@' and is at least 25 bytes long (filesfit in
 // multilog.c), whatever follows.
-func countsForPruning(name string) bool {
+func countsForPruning[S string | []byte](name S) bool {
 	return len(name) >= tai64.LabelLen && name[0] == '@'
 }
 

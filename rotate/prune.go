@@ -53,7 +53,9 @@ func (d *Dir) prune() {
 // entries pruning counts, and the oldest of them (the lowest first 25
 // bytes, the first found among equals). It reads the directory with
 // getdents(2) into the Dir's own buffer, so that a rotation, which prunes,
-// leaves no garbage behind: os.File.Readdirnames allocates every name.
+// leaves no garbage behind: os.File.Readdirnames allocates every name, and
+// so does unix.ParseDirent (which query uses; the multilog binary links no
+// x/sys/unix).
 func (d *Dir) scanArchives() (count int, oldest string, err error) {
 	if d.dents == nil {
 		d.dents = make([]byte, 8192)
@@ -86,7 +88,7 @@ func (d *Dir) scanArchives() (count int, oldest string, err error) {
 			if i := bytes.IndexByte(name, 0); i >= 0 {
 				name = name[:i]
 			}
-			if len(name) < tai64.LabelLen || name[0] != '@' {
+			if !countsForPruning(name) {
 				continue
 			}
 			count++
