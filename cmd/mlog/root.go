@@ -94,6 +94,13 @@ func compatCommand(name string) *cobra.Command {
 		Long:               long, // mlog help NAME shows the manual page
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Through the mlog front, help never runs the program: mlog
+			// multilog --help would otherwise wait on stdin and mlog
+			// svscanboot --help would start svscan. The bare names keep
+			// daemontools' argument handling (there -h is a script word).
+			if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+				return cmd.Help()
+			}
 			_, m, _ := compat.Lookup(name)
 			if code := compat.Run(name, m, args); code != 0 {
 				return &exitError{code}

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,5 +54,48 @@ func TestCompatCommands(t *testing.T) {
 		}
 		assert.True(t, cmd.DisableFlagParsing, "%s: cobra must not parse daemontools arguments", name)
 		assert.Equal(t, page, cmd.Long, "%s: help is not the manual page", name)
+	}
+}
+
+// TestMain lets a test run this binary as mlog: with MLOG_TEST_MAIN set,
+// the test binary is mlog itself.
+func TestMain(m *testing.M) {
+	if os.Getenv("MLOG_TEST_MAIN") != "" {
+		os.Exit(run(append([]string{"mlog"}, os.Args[1:]...)))
+	}
+	os.Exit(m.Run())
+}
+
+// TestHelpRunsNothing: mlog NAME --help (and -h) prints NAME's manual page
+// and exits 0 for every daemontools name, without reading stdin (a pipe
+// nobody closes), touching the working directory or starting a process.
+func TestHelpRunsNothing(t *testing.T) {
+	for _, name := range compat.Names() {
+		for _, flag := range []string{"--help", "-h"} {
+			dir := t.TempDir()
+			r, w, err := os.Pipe()
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			cmd := exec.CommandContext(ctx, os.Args[0], name, flag)
+			cmd.Env = append(os.Environ(), "MLOG_TEST_MAIN=1")
+			cmd.Dir = dir
+			cmd.Stdin = r
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var out, errOut bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			err = cmd.Start()
+			require.NoError(t, err)
+			err = cmd.Wait()
+			timedOut := ctx.Err() != nil
+			cancel()
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // anything it started
+			r.Close()
+			w.Close()
+			require.False(t, timedOut, "mlog %s %s waited (on stdin?)", name, flag)
+			require.NoError(t, err, "mlog %s %s: %s", name, flag, errOut.String())
+			assert.Contains(t, out.String(), name, "mlog %s %s: no help", name, flag)
+			entries, _ := os.ReadDir(dir)
+			assert.Empty(t, entries, "mlog %s %s wrote in its working directory", name, flag)
+		}
 	}
 }
