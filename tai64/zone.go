@@ -309,20 +309,23 @@ func readTZif(data []byte) (d tzifData, ok bool) {
 
 // posixRulesZone returns the zone glibc's __tzfile_default makes of
 // posixrules data for a TZ rule r with a summer zone and no dates: the
-// file's transitions between two types with r's offsets and names, each
-// moved as glibc 2.36 moves it (measured with date(1), posixrules being
-// New York's and, through TZDIR, Los Angeles'): a change to summer time by
-// r's standard offset less the file's, a change back by r's summer offset
-// alone. So "CET-1CEST" changes at 13:00 and 08:00 UTC on the US dates,
-// not at 01:00 and 00:00. The footer is kept as it is, offsets and all:
-// glibc keeps it too, so that "CET-1CEST" shows EST after the file's last
-// transition (2037). It returns nil where glibc would not use the file.
+// file's transitions, between two types with r's offsets and names. glibc
+// 2.36 moves each change to summer time by r's standard offset less the
+// file's, and a change back by r's summer offset less a value left over
+// from the call before: 0 in a process's first localtime call, r's own
+// summer offset (no move) in every later one. We copy the later calls, the
+// steady state of a long tai64nlocal run (measured with daemontools'
+// tai64nlocal, posixrules being New York's): "CET-1CEST" changes at 13:00
+// and 06:00 UTC on the US dates (a fresh date(1) says 08:00 for the
+// second). The footer is kept as it is, offsets and all: glibc keeps it
+// too, so "CET-1CEST" shows EST after the file's last transition (2037).
+// It returns nil where glibc would not use the file.
 func posixRulesZone(data []byte, r *tzRule) *Zone {
 	d, ok := readTZif(data)
 	if !ok || len(d.types) < 2 {
 		return nil
 	}
-	std, dst := r.half[0], r.half[1]
+	std, dst := &r.half[0], &r.half[1]
 	z := &Zone{file: true, first: 0,
 		types:  []zoneType{{off: std.off, abbr: std.name}, {off: dst.off, dst: true, abbr: dst.name}},
 		tx:     make([]int64, len(d.tx)),
@@ -332,11 +335,7 @@ func posixRulesZone(data []byte, r *tzRule) *Zone {
 	for i, t := range d.tx {
 		typ := d.txType[i]
 		tt := d.types[typ]
-		switch {
-		case d.isUT[typ]:
-		case isDST && !d.isStd[typ]:
-			t += dst.off
-		default:
+		if !d.isUT[typ] && !(isDST && !d.isStd[typ]) {
 			t += std.off - d.stdOff
 		}
 		z.tx[i] = t
