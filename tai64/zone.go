@@ -134,15 +134,19 @@ func LoadZone(cfg ZoneConfig) *Zone {
 		tz = "Universal"
 	}
 	tz = strings.TrimPrefix(tz, ":")
-	if tz != "" {
-		path := tz
-		if path[0] != '/' {
-			path = dir + "/" + path
+	path := tz
+	switch {
+	case tz == "": // TZ=":" is the localtime file too (__tzfile_read)
+		path = cfg.Localtime
+		if path == "" {
+			path = DefaultLocaltime
 		}
-		if z := parseTZif(readZoneFile(path)); z != nil {
-			z.name = name
-			return z
-		}
+	case tz[0] != '/':
+		path = dir + "/" + tz
+	}
+	if z := parseTZif(readZoneFile(path)); z != nil {
+		z.name = name
+		return z
 	}
 	if !cfg.TZSet || cfg.TZ == "" || tz == "" {
 		return &Zone{name: name}
@@ -248,6 +252,11 @@ func readTZif(data []byte) (d tzifData, ok bool) {
 			d.tx[i] = int64(binary.BigEndian.Uint64(b[8*i:]))
 		} else {
 			d.tx[i] = int64(int32(binary.BigEndian.Uint32(b[4*i:])))
+		}
+	}
+	for i := 1; i < timecnt; i++ {
+		if d.tx[i] <= d.tx[i-1] {
+			return d, false // RFC 8536 wants them ascending; Lookup bisects them
 		}
 	}
 	b = b[timecnt*size:]

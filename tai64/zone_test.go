@@ -47,7 +47,8 @@ func TestLoadZone(t *testing.T) {
 		leap bool
 	}{
 		{"UTC", 0, "UTC", false},
-		{"", 0, "UTC", false}, // glibc reads "Universal"
+		{"", 0, "UTC", false},  // glibc reads "Universal"
+		{":", 0, "UTC", false}, // /etc/localtime, UTC on the test machines
 		{"Asia/Tokyo", 9 * 3600, "JST", false},
 		{":Asia/Tokyo", 9 * 3600, "JST", false},
 		{DefaultZoneDir + "/Asia/Tokyo", 9 * 3600, "JST", false},
@@ -378,4 +379,44 @@ func TestLocalizerDigits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzZoneRule checks that any TZ read as a rule gives answers whose span
+// holds the instant asked about, and that Unix never panics.
+func FuzzZoneRule(f *testing.F) {
+	for _, tz := range zoneTZs {
+		f.Add(tz, int64(1793505600))
+	}
+	f.Add("<+03>-3<+04>,M3.5.0/-167,M10.5.0/167", int64(math.MaxInt64))
+	f.Add("A"+strings.Repeat("B", 100)+"9", int64(math.MinInt64))
+	f.Fuzz(func(t *testing.T, tz string, unix int64) {
+		r, _ := parseRule(tz)
+		z := &Zone{name: tz, rule: r}
+		i, ok := z.Lookup(unix)
+		if i.Start > unix || i.End <= unix && i.End != math.MaxInt64 {
+			t.Fatalf("TZ=%q at %d: span [%d, %d), ok %v", tz, unix, i.Start, i.End, ok)
+		}
+		if ok && unix > math.MinInt64/2 && unix < math.MaxInt64/2 {
+			z.Unix(unix + i.Offset)
+		}
+	})
+}
+
+// FuzzTZif checks that no zone file makes the reader or Lookup panic.
+func FuzzTZif(f *testing.F) {
+	for _, name := range []string{"America/New_York", "Asia/Tokyo", "UTC", "right/Europe/Paris"} {
+		if data, err := os.ReadFile(DefaultZoneDir + "/" + name); err == nil {
+			f.Add(data, int64(1793505600))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, unix int64) {
+		z := parseTZif(data)
+		if z == nil {
+			return
+		}
+		i, _ := z.Lookup(unix)
+		if i.Start > unix || i.End <= unix && i.End != math.MaxInt64 {
+			t.Fatalf("at %d: span [%d, %d)", unix, i.Start, i.End)
+		}
+	})
 }
