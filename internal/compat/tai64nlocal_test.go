@@ -143,7 +143,7 @@ var tai64nlocalZones = []string{
 	"Europe/Paris", "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns",
 	":Asia/Tokyo", "/usr/share/zoneinfo/America/New_York", "JST-9", "<+0330>-3:30",
 	"EST5EDT,M3.2.0,M11.1.0", "AEST-10AEDT,M10.1.0,M4.1.0/3",
-	"CET-1CEST,M3.5.0,M10.5.0/3", "CET-1CEST", "EST5EDT,xyz", "EST5EDT,M3.2.0", "", ":America/New_York",
+	"CET-1CEST,M3.5.0,M10.5.0/3", "CET-1CEST", "EST5EDT,xyz", "EST5EDT,M3.2.0", "", ":", ":America/New_York",
 	"AAA3BBB,J60/1,300/-2", "<+03>-3<+04>,M3.5.0/-2,M10.5.0/26", "Europe/Dublin", "America/Sao_Paulo",
 	"Foo/Bar", "right/UTC", "right/Europe/Paris",
 }
