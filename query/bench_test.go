@@ -34,7 +34,7 @@ func benchmarkHour(b *testing.B, kind string, format Format) {
 	if os.Getenv("MLOG_BENCH_DAYS") == "30" {
 		hour = benchHour30
 	}
-	cfg := Config{Since: hour, Until: tai64.Time{Sec: hour.Sec + 3600}, Format: format, Location: time.UTC}
+	cfg := Config{Since: hour, Until: tai64.Time{Sec: hour.Sec + 3600}, Format: format}
 	b.ReportAllocs()
 	for b.Loop() {
 		st, err := Run(context.Background(), cfg, []string{dir}, io.Discard)

@@ -27,8 +27,8 @@ func ExampleRun() {
 	os.WriteFile(filepath.Join(dir, at("14:10")+".s"), []byte(archive), 0o744)
 	os.WriteFile(filepath.Join(dir, "current"), []byte(current), 0o644)
 
-	since, _ := query.ParseTime("2026-01-02T14:05:00Z", time.Now(), time.UTC)
-	until, _ := query.ParseTime("2026-01-02T14:16:00Z", time.Now(), time.UTC)
+	since, _ := query.ParseTime("2026-01-02T14:05:00Z", time.Now(), nil)
+	until, _ := query.ParseTime("2026-01-02T14:16:00Z", time.Now(), nil)
 	cfg := query.Config{Since: since, Until: until, Format: query.UTC, Match: query.MatchFixed([]string{"4711"}, false)}
 	st, err := query.Run(context.Background(), cfg, []string{dir}, os.Stdout)
 	fmt.Println(st.Matched, err)

@@ -10,7 +10,7 @@ import (
 	"github.com/mlog/mlog/tai64"
 )
 
-// histogram counts lines per bucket of wall-clock time in one location:
+// histogram counts lines per bucket of wall-clock time in one zone:
 // buckets of an hour start on the hour there, even in a zone half an hour
 // off UTC.
 type histogram struct {
@@ -19,8 +19,8 @@ type histogram struct {
 	counts map[int64]int64 // bucket number (local nanoseconds / width) to count
 }
 
-func newHistogram(d time.Duration, loc *time.Location) *histogram {
-	return &histogram{width: int64(d), clock: newClock(loc), counts: make(map[int64]int64)}
+func newHistogram(d time.Duration, zone *tai64.Zone) *histogram {
+	return &histogram{width: int64(d), clock: newClock(zone), counts: make(map[int64]int64)}
 }
 
 // localNanos returns t as nanoseconds of local wall-clock time since 1970,
@@ -68,7 +68,7 @@ func (h *histogram) print(w *bufio.Writer, cfg *Config) error {
 			hi = k
 		}
 	}
-	utc := newClock(time.UTC) // bucket starts are local nanoseconds: print them as UTC
+	utc := newClock(nil) // bucket starts are local nanoseconds: print them as UTC
 	countWidth := len(strconv.FormatInt(most, 10))
 	barWidth := cfg.Width
 	if barWidth == 0 {

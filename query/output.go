@@ -3,7 +3,6 @@ package query
 import (
 	"bufio"
 	"bytes"
-	"time"
 	"unicode/utf8"
 
 	"github.com/mlog/mlog/tai64"
@@ -20,30 +19,27 @@ const (
 	// "2026-01-02 15:04:05.123456500".
 	Local
 	// UTC replaces the label with RFC 3339 in UTC with nine decimals:
-	// "2026-01-02T15:04:05.123456500Z".
+	// "2026-01-02T15:04:05.123456500Z". A label RFC 3339 cannot write
+	// (a year past 9999, nanoseconds past 999999999) is left as it is.
 	UTC
 	// JSON prints one object per line:
 	// {"time":"2026-01-02T15:04:05.123456500Z","logdir":"./main","line":"text"}.
-	// The time is null for a line with no label of its own; line is the
-	// text after the label and its space.
+	// The time is null for a line with no label of its own (or one RFC
+	// 3339 cannot write); line is the text after the label and its space.
 	JSON
 )
 
-// clock turns labels into civil times in one location without
-// allocating. The formatting is tai64's Localizer, the one tai64nlocal
-// uses, so --local prints what tai64nlocal prints; clock adds the zone
-// offset lookup a histogram needs and the separator of RFC 3339.
+// clock turns labels into civil times in one zone without allocating.
+// The zone and the formatting are tai64's, the ones tai64nlocal uses, so
+// --local prints what tai64nlocal prints; clock adds the separator of RFC
+// 3339 for histogram labels.
 type clock struct {
-	loc *time.Location
-	l   *tai64.Localizer
-
-	// offset holds in [zoneStart, zoneEnd) of Unix seconds.
-	offset, zoneStart, zoneEnd int64
-	haveOffset                 bool
+	l *tai64.Localizer
 }
 
-func newClock(loc *time.Location) *clock {
-	return &clock{loc: loc, l: tai64.NewLocalizer(tai64.LocalConfig{Location: loc})}
+// newClock returns a clock for zone (nil: UTC) in tai64nlocal's format.
+func newClock(zone *tai64.Zone) *clock {
+	return &clock{l: tai64.NewLocalizer(tai64.LocalConfig{Zone: zone})}
 }
 
 // appendTime appends t as "YYYY-MM-DD" sep "HH:MM:SS.NNNNNNNNN", the
@@ -63,14 +59,17 @@ func (c *clock) appendTime(dst []byte, t tai64.Time, sep byte) []byte {
 	return b
 }
 
-// zoneOffset returns the location's offset east of UTC at Unix second
-// sec, cached over the span it holds for.
+// zoneOffset returns the zone's offset east of UTC at Unix second sec
+// (0 where it has none), cached over the span it holds for.
 func (c *clock) zoneOffset(sec int64) int64 {
-	if !c.haveOffset || sec < c.zoneStart || sec >= c.zoneEnd {
-		c.offset, c.zoneStart, c.zoneEnd = tai64.LocationZone(c.loc, sec)
-		c.haveOffset = true
-	}
-	return c.offset
+	off, _ := c.l.Offset(sec)
+	return off
+}
+
+// newUTC returns the formatter of UTC times: RFC 3339 with nine digits,
+// "2026-01-02T15:04:05.123456500Z".
+func newUTC() *tai64.Localizer {
+	return tai64.NewLocalizer(tai64.LocalConfig{Format: tai64.FormatRFC3339})
 }
 
 // printer writes lines in one format.
@@ -79,7 +78,7 @@ type printer struct {
 	format Format
 	prefix bool // write "logdir:" before each line (not in JSON)
 	local  *clock
-	utc    *clock
+	utc    *tai64.Localizer // newUTC
 	buf    []byte
 }
 
@@ -123,12 +122,15 @@ func (p *printer) print(l *Line) error {
 func (p *printer) appendLine(b []byte, l *Line) []byte {
 	if p.format == JSON {
 		b = append(b, `{"time":`...)
+		n := len(b)
+		ok := false
 		if l.Stamped {
-			b = append(b, '"')
-			b = p.utc.appendTime(b, l.Time, 'T')
-			b = append(b, `Z"`...)
-		} else {
-			b = append(b, "null"...)
+			if b, ok = p.utc.AppendTime(append(b, '"'), l.Time); ok {
+				b = append(b, '"')
+			}
+		}
+		if !ok { // no label, or one RFC 3339 cannot write
+			b = append(b[:n], "null"...)
 		}
 		b = append(b, `,"logdir":`...)
 		b = appendJSONString(b, []byte(l.Logdir))
@@ -147,9 +149,11 @@ func (p *printer) appendLine(b []byte, l *Line) []byte {
 			b = p.local.appendTime(b, l.Time, ' ')
 			b = append(b, l.Text[tai64.LabelLen:]...)
 		case p.format == UTC:
-			b = p.utc.appendTime(b, l.Time, 'T')
-			b = append(b, 'Z')
-			b = append(b, l.Text[tai64.LabelLen:]...)
+			if u, ok := p.utc.AppendTime(b, l.Time); ok {
+				b = append(u, l.Text[tai64.LabelLen:]...)
+			} else {
+				b = append(b, l.Text...) // a year RFC 3339 cannot write
+			}
 		}
 		b = append(b, '\n')
 	}

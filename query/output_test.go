@@ -19,7 +19,7 @@ import (
 func TestPrint(t *testing.T) {
 	stamp := tai64.FromTime(time.Date(2026, 1, 2, 15, 4, 5, 123456500, time.UTC))
 	stamped := stamp.String() + " hello \"world\"\t\xff"
-	est := time.FixedZone("EST", -5*3600)
+	est := tai64.LoadZone(tai64.ZoneConfig{TZ: "EST5", TZSet: true})
 	cases := []struct {
 		name   string
 		format Format
@@ -41,7 +41,7 @@ func TestPrint(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			w := bufio.NewWriter(&out)
-			p := printer{w: w, format: tc.format, prefix: tc.prefix, local: newClock(est), utc: newClock(time.UTC)}
+			p := printer{w: w, format: tc.format, prefix: tc.prefix, local: newClock(est), utc: newUTC()}
 			st, ok := stampOf([]byte(tc.line))
 			l := Line{Logdir: "./main", Time: st, Stamped: ok, Text: []byte(tc.line)}
 			if err := p.print(&l); err != nil {
@@ -64,15 +64,20 @@ func TestPrint(t *testing.T) {
 // TestClockMatchesTime compares the cached civil-time formatter with the
 // time package, across zone changes and far dates.
 func TestClockMatchesTime(t *testing.T) {
-	locs := []*time.Location{time.UTC, time.FixedZone("X", 5*3600+1800), time.FixedZone("Y", -9*3600)}
+	type zone struct {
+		tz  string
+		loc *time.Location
+	}
+	zones := []zone{{"UTC0", time.UTC}, {"<+0530>-5:30", time.FixedZone("X", 5*3600+1800)}, {"<-09>9", time.FixedZone("Y", -9*3600)}}
 	for _, name := range []string{"America/New_York", "Australia/Lord_Howe", "Europe/Dublin"} {
 		if loc, err := time.LoadLocation(name); err == nil {
-			locs = append(locs, loc)
+			zones = append(zones, zone{name, loc})
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, loc := range locs {
-		c := newClock(loc)
+	for _, z := range zones {
+		loc := z.loc
+		c := newClock(tai64.LoadZone(tai64.ZoneConfig{TZ: z.tz, TZSet: true}))
 		sec := int64(1700000000)
 		for range 20000 {
 			switch r.IntN(4) {
@@ -95,7 +100,7 @@ func TestPrintAllocs(t *testing.T) {
 	stamp := tai64.FromTime(time.Date(2026, 1, 2, 15, 4, 5, 123456500, time.UTC))
 	text := []byte(stamp.String() + " info msg 123456: bytes 2391 from <alice@example.org> qp 4242 uid 89")
 	for _, f := range []Format{Raw, Local, UTC, JSON} {
-		p := printer{w: bufio.NewWriter(discard{}), format: f, local: newClock(time.Local), utc: newClock(time.UTC)}
+		p := printer{w: bufio.NewWriter(discard{}), format: f, local: newClock(tai64.LoadZone(tai64.ZoneConfig{TZ: "America/New_York", TZSet: true})), utc: newUTC()}
 		l := Line{Logdir: "./main", Time: stamp, Stamped: true, Text: text}
 		if n := testing.AllocsPerRun(1000, func() { p.print(&l) }); n != 0 {
 			t.Errorf("format %d: allocs per line = %v, want 0", f, n)
@@ -119,7 +124,7 @@ func TestRunAllocsPerLine(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "current"), b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg := Config{Since: tai64.FromUnix(1767225600+1, 0), Format: Local, Location: time.UTC, Match: MatchFixed([]string{"line"}, false)}
+		cfg := Config{Since: tai64.FromUnix(1767225600+1, 0), Format: Local, Match: MatchFixed([]string{"line"}, false)}
 		return testing.AllocsPerRun(5, func() {
 			if _, err := Run(context.Background(), cfg, []string{dir}, discard{}); err != nil {
 				t.Fatal(err)
@@ -143,7 +148,7 @@ func TestHistogram(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "current"), []byte(b.String()), 0o644)
 	var out bytes.Buffer
-	cfg := Config{Histogram: 10 * time.Minute, Width: 40, Location: time.UTC,
+	cfg := Config{Histogram: 10 * time.Minute, Width: 40,
 		Since: tai64.FromTime(base.Add(-10 * time.Minute)), Until: tai64.FromTime(base.Add(40 * time.Minute))}
 	st, err := Run(context.Background(), cfg, []string{dir}, &out)
 	if err != nil || st.Matched != 10 {

@@ -36,9 +36,9 @@ type Config struct {
 
 	// Format is how lines are printed.
 	Format Format
-	// Location is the zone of Local times and of histogram buckets; nil
-	// means time.Local.
-	Location *time.Location
+	// Zone is the zone of Local times and of histogram buckets, as
+	// [tai64.LoadZone] loads it for TZ; nil means UTC.
+	Zone *tai64.Zone
 	// Prefix writes "LOGDIR:" before each line and each count, as grep
 	// does with several files.
 	Prefix bool
@@ -138,18 +138,14 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 	if cfg.Histogram < 0 {
 		return Stats{}, &UsageError{"negative histogram bucket"}
 	}
-	loc := cfg.Location
-	if loc == nil {
-		loc = time.Local
-	}
 	q := &query{cfg: &cfg, out: bufio.NewWriterSize(w, outBufSize)}
-	q.pr = printer{w: q.out, format: cfg.Format, prefix: cfg.Prefix, local: newClock(loc), utc: newClock(time.UTC)}
+	q.pr = printer{w: q.out, format: cfg.Format, prefix: cfg.Prefix, local: newClock(cfg.Zone), utc: newUTC()}
 	if cfg.Histogram != 0 {
-		hloc := loc
+		hzone := cfg.Zone
 		if cfg.Format == UTC || cfg.Format == JSON {
-			hloc = time.UTC
+			hzone = nil
 		}
-		q.hist = newHistogram(cfg.Histogram, hloc)
+		q.hist = newHistogram(cfg.Histogram, hzone)
 	}
 	q.stats.Counts = make([]int64, len(logdirs))
 	defer q.close()
@@ -410,5 +406,8 @@ func checkPosition(lf *logFile, pos *Position) bool {
 
 // rfc3339 formats t for messages.
 func rfc3339(t tai64.Time) string {
-	return string(append(newClock(time.UTC).appendTime(nil, t, 'T'), 'Z'))
+	if b, ok := newUTC().AppendTime(nil, t); ok {
+		return string(b)
+	}
+	return t.String()
 }

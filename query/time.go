@@ -19,7 +19,7 @@ type TimeError struct {
 }
 
 func (e *TimeError) Error() string {
-	return "invalid time " + quote(e.Text) + ": want RFC 3339, YYYY-MM-DD [HH:MM[:SS]], a duration such as -1h or 30m, or a TAI64N label"
+	return "invalid time " + quote(e.Text) + ": want RFC 3339, YYYY-MM-DD [HH:MM[:SS]], HH:MM[:SS] (today), a duration such as -1h or 30m, or a TAI64N label"
 }
 
 func (e *TimeError) Unwrap() error { return ErrTime }
@@ -33,33 +33,42 @@ func quote(s string) string {
 	return `"` + s + `"`
 }
 
-// localLayouts are the forms read in loc, longest first. A fraction of a
-// second is accepted after the seconds in each form with seconds.
+// localLayouts are the forms read as wall-clock time in the zone, longest
+// first; "15:04" forms are today's. A fraction of a second is accepted
+// after the seconds in each form with seconds.
 var localLayouts = []string{
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999",
 	"2006-01-02 15:04",
 	"2006-01-02T15:04",
 	"2006-01-02",
+	"15:04:05.999999999",
+	"15:04",
 }
 
 // ParseTime reads a point in time for --since and --until. It accepts
 //
 //   - a TAI64N label, "@" and 24 hex digits, or a TAI64 label of 16;
 //   - RFC 3339, "2026-01-02T15:04:05Z" or with an offset and a fraction;
-//   - a wall-clock time in loc: "2026-01-02 15:04", "2026-01-02 15:04:05.5",
-//     or a date alone, "2026-01-02", meaning its midnight;
-//   - "now", "today", "yesterday", "tomorrow" (midnight in loc);
+//   - a wall-clock time in zone: "2026-01-02 15:04", "2026-01-02 15:04:05.5",
+//     a date alone, "2026-01-02", meaning its midnight, or a time of day
+//     alone, "14:00" or "14:00:30", meaning that time today;
+//   - "now", "today", "yesterday", "tomorrow" (midnight in zone);
 //   - a duration relative to now: "-1h", "30m", "1h30m", "2d", "1w". A
 //     duration with no sign or with "-" is in the past, one with "+" in the
 //     future. The units are ns, us, ms, s, m, h, d (24 h) and w (7 d).
 //
+// zone is the local zone, as [tai64.LoadZone] loads it for TZ; nil means
+// UTC. A wall-clock time is read as glibc's mktime reads it (see
+// [tai64.Zone.Unix]): in the hour a clock is set back, the first instant
+// its search finds; in the hour it is set forward, as if the clock had not
+// moved yet. Times written by tai64nlocal or `mlog query --local` read
+// back to the instant shown, except in the hour set back, which shows
+// twice.
+//
 // The result is a label in daemontools' arithmetic (Unix seconds + 2^62 + 10,
 // no leap seconds), so it compares directly with the labels multilog writes.
-func ParseTime(s string, now time.Time, loc *time.Location) (tai64.Time, error) {
-	if loc == nil {
-		loc = time.Local
-	}
+func ParseTime(s string, now time.Time, zone *tai64.Zone) (tai64.Time, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
 		return tai64.Time{}, &TimeError{s}
@@ -71,11 +80,11 @@ func ParseTime(s string, now time.Time, loc *time.Location) (tai64.Time, error) 
 	case "now":
 		return tai64.FromTime(now), nil
 	case "today":
-		return midnight(now, loc, 0), nil
+		return midnight(s, now, zone, 0)
 	case "yesterday":
-		return midnight(now, loc, -1), nil
+		return midnight(s, now, zone, -1)
 	case "tomorrow":
-		return midnight(now, loc, 1), nil
+		return midnight(s, now, zone, 1)
 	}
 	if d, ok := parseDuration(t); ok {
 		return tai64.FromTime(now.Add(d)), nil
@@ -84,8 +93,44 @@ func ParseTime(s string, now time.Time, loc *time.Location) (tai64.Time, error) 
 		return tai64.FromTime(tm), nil
 	}
 	for _, layout := range localLayouts {
-		if tm, err := time.ParseInLocation(layout, t, loc); err == nil {
-			return tai64.FromTime(tm), nil
+		// The time package reads the fields (in UTC, where no time is
+		// missing or doubled); the zone says which instant they are.
+		tm, err := time.Parse(layout, t)
+		if err != nil {
+			continue
+		}
+		c := tai64.Civil{Year: int64(tm.Year()), Month: int(tm.Month()), Day: tm.Day(), Hour: tm.Hour(), Min: tm.Minute(), Sec: tm.Second()}
+		if layout[0] == '1' { // a time of day: today's
+			today, ok := localToday(now, zone)
+			if !ok {
+				break
+			}
+			c.Year, c.Month, c.Day = today.Year, today.Month, today.Day
+		}
+		sec, ok := zone.Unix(c.Seconds())
+		if !ok {
+			break
+		}
+		return tai64.FromUnix(sec, int32(tm.Nanosecond())), nil
+	}
+	return tai64.Time{}, &TimeError{s}
+}
+
+// localToday returns the local date at now in zone.
+func localToday(now time.Time, zone *tai64.Zone) (tai64.Civil, bool) {
+	i, ok := zone.Lookup(now.Unix())
+	return tai64.CivilOf(now.Unix() + i.Offset), ok
+}
+
+// midnight returns the first instant of the local day days after today.
+func midnight(s string, now time.Time, zone *tai64.Zone, days int) (tai64.Time, error) {
+	c, ok := localToday(now, zone)
+	if ok {
+		c.Day += days
+		c.Hour, c.Min, c.Sec = 0, 0, 0
+		var sec int64
+		if sec, ok = zone.Unix(c.Seconds()); ok {
+			return tai64.FromUnix(sec, 0), nil
 		}
 	}
 	return tai64.Time{}, &TimeError{s}
@@ -108,11 +153,6 @@ func parseLabel(s, t string) (tai64.Time, error) {
 		return l, nil
 	}
 	return tai64.Time{}, &TimeError{s}
-}
-
-func midnight(now time.Time, loc *time.Location, days int) tai64.Time {
-	y, m, d := now.In(loc).Date()
-	return tai64.FromTime(time.Date(y, m, d+days, 0, 0, 0, 0, loc))
 }
 
 // unit returns a duration unit parseDuration accepts, in nanoseconds. A

@@ -11,6 +11,8 @@ import (
 var (
 	testNow = time.Date(2026, 3, 10, 12, 30, 0, 0, time.UTC)
 	testLoc = time.FixedZone("X", -5*3600)
+	// testZone is testLoc as a TZ rule.
+	testZone = tai64.LoadZone(tai64.ZoneConfig{TZ: "<-05>5", TZSet: true})
 )
 
 var parseTimeTests = []struct {
@@ -31,6 +33,8 @@ var parseTimeTests = []struct {
 	{"today", time.Date(2026, 3, 10, 0, 0, 0, 0, testLoc)},
 	{"yesterday", time.Date(2026, 3, 9, 0, 0, 0, 0, testLoc)},
 	{"tomorrow", time.Date(2026, 3, 11, 0, 0, 0, 0, testLoc)},
+	{"14:00", time.Date(2026, 3, 10, 14, 0, 0, 0, testLoc)},
+	{"07:15:30.5", time.Date(2026, 3, 10, 7, 15, 30, 500000000, testLoc)},
 	{"-1h", testNow.Add(-time.Hour)},
 	{"30m", testNow.Add(-30 * time.Minute)},
 	{"+10m", testNow.Add(10 * time.Minute)},
@@ -45,7 +49,7 @@ var parseTimeTests = []struct {
 
 func TestParseTime(t *testing.T) {
 	for _, tc := range parseTimeTests {
-		got, err := ParseTime(tc.in, testNow, testLoc)
+		got, err := ParseTime(tc.in, testNow, testZone)
 		if err != nil {
 			t.Errorf("ParseTime(%q) error %v", tc.in, err)
 			continue
@@ -62,7 +66,7 @@ func TestParseTimeErrors(t *testing.T) {
 		"@4000000069564f801234567", "@4000000069564f80123456789", "@4000000069564f80ffffffff", "@xyz",
 		"1..5h", ".h", "9999999999999h",
 	} {
-		if _, err := ParseTime(in, testNow, testLoc); err == nil {
+		if _, err := ParseTime(in, testNow, testZone); err == nil {
 			t.Errorf("ParseTime(%q) succeeded, want an error", in)
 		} else if !errors.Is(err, ErrTime) {
 			t.Errorf("ParseTime(%q) error %v does not wrap ErrTime", in, err)
@@ -79,7 +83,7 @@ func FuzzParseTime(f *testing.F) {
 	f.Add("2026-01-02 15:04:05.999999999")
 	f.Add("-0s")
 	f.Fuzz(func(t *testing.T, in string) {
-		got, err := ParseTime(in, testNow, testLoc)
+		got, err := ParseTime(in, testNow, testZone)
 		if err != nil {
 			return
 		}
@@ -90,7 +94,7 @@ func FuzzParseTime(f *testing.F) {
 		}
 		if got.Nsec < 1e9 {
 			label := got.String()
-			back, err := ParseTime(label, testNow, testLoc)
+			back, err := ParseTime(label, testNow, testZone)
 			if err != nil || back != got {
 				t.Fatalf("ParseTime(%q) = %v; its label %s reads back as %v, %v", in, got, label, back, err)
 			}

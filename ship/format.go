@@ -128,75 +128,32 @@ func (f *formatter) append(dst, line []byte, t tai64.Time, stamped bool) []byte 
 }
 
 // clock formats labels as RFC 3339 UTC times with microseconds,
-// "2026-01-02T15:04:05.123456Z", without allocating. It keeps the text of
-// the last second it formatted: loggers write many lines a second.
+// "2026-01-02T15:04:05.123456Z", without allocating: tai64's formatter,
+// which keeps the text of the last second it formatted (loggers write many
+// lines a second).
 type clock struct {
-	sec  int64
-	text [32]byte // "YYYY-MM-DDTHH:MM:SS."
-	n    int
-	ok   bool
+	l *tai64.Localizer
 }
+
+// RFC 3339 can write the seconds from 0000-01-01T00:00:00Z to
+// 9999-12-31T23:59:59Z; a label outside is clamped to these ends.
+const (
+	minRFC3339 = -62167219200
+	maxRFC3339 = 253402300799
+)
 
 // appendRFC3339 appends t in daemontools' arithmetic (Unix seconds =
 // label seconds - 2^62 - 10, no leap seconds), cut to the microsecond.
+// Years outside 0 to 9999 and nanoseconds past 999999999 (a label's can
+// read up to 2^32-1), which RFC 3339 cannot write, are clamped.
 func (c *clock) appendRFC3339(dst []byte, t tai64.Time) []byte {
-	sec, nsec := t.Unix()
-	if !c.ok || sec != c.sec {
-		c.set(sec)
+	if c.l == nil {
+		c.l = tai64.NewLocalizer(tai64.LocalConfig{Format: tai64.FormatRFC3339, Digits: 6})
 	}
-	dst = append(dst, c.text[:c.n]...)
-	us := uint32(nsec) / 1000
-	if us > 999999 {
-		us = 999999 // a label's nanoseconds can read up to 2^32-1
+	sec, _ := t.Unix()
+	if sec < minRFC3339 || sec > maxRFC3339 || t.Nsec > 999999999 {
+		t = tai64.FromUnix(min(max(sec, minRFC3339), maxRFC3339), int32(min(t.Nsec, 999999999)))
 	}
-	var b [7]byte
-	for i := 5; i >= 0; i-- {
-		b[i] = byte('0' + us%10)
-		us /= 10
-	}
-	b[6] = 'Z'
-	return append(dst, b[:]...)
-}
-
-// set fills the text of second sec, by Howard Hinnant's days-to-civil
-// algorithm. Years outside 0 to 9999, which RFC 3339 cannot write, are
-// clamped to its ends.
-func (c *clock) set(sec int64) {
-	const (
-		minSec = -62167219200 // 0000-01-01T00:00:00Z
-		maxSec = 253402300799 // 9999-12-31T23:59:59Z
-	)
-	s := min(max(sec, minSec), maxSec)
-	days := s / 86400
-	rem := s % 86400
-	if rem < 0 {
-		rem += 86400
-		days--
-	}
-	z := days + 719468
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	b := c.text[:0]
-	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
-	b = append(b, byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
-	h, mi, se := rem/3600, rem/60%60, rem%60
-	b = append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':')
-	b = append(b, byte('0'+se/10), byte('0'+se%10), '.')
-	c.n = len(b)
-	c.sec, c.ok = sec, true
+	b, _ := c.l.AppendTime(dst, t) // always ok: clamped to what RFC 3339 writes
+	return b
 }

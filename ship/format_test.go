@@ -111,6 +111,25 @@ func TestClock(t *testing.T) {
 	}
 }
 
+// TestClockClamps: what RFC 3339 cannot write is clamped to its ends.
+func TestClockClamps(t *testing.T) {
+	var c clock
+	for _, tc := range []struct {
+		t    tai64.Time
+		want string
+	}{
+		{tai64.Time{Sec: tai64.Epoch + 1767225600, Nsec: 0xffffffff}, "2026-01-01T00:00:00.999999Z"},
+		{tai64.Time{Sec: tai64.Epoch + 1767225600, Nsec: 1e9}, "2026-01-01T00:00:00.999999Z"},
+		{tai64.FromUnix(maxRFC3339+86400*400, 5000), "9999-12-31T23:59:59.000005Z"},
+		{tai64.FromUnix(minRFC3339-1, 0), "0000-01-01T00:00:00.000000Z"},
+		{tai64.Time{}, "0000-01-01T00:00:00.000000Z"},
+	} {
+		if got := string(c.appendRFC3339(nil, tc.t)); got != tc.want {
+			t.Errorf("appendRFC3339(%v) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}
+
 func TestParsePriority(t *testing.T) {
 	tests := []struct {
 		in   string

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"testing"
-	"time"
 )
 
 func BenchmarkParse(b *testing.B) {
@@ -48,11 +47,7 @@ func BenchmarkAppendLineSameSecond(b *testing.B) {
 func benchAppendLine(b *testing.B, text []byte) {
 	lines := bytes.SplitAfter(text, []byte("\n"))
 	lines = lines[:len(lines)-1]
-	loc, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		b.Fatal(err)
-	}
-	l := NewLocalizer(LocalConfig{Location: loc})
+	l := NewLocalizer(LocalConfig{Zone: mustLoad(b, "America/Los_Angeles")})
 	out := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(lines[0])))
@@ -77,11 +72,7 @@ func BenchmarkLocalLines(b *testing.B) {
 func BenchmarkLocalLinesNewSecond(b *testing.B) { benchLocalLines(b, logText(50000)) }
 
 func benchLocalLines(b *testing.B, in []byte) {
-	loc, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := LocalConfig{Location: loc}
+	cfg := LocalConfig{Zone: mustLoad(b, "America/Los_Angeles")}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {

@@ -34,9 +34,19 @@
 // padded and, as in 0.76, is cut to 32 bits and printed unsigned. A
 // [Localizer] caches the zone's offset until its next transition and the
 // last second it formatted, so a line costs some integer arithmetic and
-// two copies. Library code gives it a [time.Location]; internal/compat
-// gives it a [Zone] that copies glibc's localtime(3) in the far past and
-// future too.
+// two copies.
 //
-// The package opens no files and reads no environment.
+// # Zones and the calendar
+//
+// The package owns local time for the whole project. [LoadZone] reads the
+// zone glibc's tzset reads for a TZ value (unset, empty, ":path", a name
+// under TZDIR, a POSIX rule such as "JST-9" or "CET-1CEST,M3.5.0,M10.5.0/3")
+// and gives a [Zone]: instant to offset and abbreviation ([Zone.Lookup],
+// glibc's localtime) and wall time to instant ([Zone.Unix], glibc's mktime).
+// [CivilOf] and [Civil.Seconds] are the one calendar. tai64nlocal, mlog
+// query's local times and histograms, and ship's RFC 3339 stamps all go
+// through them and through a [Localizer], so a fix here is made everywhere.
+//
+// The package reads no environment: the caller passes TZ's value in
+// [ZoneConfig]. It opens no files but zone files, in [LoadZone].
 package tai64

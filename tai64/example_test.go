@@ -61,7 +61,7 @@ func ExampleLeapSeconds() {
 
 func ExampleLocalLines() {
 	in := "@4000000037c219bf2ef02e94 hello\nno label\n@400000006B04C72D125438FC uppercase: passed through\n"
-	cfg := tai64.LocalConfig{Location: time.UTC}
+	cfg := tai64.LocalConfig{} // UTC
 	if err := tai64.LocalLines(os.Stdout, strings.NewReader(in), cfg); err != nil {
 		panic(err)
 	}
@@ -72,13 +72,11 @@ func ExampleLocalLines() {
 }
 
 func ExampleLocalizer_AppendLine() {
-	tokyo, err := time.LoadLocation("Asia/Tokyo")
-	if err != nil {
-		panic(err)
-	}
+	// The cmd layer reads TZ from its environment and passes it on.
+	tokyo := tai64.LoadZone(tai64.ZoneConfig{TZ: "JST-9", TZSet: true})
 	line := []byte("@4000000037c219bf2ef02e94 hello\n")
 	for _, f := range []tai64.Format{tai64.FormatLocal, tai64.FormatRFC3339, tai64.FormatUnix} {
-		l := tai64.NewLocalizer(tai64.LocalConfig{Location: tokyo, Format: f})
+		l := tai64.NewLocalizer(tai64.LocalConfig{Zone: tokyo, Format: f})
 		os.Stdout.Write(l.AppendLine(nil, line))
 	}
 	// Output:

@@ -46,12 +46,12 @@ func FuzzParse(f *testing.F) {
 // fuzzZones are the zones FuzzAppendLine converts in, by index.
 var fuzzZones = []string{"UTC", "Asia/Tokyo", "America/Los_Angeles", "Australia/Lord_Howe", "Asia/Kathmandu", "fixed"}
 
-func fuzzLocation(t testing.TB, i byte) *time.Location {
+func fuzzLocation(t testing.TB, i byte) (*Zone, *time.Location) {
 	name := fuzzZones[int(i)%len(fuzzZones)]
 	if name == "fixed" {
-		return time.FixedZone("odd", -(5*3600 + 1234))
+		return LoadZone(ZoneConfig{TZ: "<odd>5:20:34", TZSet: true}), time.FixedZone("odd", -(5*3600 + 1234))
 	}
-	return mustLoad(t, name)
+	return mustLoad(t, name), mustLocation(t, name)
 }
 
 // refLine converts one line as tai64nlocal does, simply: digits through
@@ -138,10 +138,10 @@ func FuzzAppendLine(f *testing.F) {
 	f.Add(byte(0), []byte("@4000000037c219bf2ef02e94 a\n@4000000037c219bf2ef02e95 b\n@4000000037c219bf2ef02e95\n"))
 	f.Add(byte(7), []byte(label(1700000000, 500)+" x\n"+label(1710064800, 0)+"\n"+label(-1<<40, 1e9)+"\n"))
 	f.Fuzz(func(t *testing.T, mode byte, in []byte) {
-		loc := fuzzLocation(t, mode)
+		zone, loc := fuzzLocation(t, mode)
 		format := Format(mode / byte(len(fuzzZones)) % 3)
 		tai := mode >= 128
-		cfg := LocalConfig{Location: loc, Format: format, TAI: tai}
+		cfg := LocalConfig{Zone: zone, Format: format, TAI: tai}
 		l := NewLocalizer(cfg)
 		var all []byte
 		for rest := in; len(rest) > 0; {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math"
 	"strconv"
-	"time"
 )
 
 // Format selects how a [Localizer] writes a time.
@@ -50,30 +49,21 @@ func ParseFormat(name string) (Format, error) {
 	return 0, ErrFormat
 }
 
-// A Zone gives a time zone's offset east of UTC, in seconds, at Unix
-// second unix, and the span [start, end) of Unix seconds over which that
-// answer holds (math.MinInt64 and math.MaxInt64 for no bound); the
-// [Localizer] asks again only outside it. ok false means local time cannot
-// be had there, as when localtime(3) fails: such labels are passed
-// through.
-type Zone func(unix int64) (offset, start, end int64, ok bool)
-
 // LocalConfig says how [LocalLines] and a [Localizer] show times. The zero
-// value is daemontools' tai64nlocal: local time in [time.Local], the
-// daemontools format, labels in daemontools' arithmetic.
+// value is daemontools' tai64nlocal run with TZ set to UTC: the daemontools
+// format, labels in daemontools' arithmetic.
 type LocalConfig struct {
-	// Location is the zone times are shown in. nil means [time.Local],
-	// which honours TZ as localtime(3) does.
-	Location *time.Location
-	// Zone, if not nil, is used instead of Location to find the offset
-	// (internal/compat uses it to copy glibc's localtime exactly). The
-	// rfc3339 format still takes nothing but the offset from it.
-	Zone Zone
-	// UTC shows times in UTC whatever Location and Zone say
-	// (s6-tai64nlocal -g).
+	// Zone is the zone times are shown in, as [LoadZone] loads it; nil
+	// means UTC. The caller reads TZ: this package reads no environment.
+	Zone *Zone
+	// UTC shows times in UTC whatever Zone says (s6-tai64nlocal -g).
 	UTC bool
 	// Format is how times are written.
 	Format Format
+	// Digits is the number of digits of the fraction of a second that
+	// [FormatRFC3339] writes, cut (not rounded) from the nanoseconds: 1
+	// to 9, 0 for all 9, or -1 for none and no '.'.
+	Digits int
 	// TAI reads labels as true TAI, as s6 and skalibs write them: the leap
 	// seconds are taken away (see [Time.ToUTC]) and an inserted leap second
 	// shows as 23:59:60, as s6-tai64nlocal shows it. This is also what
@@ -105,10 +95,10 @@ const maxStamp = 64
 // and copies: no [time.Time.Format], no allocation. A Localizer is not safe
 // for concurrent use.
 type Localizer struct {
-	loc    *time.Location
-	zone   Zone // nil: loc's
+	zone   *Zone
 	format Format
 	tai    bool
+	cut    int // digits of nanoseconds FormatRFC3339 drops, 0-9; 10 drops the '.' too
 
 	// The zone offset (seconds east of UTC) in force for Unix seconds in
 	// [zoneStart, zoneEnd), and zoneOK false if there is none there.
@@ -139,15 +129,19 @@ type Localizer struct {
 
 // NewLocalizer returns a Localizer for cfg.
 func NewLocalizer(cfg LocalConfig) *Localizer {
-	l := &Localizer{loc: cfg.Location, zone: cfg.Zone, format: cfg.Format, tai: cfg.TAI}
-	if l.loc == nil {
-		l.loc = time.Local
-	}
+	l := &Localizer{zone: cfg.Zone, format: cfg.Format, tai: cfg.TAI}
 	if cfg.UTC || cfg.Format == FormatUnix {
-		l.loc, l.zone = time.UTC, nil
+		l.zone = nil
+	}
+	switch {
+	case cfg.Format != FormatRFC3339:
+	case cfg.Digits < 0:
+		l.cut = 10
+	case cfg.Digits > 0 && cfg.Digits < 9:
+		l.cut = 9 - cfg.Digits
 	}
 	l.zoneStart, l.zoneEnd = 1, 0
-	if l.loc == time.UTC && l.zone == nil {
+	if l.zone == nil {
 		l.zoneStart, l.zoneEnd, l.zoneOK = math.MinInt64, math.MaxInt64, true
 	}
 	return l
@@ -291,6 +285,9 @@ func (l *Localizer) appendRaw(dst []byte, sec uint64, nsec uint32) ([]byte, bool
 	}
 	dst = append(dst, l.prefix[:l.prefixLen]...)
 	dst = appendNsec(dst, nsec)
+	if l.cut != 0 {
+		dst = dst[:len(dst)-l.cut] // FormatRFC3339: nsec has 9 digits
+	}
 	return append(dst, l.suffix[:l.suffixLen]...), true
 }
 
@@ -321,12 +318,9 @@ func (l *Localizer) second(raw int64) {
 	if !ok || local < minLocal || local > maxLocal {
 		return
 	}
-	days, rem := local/86400, local%86400
-	if rem < 0 {
-		days, rem = days-1, rem+86400
-	}
-	year, month, day := civil(days)
-	sec := rem % 60
+	c := CivilOf(local)
+	year, month, day := c.Year, c.Month, c.Day
+	sec := c.Sec
 	if leap {
 		sec++ // 23:59:59 becomes 23:59:60
 	}
@@ -343,14 +337,21 @@ func (l *Localizer) second(raw int64) {
 	}
 	b = append(b, '-', digits2[2*month], digits2[2*month+1])
 	b = append(b, '-', digits2[2*day], digits2[2*day+1])
-	b = append2(append(b, sep), int(rem/3600))
-	b = append2(append(b, ':'), int(rem/60%60))
-	b = append2(append(b, ':'), int(sec))
+	b = append2(append(b, sep), c.Hour)
+	b = append2(append(b, ':'), c.Min)
+	b = append2(append(b, ':'), sec)
 	l.prefixLen = len(append(b, '.'))
 	if l.format == FormatRFC3339 {
 		l.suffixLen = len(appendZone(l.suffix[:0], off))
 	}
 	l.lastOK = true
+}
+
+// Offset returns the zone's offset east of UTC at Unix second unix, and
+// false if it has none there (see [Zone.Lookup]). It uses the same cache
+// as the conversions: a run of nearby times looks the zone up once.
+func (l *Localizer) Offset(unix int64) (int64, bool) {
+	return l.offset(unix)
 }
 
 // offset returns the zone's offset east of UTC at Unix second unix, and
@@ -359,57 +360,13 @@ func (l *Localizer) offset(unix int64) (int64, bool) {
 	if unix >= l.zoneStart && unix < l.zoneEnd {
 		return l.zoneOff, l.zoneOK
 	}
-	if l.zone != nil {
-		off, start, end, ok := l.zone(unix)
-		if start > unix || end <= unix {
-			start, end = unix, unix+1 // a bad span: cache this second only
-		}
-		l.zoneStart, l.zoneEnd, l.zoneOff, l.zoneOK = start, end, off, ok
-		return off, ok
+	i, ok := l.zone.Lookup(unix)
+	start, end := i.Start, i.End
+	if start > unix || end <= unix {
+		start, end = unix, unix+1 // a bad span: cache this second only
 	}
-	off, start, end := LocationZone(l.loc, unix)
-	l.zoneStart, l.zoneEnd, l.zoneOff, l.zoneOK = start, end, off, true
-	return off, true
-}
-
-// LocationZone returns loc's offset east of UTC at Unix second unix and
-// the span [start, end) of Unix seconds it holds for, as a [Zone] does.
-func LocationZone(loc *time.Location, unix int64) (offset, start, end int64) {
-	t := time.Unix(unix, 0).In(loc)
-	_, off := t.Zone()
-	s, e := t.ZoneBounds()
-	start, end = math.MinInt64, math.MaxInt64
-	if !s.IsZero() {
-		start = s.Unix()
-	}
-	if !e.IsZero() {
-		end = e.Unix()
-	}
-	return int64(off), start, end
-}
-
-// civil returns the proleptic Gregorian date of day number days since
-// 1970-01-01 (Howard Hinnant's civil_from_days, in 400-year eras).
-func civil(days int64) (year int64, month, day int) {
-	z := days + 719468 // days since 0000-03-01
-	era := z / 146097
-	if z < 0 && z%146097 != 0 {
-		era--
-	}
-	doe := z - era*146097                                  // [0, 146096]
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
-	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365], from March 1
-	mp := (5*doy + 2) / 153                                // [0, 11], March is 0
-	day = int(doy - (153*mp+2)/5 + 1)
-	month = int(mp + 3)
-	if month > 12 {
-		month -= 12
-	}
-	year = yoe + era*400
-	if month <= 2 {
-		year++
-	}
-	return year, month, day
+	l.zoneStart, l.zoneEnd, l.zoneOff, l.zoneOK = start, end, i.Offset, ok
+	return i.Offset, ok
 }
 
 // digits2 holds "00" to "99".

@@ -17,7 +17,18 @@ import (
 // label returns the daemontools label of raw Unix seconds and nsec.
 func label(raw int64, nsec int32) string { return FromUnix(raw, nsec).String() }
 
-func mustLoad(t testing.TB, name string) *time.Location {
+// mustLoad returns the zone TZ=name gives, which must be a zone file.
+func mustLoad(t testing.TB, name string) *Zone {
+	t.Helper()
+	z := LoadZone(ZoneConfig{TZ: name, TZSet: true})
+	if !z.file {
+		t.Fatalf("no zone file for %s", name)
+	}
+	return z
+}
+
+// mustLocation returns the time package's zone called name, a reference.
+func mustLocation(t testing.TB, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
 	if err != nil {
@@ -103,9 +114,9 @@ var localTests = []localTest{
 }
 
 func (tc localTest) config(t testing.TB) LocalConfig {
-	cfg := LocalConfig{Location: time.UTC, Format: tc.format, TAI: tc.tai}
+	cfg := LocalConfig{Format: tc.format, TAI: tc.tai}
 	if tc.zone != "" {
-		cfg.Location = mustLoad(t, tc.zone)
+		cfg.Zone = mustLoad(t, tc.zone)
 	}
 	return cfg
 }
@@ -157,7 +168,7 @@ func TestFormatNames(t *testing.T) {
 }
 
 func TestLocalUTCOverride(t *testing.T) {
-	l := NewLocalizer(LocalConfig{Location: mustLoad(t, "Asia/Tokyo"), UTC: true})
+	l := NewLocalizer(LocalConfig{Zone: mustLoad(t, "Asia/Tokyo"), UTC: true})
 	got := l.AppendLine(nil, []byte("@4000000037c219bf2ef02e94 x\n"))
 	if want := "1999-08-24 04:04:05.787492500 x\n"; string(got) != want {
 		t.Errorf("UTC: got %q, want %q", got, want)
@@ -167,8 +178,8 @@ func TestLocalUTCOverride(t *testing.T) {
 // TestLocalZoneCache walks across a year of Los Angeles' transitions one
 // hour at a time and checks each hour against the time package.
 func TestLocalZoneCache(t *testing.T) {
-	loc := mustLoad(t, "America/Los_Angeles")
-	l := NewLocalizer(LocalConfig{Location: loc})
+	loc := mustLocation(t, "America/Los_Angeles")
+	l := NewLocalizer(LocalConfig{Zone: mustLoad(t, "America/Los_Angeles")})
 	start := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	var got []byte
 	for s := start; s < start+366*86400; s += 1799 {
@@ -225,7 +236,7 @@ func localReference(l *Localizer, text string) string {
 }
 
 func TestLocalLinesChunks(t *testing.T) {
-	for _, cfg := range []LocalConfig{{Location: time.UTC}, {Location: mustLoad(t, "Asia/Tokyo"), Format: FormatRFC3339}} {
+	for _, cfg := range []LocalConfig{{}, {Zone: mustLoad(t, "Asia/Tokyo"), Format: FormatRFC3339}} {
 		for ti, text := range streamTexts {
 			want := localReference(NewLocalizer(cfg), text)
 			for _, rd := range readers {
@@ -249,7 +260,7 @@ func TestLocalLinesLongLine(t *testing.T) {
 	in := "@4000000037c219bf2ef02e94 " + long + "\n" + long + "\n@4000000037c219bf2ef02e94 end\n"
 	want := "1999-08-24 04:04:05.787492500 " + long + "\n" + long + "\n1999-08-24 04:04:05.787492500 end\n"
 	var out bytes.Buffer
-	if err := LocalLines(&out, strings.NewReader(in), LocalConfig{Location: time.UTC}); err != nil {
+	if err := LocalLines(&out, strings.NewReader(in), LocalConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != want {
@@ -289,7 +300,7 @@ func TestLocalLinesFlushBeforeRead(t *testing.T) {
 			"1999-08-24 04:04:05.787492500 a\nbc\n1999-08-24 04:04:05.787492500 d\n",
 		},
 	}
-	if err := LocalLines(&out, r, LocalConfig{Location: time.UTC}); err != nil {
+	if err := LocalLines(&out, r, LocalConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != r.want[2] {
@@ -316,7 +327,7 @@ func TestLocalLinesErrors(t *testing.T) {
 	errBroken := errors.New("broken")
 	in := "@4000000037c219bf2ef02e94 a\nb\n"
 	var out bytes.Buffer
-	err := LocalLines(&out, io.MultiReader(strings.NewReader(in), iotest.ErrReader(errBroken)), LocalConfig{Location: time.UTC})
+	err := LocalLines(&out, io.MultiReader(strings.NewReader(in), iotest.ErrReader(errBroken)), LocalConfig{})
 	var pe *fs.PathError
 	if !errors.As(err, &pe) || pe.Op != "read" || pe.Path != "input" || !errors.Is(err, errBroken) {
 		t.Errorf("read error: got %v, want read input: broken", err)
@@ -324,7 +335,7 @@ func TestLocalLinesErrors(t *testing.T) {
 	if want := "1999-08-24 04:04:05.787492500 a\nb\n"; out.String() != want {
 		t.Errorf("before the read error: output %q, want %q", out.String(), want)
 	}
-	err = LocalLines(&failWriter{n: 10}, strings.NewReader(in), LocalConfig{Location: time.UTC})
+	err = LocalLines(&failWriter{n: 10}, strings.NewReader(in), LocalConfig{})
 	if !errors.As(err, &pe) || pe.Op != "write" || pe.Path != "output" || !errors.Is(err, errDiskFull) {
 		t.Errorf("write error: got %v, want write output: disk full", err)
 	}
@@ -341,7 +352,7 @@ func logText(n int) []byte {
 }
 
 func TestAppendLineAllocs(t *testing.T) {
-	l := NewLocalizer(LocalConfig{Location: mustLoad(t, "America/Los_Angeles")})
+	l := NewLocalizer(LocalConfig{Zone: mustLoad(t, "America/Los_Angeles")})
 	in := bytes.SplitAfter(logText(100), []byte("\n"))
 	out := make([]byte, 0, 1024)
 	i := 0
@@ -357,7 +368,7 @@ func TestAppendLineAllocs(t *testing.T) {
 // TestLocalLinesAllocs checks that LocalLines allocates the same for 100
 // lines and for 10000: nothing per line.
 func TestLocalLinesAllocs(t *testing.T) {
-	cfg := LocalConfig{Location: mustLoad(t, "America/Los_Angeles")}
+	cfg := LocalConfig{Zone: mustLoad(t, "America/Los_Angeles")}
 	allocs := func(in []byte) float64 {
 		return testing.AllocsPerRun(5, func() {
 			if err := LocalLines(io.Discard, bytes.NewReader(in), cfg); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/mlog/mlog/internal/compat"
 	"github.com/mlog/mlog/query"
 )
 
@@ -41,9 +42,10 @@ if it contains any of them. With -e, every argument is a logdir.
 
 TIMES (--since, --until)
   2026-01-02T15:04:05Z         RFC 3339, with an offset and a fraction if wanted
-  "2026-01-02 15:04[:05]"      local time (TZ is honoured); 2026-01-02 alone is midnight
+  "2026-01-02 15:04[:05]"      local time (TZ as tai64nlocal reads it); 2026-01-02 alone is midnight
+  14:00, 14:00:30              that local time today
   -1h, 30m, 1h30m, 2d, +10m    relative to now; no sign means ago
-  now, today, yesterday
+  now, today, yesterday, tomorrow
   @4000000069564f8012345678    a TAI64N label, as multilog writes them
 
 EXIT STATUS
@@ -215,18 +217,20 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 }
 
 func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
-	var cfg query.Config
+	// Local times are in the zone TZ names, read as glibc reads it, so
+	// they agree with tai64nlocal's.
+	cfg := query.Config{Zone: compat.LocalZone(os.LookupEnv)}
 	patterns, logdirs := splitQueryArgs(args, len(f.patterns) > 0)
 	patterns = append(f.patterns, patterns...)
 	now := time.Now()
 	var err error
 	if f.since != "" {
-		if cfg.Since, err = query.ParseTime(f.since, now, time.Local); err != nil {
+		if cfg.Since, err = query.ParseTime(f.since, now, cfg.Zone); err != nil {
 			return cfg, nil, errors.New("--since: " + err.Error())
 		}
 	}
 	if f.until != "" {
-		if cfg.Until, err = query.ParseTime(f.until, now, time.Local); err != nil {
+		if cfg.Until, err = query.ParseTime(f.until, now, cfg.Zone); err != nil {
 			return cfg, nil, errors.New("--until: " + err.Error())
 		}
 	}

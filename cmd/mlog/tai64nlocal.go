@@ -40,7 +40,7 @@ EXIT STATUS
 			}
 			// The zone as localtime(3) reads TZ. A right/ zone means a
 			// clock that counts leap seconds, so labels in true TAI.
-			cfg := compat.LocalConfig(os.Getenv)
+			cfg := compat.LocalConfig(os.LookupEnv)
 			cfg.UTC, cfg.Format, cfg.TAI = utc, f, tai || cfg.TAI
 			if err := tai64.LocalLines(cmd.OutOrStdout(), cmd.InOrStdin(), cfg); err != nil {
 				t := &compat.Tool{Name: "mlog tai64nlocal", Stderr: cmd.ErrOrStderr()}

@@ -26,6 +26,9 @@ type Tool struct {
 	Stdout io.Writer
 	Stderr io.Writer
 	Getenv func(string) string
+	// LookupEnv, if set, is used where an empty variable and an unset one
+	// differ (TZ); otherwise a variable Getenv returns "" for is unset.
+	LookupEnv func(string) (string, bool)
 }
 
 // Main is the signature every program shares: it returns the exit code.
@@ -76,8 +79,16 @@ func Lookup(argv0 string) (string, Main, bool) {
 
 // Run runs program name with the process's standard files.
 func Run(name string, m Main, args []string) int {
-	t := &Tool{Name: name, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	t := &Tool{Name: name, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, LookupEnv: os.LookupEnv}
 	return m(t, args)
+}
+
+func (t *Tool) lookupEnv(k string) (string, bool) {
+	if t.LookupEnv != nil {
+		return t.LookupEnv(k)
+	}
+	v := t.getenv(k)
+	return v, v != ""
 }
 
 func (t *Tool) getenv(k string) string {
