@@ -122,9 +122,26 @@ func TestStampRotates(t *testing.T) {
 	if n := d.Rotations(); n != 1 {
 		t.Errorf("%d rotations after a step back across a restart, want 1", n)
 	}
+	write(d, now.Add(2*time.Hour), "six")
 	d.Close()
 	as, _ = Archives(dir)
 	if len(as) != 2 || as[1].Name <= as[0].Name {
 		t.Fatalf("archives %v, want two in written order", as)
+	}
+
+	// A crash (current not finished) with the clock back a day: the .u
+	// that Open makes of current is named after current's last stamp.
+	if err := os.Chmod(filepath.Join(dir, "current"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(-24 * time.Hour)
+	d, err = Open(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	as, _ = Archives(dir)
+	if len(as) != 3 || as[2].Code != 'u' || as[2].Stamp.Before(tai64.Stamp(now.Add(26*time.Hour))) {
+		t.Fatalf("archives %v, want a third, .u, named at or after its last line", as)
 	}
 }
