@@ -46,6 +46,11 @@ func (d *Dir) stepBack(t tai64.Time) {
 // tailChunk is how much lastStamp reads at a time, from the end backwards.
 const tailChunk = 4096
 
+// tailMax bounds how far back lastStamp looks: a file can be up to 1 TiB
+// (c), and one whose last MiB holds no stamp is a logdir written without
+// t or i, taken to have none.
+const tailMax = 1 << 20
+
 // isoLen is the length of the ISO stamp multilog's i writes, without its
 // space: "2006-01-02T15:04:05.000000Z".
 const isoLen = 27
@@ -55,13 +60,14 @@ const isoLayout = "2006-01-02T15:04:05.000000Z"
 
 // lastStamp returns the stamp of the last line of the first size bytes of
 // f that begins with one (a TAI64N label, or the ISO stamp of i), or the
-// zero time if none does. It reads backwards from the end, so a file of
-// stamped lines costs one read.
+// zero time if none does within the last tailMax bytes. It reads
+// backwards from the end, so a file of stamped lines costs one read.
 func lastStamp(f io.ReaderAt, size int64) tai64.Time {
 	buf := make([]byte, tailChunk+isoLen)
 	pos := size // the line starts still to check are < pos
-	for pos > 0 {
-		lo := max(0, pos-tailChunk)
+	floor := max(0, size-tailMax)
+	for pos > floor {
+		lo := max(floor, pos-tailChunk)
 		hi := min(size, pos+isoLen)
 		b := buf[:hi-lo]
 		if n, err := f.ReadAt(b, lo); n < len(b) {
@@ -82,7 +88,7 @@ func lastStamp(f io.ReaderAt, size int64) tai64.Time {
 				return t
 			}
 		}
-		if lo == 0 {
+		if lo == floor {
 			break
 		}
 		pos = lo + 1

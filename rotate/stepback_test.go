@@ -53,6 +53,7 @@ func TestLastStamp(t *testing.T) {
 		{"unstamped lines after", label(t2) + " a\nplain\n" + long + "\nplain\n", t2},
 		{"a long stamped line last", label(t1) + " a\n" + label(t2) + " " + long + "\n", t2},
 		{"a stamp not at a line start", label(t1) + " a\nx" + label(t2) + "\n", t1},
+		{"no stamp in the last MiB", label(t1) + " a\n" + strings.Repeat("plain line\n", tailMax/11+1), tai64.Time{}},
 		{"iso", iso(t1) + " a\n" + iso(t2) + " b\n", t2},
 		{"iso then label", iso(t2) + " a\n" + label(t1) + " b\n", t1},
 		{"cut iso", label(t1) + " a\n" + iso(t2)[:20] + "\n", t1},
