@@ -62,14 +62,16 @@ type Logger struct {
 
 	rotationsAtIdle int // of all logdirs, at the last collection (see collectAfter)
 
-	buf      []byte // input, cap readSize
-	stamp    []byte // the stamp of the chunk being read, with its space
+	buf      []byte     // input, cap readSize
+	stamp    []byte     // the stamp of the chunk being read, with its space
+	stampT   tai64.Time // the time stamp says, for the logdirs' step-back check
 	stampBuf [64]byte
 
 	// The line in progress.
 	state    lineState
 	head     [maxHead]byte // the first bytes of the line, stamp included
 	headLen  int           // 0 <= headLen <= maxHead
+	headT    tai64.Time    // the time of the stamp in head
 	selected []bool        // per logdir, for the line in progress
 	alertBuf [maxAlertLine]byte
 }
@@ -351,10 +353,12 @@ func (l *Logger) setStamp() {
 	switch l.script.Stamp {
 	case TAI64N:
 		var b [tai64.LabelLen]byte
-		tai64.Stamp(l.cfg.Now()).Put(&b)
+		l.stampT = tai64.Stamp(l.cfg.Now())
+		l.stampT.Put(&b)
 		l.stamp = append(append(l.stampBuf[:0], b[:]...), ' ')
 	case ISO:
 		t := l.cfg.Now().UTC().Truncate(time.Microsecond)
+		l.stampT = tai64.Stamp(t) // the label of the same microsecond
 		l.stamp = append(t.AppendFormat(l.stampBuf[:0], "2006-01-02T15:04:05.000000Z07:00"), ' ')
 	}
 }
@@ -372,6 +376,7 @@ func (l *Logger) consume(p []byte) {
 		switch l.state {
 		case atStart:
 			l.headLen = copy(l.head[:], l.stamp)
+			l.headT = l.stampT
 			l.state = inHead
 			fallthrough
 		case inHead:
@@ -436,6 +441,13 @@ func (l *Logger) consumeAll(p []byte) {
 		}
 		p = p[i+1:]
 		l.state = atStart
+	}
+	if len(p) > 0 {
+		// Every line of the chunk has its stamp and goes to every
+		// logdir: one check before the first is a check before each.
+		for _, d := range l.dirs {
+			d.Stamp(l.stampT)
+		}
 	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
@@ -532,8 +544,12 @@ var newline = []byte{'\n'}
 // emitHead writes the line's head to the logdirs that selected it, with the
 // newline when the whole line fit in the head.
 func (l *Logger) emitHead(withNewline bool) {
+	stamped := len(l.stamp) > 0
 	for j, d := range l.dirs {
 		if l.selected[j] {
+			if stamped {
+				d.Stamp(l.headT)
+			}
 			d.Write(l.head[:l.headLen])
 			if withNewline {
 				d.Write(newline)

@@ -39,6 +39,11 @@ type Dir struct {
 	stampMu   sync.Mutex
 	lastStamp tai64.Time // archive names never go backwards
 
+	// hi is the stamp of the last stamped line written to current (or
+	// to the file current was before a rotation by size), read back
+	// from current at Open: see Stamp.
+	hi tai64.Time
+
 	fin             *finisher
 	pendingCompress []string // found at Open, handed to the finisher
 	pruneMu         sync.Mutex
@@ -119,6 +124,7 @@ func (d *Dir) open() error {
 			return d.pathErr("set mode of", "current", unwrapErrno(err))
 		}
 		d.bytes = st.Size()
+		d.hi = lastStamp(f, d.bytes)
 		d.recoverExtras()
 		return nil
 	}
@@ -336,7 +342,7 @@ func (d *Dir) rotate() {
 		d.rotateProcessor()
 		return
 	}
-	stamp := d.nextStamp()
+	stamp := d.nextStamp(d.hi)
 	name := ArchiveName(stamp, 'u')
 	d.retry(func() error {
 		if err := d.rename("current", name); err != nil {
@@ -367,21 +373,13 @@ func (d *Dir) newCurrent() {
 	d.started = time.Time{}
 }
 
-// nextStamp returns the time for a new archive name: now, but always after
-// the newest archive so names keep sorting in the order files were made,
-// even if the clock steps back.
-func (d *Dir) nextStamp() tai64.Time {
+// nextStamp returns the time for a new archive name (see archiveStamp):
+// now, but never before last, the latest stamp in the file, and always
+// after the newest archive.
+func (d *Dir) nextStamp(last tai64.Time) tai64.Time {
 	d.stampMu.Lock()
 	defer d.stampMu.Unlock()
-	t := tai64.Stamp(d.cfg.Now())
-	if !d.lastStamp.Before(t) {
-		t = d.lastStamp
-		t.Nsec += 1000
-		if t.Nsec >= 1e9 {
-			t.Sec++
-			t.Nsec -= 1e9
-		}
-	}
+	t := archiveStamp(tai64.Stamp(d.cfg.Now()), last, d.lastStamp)
 	d.lastStamp = t
 	return t
 }
@@ -423,8 +421,12 @@ func (d *Dir) finish(file string, code byte) string {
 	}
 	name := ""
 	if nlink(st) == 1 {
+		last := d.lastStampOf(file)
+		if last.Before(d.hi) {
+			last = d.hi
+		}
 		d.retry(func() error {
-			name = ArchiveName(d.nextStamp(), code)
+			name = ArchiveName(d.nextStamp(last), code)
 			if err := d.root.Link(file, name); err != nil {
 				return d.pathErr("link to", name, unwrapErrno(err))
 			}

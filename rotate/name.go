@@ -121,3 +121,30 @@ func Archives(dir string) ([]Archive, error) {
 	sort.Slice(out, func(i, j int) bool { return strings.Compare(out[i].Name, out[j].Name) < 0 })
 	return out, nil
 }
+
+// archiveStep is how far an archive name is put after the newest one when
+// the clock (or a stamp) says an earlier time: one microsecond, the
+// resolution of multilog's labels, which read usec*1000+500 ns.
+const archiveStep = 1000
+
+// archiveStamp returns the stamp for a new archive's name: now, but never
+// before last, the latest line stamp the file may hold, and always after
+// newest, the newest archive name of the logdir. So a name bounds the
+// stamps inside its file from above, and names sort in the order the files
+// were written, whatever the clock did meanwhile. daemontools names by now
+// alone; the two agree while the clock does not step back.
+func archiveStamp(now, last, newest tai64.Time) tai64.Time {
+	t := now
+	if t.Before(last) {
+		t = last
+	}
+	if !newest.Before(t) {
+		t = newest
+		t.Nsec += archiveStep
+		if t.Nsec >= 1e9 {
+			t.Sec++
+			t.Nsec -= 1e9
+		}
+	}
+	return t
+}
