@@ -43,6 +43,8 @@ type Dir struct {
 	pendingCompress []string // found at Open, handed to the finisher
 	pruneMu         sync.Mutex
 	dents, oldest   []byte // scanArchives' buffers, under pruneMu
+
+	boot []byte // this boot's id, NUL-terminated; nil if unknown (see markBoot)
 }
 
 // pathErr names file inside the logdir the way multilog's messages do.
@@ -72,7 +74,7 @@ func (d *Dir) retry(step func() error) {
 // Errors here are fatal to multilog.
 func Open(name string, cfg Config) (*Dir, error) {
 	cfg.fill()
-	d := &Dir{name: name, cfg: cfg, buf: pagebuf.New(bufSize)[:0], last: '\n'}
+	d := &Dir{name: name, cfg: cfg, buf: pagebuf.New(bufSize)[:0], last: '\n', boot: readBootID()}
 	if err := d.open(); err != nil {
 		d.closeFiles()
 		return nil, err
@@ -99,6 +101,7 @@ func (d *Dir) open() error {
 		return &fs.PathError{Op: "lock directory", Path: d.name, Err: unwrapErrno(err)}
 	}
 	d.lastStamp = d.newestArchive()
+	d.recoverUnfinished()
 
 	st, err := root.Lstat("current")
 	switch {
@@ -332,12 +335,19 @@ func (d *Dir) Due(now time.Time) (due bool, at time.Time) {
 // named @<stamp>.u until it is on disk, so a crash leaves it honestly marked
 // unfinished. With a processor every step is synchronous, as in multilog.
 func (d *Dir) rotate() {
+	// A compressing logdir waits here while compression is behind (see
+	// compressBacklog), so plain archives cannot fill its disk.
+	fresh := d.cfg.Compression != None
+	if fresh {
+		d.fin.reserve()
+	}
 	if d.cfg.Processor != "" {
-		d.rotateProcessor()
+		d.rotateProcessor(fresh)
 		return
 	}
 	stamp := d.nextStamp()
 	name := ArchiveName(stamp, 'u')
+	d.markBoot()
 	d.retry(func() error {
 		if err := d.rename("current", name); err != nil {
 			return &fs.PathError{Op: "rename current to " + name + " in directory", Path: d.name, Err: unwrapErrno(err)}
@@ -346,7 +356,7 @@ func (d *Dir) rotate() {
 	})
 	old := d.current
 	d.newCurrent()
-	d.fin.archive(old, stamp)
+	d.fin.archive(old, stamp, fresh)
 }
 
 // Rotations reports how many times current was rotated since Open.
