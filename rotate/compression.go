@@ -158,7 +158,7 @@ func alreadyCompressed(f *os.File) (ext string, known bool) {
 	case bytes.HasPrefix(h, []byte{0x28, 0xb5, 0x2f, 0xfd}): // zstd frame
 		return Zstd.Ext(), true
 	case bytes.HasPrefix(h, []byte{0xfd, '7', 'z', 'X', 'Z', 0}), // xz
-		bytes.HasPrefix(h, []byte("BZh")),                // bzip2
+		bytes.HasPrefix(h, []byte("BZh")),                  // bzip2
 		bytes.HasPrefix(h, []byte{0x04, 0x22, 0x4d, 0x18}): // lz4 frame
 		return "", true
 	}
