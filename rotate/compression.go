@@ -131,8 +131,8 @@ func (f *finisher) start(q queued) (*compression, error) {
 	// could go on writing its temporary file after the next multilog had
 	// named it an archive. (A processor is left alone, as daemontools
 	// does: the next start's recovery does not reuse its files.) It runs
-	// in / since it needs no directory: its files are open already.
-	p, err := startProcess(argv, "/", []*os.File{c.src, c.tmp, d.cfg.Stderr}, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	// in the logdir, as a processor does, but opens nothing there.
+	p, err := startProcess(argv, d.name, []*os.File{c.src, c.tmp, d.cfg.Stderr}, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
 	if err != nil {
 		return c, &fs.PathError{Op: "run compressor", Path: argv[0], Err: unwrapErrno(err)}
 	}
