@@ -67,7 +67,7 @@ func TestCompressionFilesNeverFollowLinks(t *testing.T) {
 	var warnings []string
 	var mu sync.Mutex
 	cfg := Config{Size: 4096, Num: 100, Compression: Gzip, CompressCommand: gzipCommand,
-		Warn: func(err error) { mu.Lock(); warnings = append(warnings, err.Error()); mu.Unlock() },
+		Warn:  func(err error) { mu.Lock(); warnings = append(warnings, err.Error()); mu.Unlock() },
 		Sleep: func(time.Duration) {}}
 	var d *Dir
 	within(t, "Open", func() {
