@@ -28,12 +28,16 @@ type compression struct {
 	p   *os.Process
 }
 
+// close closes both files. It must come before the archive's release:
+// a pruned or replaced archive's blocks are freed only at the last close.
 func (c *compression) close() {
 	if c.src != nil {
 		c.src.Close()
+		c.src = nil
 	}
 	if c.tmp != nil {
 		c.tmp.Close()
+		c.tmp = nil
 	}
 }
 
@@ -199,6 +203,7 @@ func (f *finisher) compressed(r compressResult) bool {
 	// check and the swap, and prune never counts both names.
 	d.pruneMu.Lock()
 	if !d.exists(c.q.name) {
+		c.close()
 		d.root.Remove(tmp)
 		d.pruneMu.Unlock()
 		f.release(c.q.fresh)
@@ -223,8 +228,8 @@ func (f *finisher) compressed(r compressResult) bool {
 		}
 	}
 	d.pruneMu.Unlock()
+	c.close()
 	if err != nil {
-		c.close()
 		return f.failed(c, err)
 	}
 	d.syncDir()
