@@ -319,4 +319,3 @@ func TestProcessorGzipWithZ(t *testing.T) {
 		t.Errorf("the archives and current read as %d bytes, want the %d input bytes", len(got), len(input))
 	}
 }
-
