@@ -69,8 +69,11 @@ func (d *Dir) retry(step func() error) {
 // finishes whatever a previous run left half-done, exactly as multilog's
 // restart(): a current finished cleanly (mode 744) is appended to; after a
 // crash, processed or previous and then current become archives (.s when
-// the processor had finished, .u otherwise) and state is reset. name is
-// relative to the process's working directory, which Open never changes.
+// the processor had finished, .u otherwise) and state is reset. Beyond
+// daemontools, it finishes the .u files a kill left in the finisher's queue
+// during this boot (see recoverUnfinished) and queues plain archives for
+// compression. name is relative to the process's working directory, which
+// Open never changes.
 // Errors here are fatal to multilog.
 func Open(name string, cfg Config) (*Dir, error) {
 	cfg.fill()
