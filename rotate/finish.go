@@ -363,7 +363,7 @@ func (d *Dir) recoverExtras() {
 		if !ok || a.Code != 's' || a.Compression != None {
 			continue
 		}
-		if have[n+Gzip.Ext()] || have[n+Zstd.Ext()] {
+		if d.compressedCopy(have, n) {
 			d.root.Remove(n)
 			continue
 		}
@@ -376,3 +376,17 @@ func (d *Dir) recoverExtras() {
 }
 
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// compressedCopy reports whether plain archive n has a finished compressed
+// copy beside it: a regular file (not a link or FIFO someone put there).
+func (d *Dir) compressedCopy(have map[string]bool, n string) bool {
+	for _, c := range []Compression{Gzip, Zstd} {
+		if !have[n+c.Ext()] {
+			continue
+		}
+		if st, err := d.root.Lstat(n + c.Ext()); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
+}
