@@ -47,7 +47,7 @@ func (c *compression) close() {
 func (d *Dir) openArchive(name string) (*os.File, error) {
 	fd, err := openat(int(d.dirf.Fd()), name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		if err == syscall.ELOOP {
+		if err == syscall.ELOOP || err == syscall.ENXIO { // a symlink; a socket
 			err = errNotArchive
 		}
 		return nil, err

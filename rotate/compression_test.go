@@ -52,6 +52,10 @@ func hostileEntries(t *testing.T, logdir string) (outside []string) {
 	require.NoError(t, os.Link(linked, at("@400000005000000000000002.s")))
 	require.NoError(t, os.Symlink(secret, at("@400000005000000000000005.u")))
 	require.NoError(t, syscall.Mkfifo(at("@400000005000000000000006.u"), 0600))
+	sock, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	defer syscall.Close(sock)
+	require.NoError(t, syscall.Bind(sock, &syscall.SockaddrUnix{Name: at("@400000005000000000000007.s")}))
 	return []string{secret, linked}
 }
 
@@ -77,7 +81,7 @@ func TestCompressionFilesNeverFollowLinks(t *testing.T) {
 	})
 
 	for _, n := range []string{"@400000005000000000000000.s", "@400000005000000000000001.s", "@400000005000000000000002.s",
-		"@400000005000000000000005.u", "@400000005000000000000006.u"} {
+		"@400000005000000000000005.u", "@400000005000000000000006.u", "@400000005000000000000007.s"} {
 		within(t, "openArchive "+n, func() {
 			f, err := d.openArchive(n)
 			if err != errNotArchive {
