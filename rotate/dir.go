@@ -48,6 +48,8 @@ type Dir struct {
 	pendingCompress []string // found at Open, handed to the finisher
 	pruneMu         sync.Mutex
 	dents, oldest   []byte // scanArchives' buffers, under pruneMu
+
+	boot []byte // this boot's id, NUL-terminated; nil if unknown (see markBoot)
 }
 
 // pathErr names file inside the logdir the way multilog's messages do.
@@ -72,12 +74,15 @@ func (d *Dir) retry(step func() error) {
 // finishes whatever a previous run left half-done, exactly as multilog's
 // restart(): a current finished cleanly (mode 744) is appended to; after a
 // crash, processed or previous and then current become archives (.s when
-// the processor had finished, .u otherwise) and state is reset. name is
-// relative to the process's working directory, which Open never changes.
+// the processor had finished, .u otherwise) and state is reset. Beyond
+// daemontools, it finishes the .u files a kill left in the finisher's queue
+// during this boot (see recoverUnfinished) and queues plain archives for
+// compression. name is relative to the process's working directory, which
+// Open never changes.
 // Errors here are fatal to multilog.
 func Open(name string, cfg Config) (*Dir, error) {
 	cfg.fill()
-	d := &Dir{name: name, cfg: cfg, buf: pagebuf.New(bufSize)[:0], last: '\n'}
+	d := &Dir{name: name, cfg: cfg, buf: pagebuf.New(bufSize)[:0], last: '\n', boot: readBootID()}
 	if err := d.open(); err != nil {
 		d.closeFiles()
 		return nil, err
@@ -104,6 +109,7 @@ func (d *Dir) open() error {
 		return &fs.PathError{Op: "lock directory", Path: d.name, Err: unwrapErrno(err)}
 	}
 	d.lastStamp = d.newestArchive()
+	d.recoverUnfinished()
 
 	st, err := root.Lstat("current")
 	switch {
@@ -338,12 +344,19 @@ func (d *Dir) Due(now time.Time) (due bool, at time.Time) {
 // named @<stamp>.u until it is on disk, so a crash leaves it honestly marked
 // unfinished. With a processor every step is synchronous, as in multilog.
 func (d *Dir) rotate() {
+	// A compressing logdir waits here while compression is behind (see
+	// compressBacklog), so plain archives cannot fill its disk.
+	fresh := d.cfg.Compression != None
+	if fresh {
+		d.fin.reserve()
+	}
 	if d.cfg.Processor != "" {
-		d.rotateProcessor()
+		d.rotateProcessor(fresh)
 		return
 	}
 	stamp := d.nextStamp(d.hi)
 	name := ArchiveName(stamp, 'u')
+	d.markBoot()
 	d.retry(func() error {
 		if err := d.rename("current", name); err != nil {
 			return &fs.PathError{Op: "rename current to " + name + " in directory", Path: d.name, Err: unwrapErrno(err)}
@@ -352,7 +365,7 @@ func (d *Dir) rotate() {
 	})
 	old := d.current
 	d.newCurrent()
-	d.fin.archive(old, stamp)
+	d.fin.archive(old, stamp, fresh)
 }
 
 // Rotations reports how many times current was rotated since Open.

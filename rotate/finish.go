@@ -7,24 +7,39 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/mlog/mlog/tai64"
 )
 
 // finisher turns rotated files into archives in the background: fsync,
 // mode 744, the rename from @<stamp>.u to @<stamp>.s, the logdir fsync, then
-// compression and pruning. Only the first part holds input up, and only when
-// more than finishQueue rotated files are waiting for their fsync.
+// compression and pruning. The fsync part holds input up only when more
+// than finishQueue rotated files are waiting for it; compression holds it
+// up only when more than compressBacklog archives of this run wait for it
+// (see [finisher.reserve]).
 type finisher struct {
 	d    *Dir
 	jobs chan finishJob
 	done chan struct{}
+	kick chan struct{}
 
-	mu      sync.Mutex
-	pending []string // plain archives waiting to be compressed, oldest first
-	kick    chan struct{}
-	batch   []finishJob // finishBatch's, kept to not allocate per rotation
+	mu       sync.Mutex
+	room     sync.Cond // signalled when waiting drops
+	waiting  int       // 0 <= waiting <= compressBacklog: see reserve
+	pending  []queued  // plain archives to compress, in name (time) order; the newest goes first
+	inflight queued    // the archive being compressed; name "" when none
+	child    *os.Process
+	draining bool // stop has begun: a failed compression is not retried
+
+	batch []finishJob // finishBatch's, kept to not allocate per rotation
+}
+
+// queued is a plain archive waiting for compression.
+type queued struct {
+	name string
+	// fresh: rotated by this run and counted in waiting, until its
+	// compression is done, given up, or pruning takes it.
+	fresh bool
 }
 
 // finishQueue is how many rotated files may wait for their fsync, beside
@@ -32,37 +47,107 @@ type finisher struct {
 // outrun the disk for a burst of 16 archives (256 MB at the largest s) and
 // runs at the disk's pace beyond it; the cost is that a power failure can
 // leave that many archives named .u (not known to be on disk) instead of
-// one. A kill loses nothing either way: the page cache survives it.
+// one. A kill loses nothing either way: the page cache survives it, and the
+// next start finishes them (recoverUnfinished).
 const finishQueue = 16
+
+// compressBacklog is how many archives rotated by this run may be plain at
+// once in a compressing logdir (the one being compressed included); a
+// rotation beyond it waits until one is compressed. Compression stays off
+// the intake path while it keeps up, and when it cannot, input slows to its
+// pace instead of plain archives filling a disk sized for compressed ones:
+// a logdir needs at most current + compressBacklog plain archives + n
+// compressed ones (n-1 kept and the one being written).
+const compressBacklog = 2
 
 type finishJob struct {
 	f     *os.File
 	stamp tai64.Time
+	fresh bool // counted in the finisher's waiting (compressing logdirs)
 }
 
 func newFinisher(d *Dir) *finisher {
 	f := &finisher{d: d, jobs: make(chan finishJob, finishQueue), done: make(chan struct{}), kick: make(chan struct{}, 1)}
-	f.pending, d.pendingCompress = d.pendingCompress, nil
+	f.room.L = &f.mu
+	for _, n := range d.pendingCompress {
+		f.pending = append(f.pending, queued{name: n})
+	}
+	d.pendingCompress = nil
 	go f.loop()
 	return f
 }
 
-// archive queues a rotated current, already renamed to @<stamp>.u.
-func (f *finisher) archive(file *os.File, stamp tai64.Time) {
-	f.jobs <- finishJob{file, stamp}
+// reserve waits until fewer than compressBacklog archives of this run wait
+// for compression, and counts one more: the rotation about to happen. Each
+// reserve is matched by one release, when that archive is compressed, its
+// compression given up, or pruning takes it.
+func (f *finisher) reserve() {
+	f.mu.Lock()
+	for f.waiting >= compressBacklog {
+		f.room.Wait()
+	}
+	f.waiting++
+	f.mu.Unlock()
 }
 
-// compress queues a finished plain archive for compression.
-func (f *finisher) compress(name string) {
-	if f.d.cfg.Compression == None || name == "" {
+func (f *finisher) release(fresh bool) {
+	if !fresh {
 		return
 	}
 	f.mu.Lock()
-	f.pending = append(f.pending, name)
+	f.waiting--
+	f.room.Signal()
+	f.mu.Unlock()
+}
+
+// archive queues a rotated current, already renamed to @<stamp>.u.
+func (f *finisher) archive(file *os.File, stamp tai64.Time, fresh bool) {
+	f.jobs <- finishJob{file, stamp, fresh}
+}
+
+// compress queues a finished plain archive for compression.
+func (f *finisher) compress(name string, fresh bool) {
+	if name == "" || f.d.cfg.Compression == None {
+		f.release(fresh)
+		return
+	}
+	f.mu.Lock()
+	i := sort.Search(len(f.pending), func(i int) bool { return f.pending[i].name >= name })
+	f.pending = append(f.pending, queued{})
+	copy(f.pending[i+1:], f.pending[i:])
+	f.pending[i] = queued{name, fresh}
 	f.mu.Unlock()
 	select {
 	case f.kick <- struct{}{}:
 	default:
+	}
+}
+
+// pruned takes an archive that pruning removed out of the compression
+// queue, and stops its compression if it is under way: compression and
+// pruning tell one story, and no work is spent on what pruning took.
+// Called with d.pruneMu held.
+func (f *finisher) pruned(name string) {
+	if f == nil {
+		return // Open: the queue is not made yet
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.inflight.name == name {
+		if f.child != nil {
+			f.child.Kill() // compressed() sees the archive gone and cleans up
+		}
+		return
+	}
+	for i, q := range f.pending {
+		if q.name == name {
+			f.pending = append(f.pending[:i], f.pending[i+1:]...)
+			if q.fresh {
+				f.waiting--
+				f.room.Signal()
+			}
+			return
+		}
 	}
 }
 
@@ -75,77 +160,86 @@ func (f *finisher) stop() {
 }
 
 type compressResult struct {
-	name string
-	err  error
+	c   *compression
+	err error
 }
 
 func (f *finisher) loop() {
 	defer close(f.done)
-	var (
-		child   *os.Process
-		results = make(chan compressResult, 1)
-	)
+	results := make(chan compressResult, 1)
+	busy := false
 	for {
 		// Files waiting for fsync come first: input may be waiting on them.
 		select {
 		case j, ok := <-f.jobs:
 			if !ok {
-				f.drain(child, results)
+				f.drain(busy, results)
 				return
 			}
 			f.finishBatch(j)
 			continue
 		default:
 		}
-		if child == nil {
-			if name := f.next(); name != "" {
-				var err error
-				child, err = f.startCompressor(name)
-				if err != nil {
-					f.d.cfg.Warn(err)
-					f.d.cfg.Sleep(pauseDelay)
-					f.requeue(name)
-					continue
-				}
-				go func(p *os.Process, name string) {
-					st, err := p.Wait()
-					if err == nil && !st.Success() {
-						err = errors.New(st.String())
-					}
-					results <- compressResult{name, err}
-				}(child, name)
-			}
+		if !busy {
+			busy = f.startNext(results)
 		}
 		select {
 		case j, ok := <-f.jobs:
 			if !ok {
-				f.drain(child, results)
+				f.drain(busy, results)
 				return
 			}
 			f.finishBatch(j)
 		case r := <-results:
-			child = nil
+			busy = false
 			f.compressed(r)
 		case <-f.kick:
 		}
 	}
 }
 
-func (f *finisher) next() string {
+// next takes the newest archive waiting for compression: under sustained
+// input the oldest are the ones pruning takes next, so work spent on them
+// is the most likely to be wasted.
+func (f *finisher) next() (queued, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.pending) == 0 {
-		return ""
+	n := len(f.pending)
+	if n == 0 {
+		return queued{}, false
 	}
-	name := f.pending[0]
-	f.pending = f.pending[1:]
-	return name
+	q := f.pending[n-1]
+	f.pending = f.pending[:n-1]
+	f.inflight = q
+	return q, true
 }
 
-func (f *finisher) requeue(name string) {
-	f.mu.Lock()
-	f.pending = append([]string{name}, f.pending...)
-	f.mu.Unlock()
+// startNext starts compressing the newest queued archive, if any, and
+// reports whether a compression is under way; its result arrives on
+// results.
+func (f *finisher) startNext(results chan<- compressResult) bool {
+	for {
+		q, ok := f.next()
+		if !ok {
+			return false
+		}
+		c, err := f.start(q)
+		if err != nil {
+			f.failed(c, err)
+			continue
+		}
+		if c == nil {
+			continue // not an archive to compress: done with it
+		}
+		go func() {
+			st, err := c.p.Wait()
+			if err == nil && !st.Success() {
+				err = errors.New(st.String())
+			}
+			results <- compressResult{c, err}
+		}()
+		return true
+	}
 }
 
 // finishBatch finishes j and every rotated file queued behind it. Their
@@ -192,113 +286,64 @@ func (f *finisher) finishRotated(j finishJob) {
 		return nil
 	})
 	j.f.Close()
+	gone := false
 	d.retry(func() error {
 		err := d.rename(u, s)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) {
+			gone = true // pruned while it waited (n smaller than the queue)
+			return nil
+		}
+		if err != nil {
 			return &fs.PathError{Op: "rename " + u + " to " + s + " in directory", Path: d.name, Err: unwrapErrno(err)}
 		}
 		return nil
 	})
 	d.syncDir()
-	f.compress(s)
+	if gone {
+		f.release(j.fresh)
+	} else {
+		f.compress(s, j.fresh)
+	}
 	d.prune()
 }
 
-// tempPrefix starts the names of files being written by the compressor.
-// They do not start with '@', so multilog's pruning does not count them.
-const tempPrefix = "tmp."
-
-func (f *finisher) startCompressor(name string) (*os.Process, error) {
-	d := f.d
-	if len(d.cfg.CompressCommand) == 0 {
-		return nil, &fs.PathError{Op: "compress", Path: d.name + "/" + name, Err: errors.New("no compressor configured")}
-	}
-	argv := append(append([]string(nil), d.cfg.CompressCommand...),
-		d.cfg.Compression.String(), name, tempPrefix+name+d.cfg.Compression.Ext())
-	// The compressor dies with multilog. Left running after a kill -9, it
-	// could open its temporary file after the next multilog had started a
-	// compressor of its own on the same archive: two writers on one file,
-	// and a corrupt archive named as finished. (A processor is left alone,
-	// as daemontools does: the next start's recovery does not reuse its
-	// files.)
-	p, err := startProcess(argv, d.name, []*os.File{nil, nil, d.cfg.Stderr}, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
-	if err != nil {
-		return nil, &fs.PathError{Op: "run compressor for", Path: d.name + "/" + name, Err: unwrapErrno(err)}
-	}
-	return p, nil
-}
-
-// compressed puts a finished compression in place: the compressed file
-// takes the archive's name plus its suffix, and the plain file goes. If the
-// plain archive was pruned meanwhile, the compressed copy is dropped too.
-func (f *finisher) compressed(r compressResult) {
-	d := f.d
-	tmp := tempPrefix + r.name + d.cfg.Compression.Ext()
-	if r.err != nil {
-		d.root.Remove(tmp)
-		if _, err := d.root.Lstat(r.name); err != nil {
-			return
-		}
-		d.cfg.Warn(&fs.PathError{Op: "compress", Path: d.name + "/" + r.name, Err: r.err})
-		d.cfg.Sleep(pauseDelay)
-		f.requeue(r.name)
-		return
-	}
-	if _, err := d.root.Lstat(r.name); err != nil {
-		d.root.Remove(tmp)
-		return
-	}
-	final := r.name + d.cfg.Compression.Ext()
-	d.retry(func() error {
-		if err := d.root.Chmod(tmp, 0744); err != nil {
-			return d.pathErr("set mode of", tmp, unwrapErrno(err))
-		}
-		return nil
-	})
-	d.retry(func() error {
-		if err := d.rename(tmp, final); err != nil {
-			return &fs.PathError{Op: "rename " + tmp + " to " + final + " in directory", Path: d.name, Err: unwrapErrno(err)}
-		}
-		return nil
-	})
-	d.retry(func() error {
-		if err := d.root.Remove(r.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return d.pathErr("remove", r.name, unwrapErrno(err))
-		}
-		return nil
-	})
-	d.syncDir()
-	d.prune()
-}
-
-// drain runs the compressions still queued at stop, one at a time.
-func (f *finisher) drain(child *os.Process, results chan compressResult) {
-	if child != nil {
+// drain runs the compressions still queued at stop, newest first, one at a
+// time, each tried once: a failure (the helper missing, the disk full)
+// leaves that archive plain for the next start, which queues every plain
+// archive again.
+func (f *finisher) drain(busy bool, results chan compressResult) {
+	f.mu.Lock()
+	f.draining = true
+	f.mu.Unlock()
+	if busy {
 		f.compressed(<-results)
 	}
-	for name := f.next(); name != ""; name = f.next() {
-		p, err := f.startCompressor(name)
-		if err != nil {
-			f.d.cfg.Warn(err)
+	for {
+		q, ok := f.next()
+		if !ok {
 			return
 		}
-		st, err := p.Wait()
+		c, err := f.start(q)
+		if err != nil {
+			f.failed(c, err)
+			continue
+		}
+		if c == nil {
+			continue
+		}
+		st, err := c.p.Wait()
 		if err == nil && !st.Success() {
 			err = errors.New(st.String())
 		}
-		if err != nil {
-			f.d.root.Remove(tempPrefix + name + f.d.cfg.Compression.Ext())
-			f.d.cfg.Warn(&fs.PathError{Op: "compress", Path: f.d.name + "/" + name, Err: err})
-			return
-		}
-		f.compressed(compressResult{name, nil})
+		f.compressed(compressResult{c, err})
 	}
 }
 
 // recoverExtras finishes what mlog's own additions can leave behind after a
 // crash: a compressor's temporary file, or a plain archive next to its
 // finished compressed copy. Then it queues the plain archives that still
-// need compressing.
+// need compressing. It only unlinks and lists names: nothing here opens a
+// file that the logdir's owner may have made a link or a FIFO.
 func (d *Dir) recoverExtras() {
 	names, err := d.names()
 	if err != nil {
@@ -318,7 +363,7 @@ func (d *Dir) recoverExtras() {
 		if !ok || a.Code != 's' || a.Compression != None {
 			continue
 		}
-		if have[n+Gzip.Ext()] || have[n+Zstd.Ext()] {
+		if d.compressedCopy(have, n) {
 			d.root.Remove(n)
 			continue
 		}
@@ -328,4 +373,20 @@ func (d *Dir) recoverExtras() {
 		sort.Strings(plain)
 		d.pendingCompress = plain
 	}
+}
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// compressedCopy reports whether plain archive n has a finished compressed
+// copy beside it: a regular file (not a link or FIFO someone put there).
+func (d *Dir) compressedCopy(have map[string]bool, n string) bool {
+	for _, c := range []Compression{Gzip, Zstd} {
+		if !have[n+c.Ext()] {
+			continue
+		}
+		if st, err := d.root.Lstat(n + c.Ext()); err == nil && st.Mode().IsRegular() {
+			return true
+		}
+	}
+	return false
 }

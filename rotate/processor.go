@@ -26,7 +26,7 @@ func (e *ProcessorError) Error() string {
 // processed (and newstate from state), and processed becomes the archive.
 // Input waits meanwhile, as in daemontools; a failing processor is run
 // again every 5 seconds until it succeeds.
-func (d *Dir) rotateProcessor() {
+func (d *Dir) rotateProcessor(fresh bool) {
 	d.retry(func() error {
 		if err := d.current.Sync(); err != nil {
 			return d.pathErr("write", "current to disk", unwrapErrno(err))
@@ -62,7 +62,7 @@ func (d *Dir) rotateProcessor() {
 		}
 		return nil
 	})
-	d.fin.compress(d.finish("processed", 's'))
+	d.fin.compress(d.finish("processed", 's'), fresh)
 }
 
 // syncFile fsyncs file and, if mode is not 0, sets it.

@@ -15,7 +15,8 @@ import (
 // prune deletes the oldest archives until fewer than Num remain, counting as
 // multilog's filesfit does: every name that starts with '@' and is at least
 // 25 bytes long, whatever it is. With a TotalSize cap it then deletes the
-// oldest archives until the rest fit, always keeping the newest.
+// oldest archives until the rest fit, always keeping the newest. What it
+// deletes leaves the compression queue too ([finisher.pruned]).
 func (d *Dir) prune() {
 	d.pruneMu.Lock()
 	defer d.pruneMu.Unlock()
@@ -32,7 +33,9 @@ func (d *Dir) prune() {
 		if err := d.root.Remove(oldest); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			d.cfg.Warn(d.pathErr("remove", oldest, unwrapErrno(err)))
 			d.cfg.Sleep(pauseDelay)
+			continue
 		}
+		d.fin.pruned(oldest)
 	}
 	if d.cfg.TotalSize > 0 {
 		names, err := d.names()
@@ -121,6 +124,7 @@ func (d *Dir) pruneTotal(names []string) {
 			d.cfg.Warn(d.pathErr("remove", names[i], unwrapErrno(err)))
 			continue
 		}
+		d.fin.pruned(names[i])
 		total -= sizes[i]
 	}
 }

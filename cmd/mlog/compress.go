@@ -12,15 +12,20 @@ import (
 
 func init() { extraCommands = append(extraCommands, newCompressCmd) }
 
-// newCompressCmd is the helper multilog runs (in the logdir) to compress a
-// finished archive off its intake path: it writes DST, fsyncs it and exits
-// 0; multilog then renames it into place.
+// newCompressCmd is the helper multilog runs to compress a finished
+// archive off its intake path: multilog opens the archive (without
+// following links, regular files only) as its stdin and creates the
+// temporary file (exclusively) as its stdout; the helper compresses one
+// into the other, fsyncs it and exits 0, and multilog renames it into
+// place. It opens nothing by name, so when root runs multilog over a
+// logdir someone else owns, no link there can make it read or write
+// another file.
 func newCompressCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:    "compress gzip|zstd SRC DST",
+		Use:    "compress gzip|zstd <ARCHIVE >TEMPORARY",
 		Short:  "compress one archive (run by multilog)",
 		Hidden: true,
-		Args:   cobra.ExactArgs(3),
+		Args:   cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var c rotate.Compression
 			switch args[0] {
@@ -31,8 +36,8 @@ func newCompressCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("compress: unknown method %q", args[0])
 			}
-			if err := compress.File(c, args[1], args[2]); err != nil {
-				os.Stderr.WriteString("mlog compress: fatal: unable to compress " + args[1] + ": " + err.Error() + "\n")
+			if err := compress.File(c, os.Stdout, os.Stdin); err != nil {
+				os.Stderr.WriteString("mlog compress: fatal: unable to compress: " + err.Error() + "\n")
 				return &exitError{111}
 			}
 			return nil

@@ -57,30 +57,20 @@ func Copy(c rotate.Compression, dst io.Writer, src io.Reader) error {
 	return w.Close()
 }
 
-// File compresses the file src into a new file dst (mode 0600, replaced if
-// present) with c, and fsyncs dst before returning.
-func File(c rotate.Compression, src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0600)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(out, 256<<10)
-	if err = Copy(c, bw, in); err == nil {
+// File compresses everything from src into dst with c and fsyncs dst
+// before returning (when dst is a regular file: a pipe has nothing to
+// sync). The caller opened both: this is the compressor helper's whole job,
+// and it resolves no path in a logdir.
+func File(c rotate.Compression, dst *os.File, src io.Reader) error {
+	bw := bufio.NewWriterSize(dst, 256<<10)
+	err := Copy(c, bw, src)
+	if err == nil {
 		err = bw.Flush()
 	}
 	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(dst)
+		if st, serr := dst.Stat(); serr == nil && st.Mode().IsRegular() {
+			err = dst.Sync()
+		}
 	}
 	return err
 }
