@@ -12,7 +12,8 @@ BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 # their own so they idle small (see README, "Memory").
 DAEMONS := multilog
 NAMES   := tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
-           setuidgid envuidgid envdir softlimit readproctitle
+           setuidgid envuidgid envdir softlimit readproctitle \
+           setlock pgrphack fghack
 
 .PHONY: all build test bench fuzz lint install demo clean bench-compare peers deps
 
