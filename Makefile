@@ -84,5 +84,7 @@ demo: build
 bench-compare: build
 	./benchmarks/compare.sh
 
+# demo is a link to the demo's directory under /tmp (see demo.sh).
 clean:
+	@if [ -L demo ]; then case $$(readlink demo) in /tmp/mlog-demo.*) rm -rf "$$(readlink demo)" ;; esac; fi
 	rm -rf bin demo
