@@ -28,8 +28,8 @@ POP_PORT=${DEMO_POP_PORT:-2110}
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() { # sentence: say what went wrong, show supervise's messages, exit 1
 	if [ -s "${ERRS:-}" ]; then
-		printf '\nsvscan and supervise said:\n' >&2
-		sed 's/^/    /' "$ERRS" >&2
+		printf '\nsvscan and supervise said (each line once):\n' >&2
+		awk '!seen[$0]++ { print "    " $0 }' "$ERRS" >&2
 	fi
 	printf '\nmake demo failed: %s\n' "$*" >&2
 	exit 1
