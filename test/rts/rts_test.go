@@ -56,24 +56,7 @@ func TestRTS(t *testing.T) {
 		t.Skip("builds the binaries and runs rts.tests twice (about 15 s)")
 	}
 	rts := script(t)
-	for _, n := range programs {
-		if _, err := os.Stat(filepath.Join(debianBin, n)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s/%s is missing (apt-get install daemontools)", debianBin, n)
-			}
-			t.Skipf("%s/%s is missing (apt-get install daemontools)", debianBin, n)
-		}
-	}
-	ours := build(t)
-
-	theirs := binDir(t, func(name string) string { return filepath.Join(debianBin, name) }, ours)
-	mine := binDir(t, func(name string) string {
-		if name == "multilog" {
-			return filepath.Join(ours, "multilog")
-		}
-		return filepath.Join(ours, "mlog-tools")
-	}, ours)
-
+	theirs, mine := sets(t)
 	want := sections(run(t, theirs, rts))
 	got := sections(run(t, mine, rts))
 	if len(want) < 2 {
@@ -95,6 +78,78 @@ func TestRTS(t *testing.T) {
 		t.Errorf("section %d differs:\n--- Debian's daemontools:\n%s--- ours:\n%s", i, w.text, g.text)
 	}
 	t.Logf("rts.tests: %d of %d sections identical", same, max(len(want), len(got)))
+}
+
+// sets builds ours and returns the directories holding Debian's set of
+// programs and ours, each with matchtest. It skips the test when Debian's
+// daemontools is missing (fails when CI is set).
+func sets(t *testing.T) (theirs, mine string) {
+	t.Helper()
+	for _, n := range programs {
+		if _, err := os.Stat(filepath.Join(debianBin, n)); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s/%s is missing (apt-get install daemontools)", debianBin, n)
+			}
+			t.Skipf("%s/%s is missing (apt-get install daemontools)", debianBin, n)
+		}
+	}
+	ours := build(t)
+	theirs = binDir(t, func(name string) string { return filepath.Join(debianBin, name) }, ours)
+	mine = binDir(t, func(name string) string {
+		if name == "multilog" {
+			return filepath.Join(ours, "multilog")
+		}
+		return filepath.Join(ours, "mlog-tools")
+	}, ours)
+	return theirs, mine
+}
+
+// TestEncore runs the test cases of daemontools-encore that test 0.76
+// behaviour (testdata/encore/README says which and why) with Debian's
+// programs and with ours, each as encore's rts.sh.do runs it: the
+// preamble, the case and the cleanup as one script under `env -`.
+func TestEncore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binaries and runs encore's cases twice (about 25 s)")
+	}
+	cases, _ := filepath.Glob("testdata/encore/*.sh")
+	var names []string
+	for _, c := range cases {
+		n := strings.TrimSuffix(filepath.Base(c), ".sh")
+		if n != "00-preamble" && n != "zz-cleanup" {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		t.Skip("no encore cases in testdata/encore")
+	}
+	preamble, err := os.ReadFile("testdata/encore/00-preamble.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanup, err := os.ReadFile("testdata/encore/zz-cleanup.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, mine := sets(t)
+	for _, n := range names {
+		t.Run(n, func(t *testing.T) {
+			body, err := os.ReadFile("testdata/encore/" + n + ".sh")
+			if err != nil {
+				t.Fatal(err)
+			}
+			script := filepath.Join(t.TempDir(), "rts.sh")
+			text := append(append(append([]byte{}, preamble...), body...), cleanup...)
+			if err := os.WriteFile(script, text, 0644); err != nil {
+				t.Fatal(err)
+			}
+			want := runEnv(t, theirs, script, []string{})
+			got := runEnv(t, mine, script, []string{})
+			if !bytes.Equal(got, want) {
+				t.Errorf("encore's %s differs:\n--- Debian's daemontools:\n%s--- ours:\n%s", n, want, got)
+			}
+		})
+	}
 }
 
 // section is one "--- title" block of the script's output (the first
@@ -157,11 +212,17 @@ func binDir(t *testing.T, target func(string) string, ours string) string {
 // leaves running is killed, however it ends.
 func run(t *testing.T, dir, rts string) []byte {
 	t.Helper()
+	return runEnv(t, dir, rts, []string{"PATH=" + dir + ":/usr/bin:/bin", "LC_ALL=C"})
+}
+
+// runEnv is run with environment env.
+func runEnv(t *testing.T, dir, rts string, env []string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", rts)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + dir + ":/usr/bin:/bin", "LC_ALL=C"}
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var out bytes.Buffer
