@@ -103,17 +103,17 @@ if [ $story = 1 ]; then
 	SVSCAN=$!
 	trap 'svc -dx demo/service/* demo/service/.??* 2>/dev/null; svc -dx demo/service/*/log demo/service/.??*/log 2>/dev/null; kill $SVSCAN 2>/dev/null; wait 2>/dev/null || true' EXIT
 	for svc in qmail smtpd pop3d; do ln -s ../services/$svc demo/service/$svc; done
-	waitfor 20 allup demo/service/qmail demo/service/smtpd demo/service/pop3d \
+	waitfor 60 allup demo/service/qmail demo/service/smtpd demo/service/pop3d \
 		demo/service/qmail/log demo/service/smtpd/log demo/service/pop3d/log ||
-		fail "the services did not all come up within 20 seconds."
+		fail "the services did not all come up within 60 seconds."
 	svstat demo/service/* demo/service/*/log
 	# Each server logs a line as it starts (qmail-send its status, tcpserver
 	# its 0/40): once all three are in their logdirs the loggers work.
 	for svc in qmail smtpd pop3d; do
-		waitfor 10 sh -c "[ \$(cat $LOG/$svc/current 2>/dev/null | wc -l) -gt 0 ]" ||
-			fail "the $svc logger wrote nothing to $LOG/$svc in 10 seconds."
+		waitfor 60 sh -c "[ -s $LOG/$svc/current ] || [ -s $ERRS ]" || true
+		quiet || fail "a service or a logger failed as it started (what it said is above)."
+		[ -s "$LOG/$svc/current" ] || fail "the $svc logger wrote nothing to $LOG/$svc in 60 seconds."
 	done
-	quiet || fail "a service or a logger failed as it started."
 
 	say "swaks: $MAILS mails to 127.0.0.1:$SMTP_PORT, 8 at a time"
 	start=$(date '+%Y-%m-%d %H:%M:%S')
@@ -126,8 +126,8 @@ if [ $story = 1 ]; then
 		wait_swaks=$(jobs -p | grep -v "^$SVSCAN\$" || true)
 		[ -n "$wait_swaks" ] && wait $wait_swaks 2>/dev/null || true
 	done
-	waitfor 10 sh -c "[ \$(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) -ge $MAILS ]" ||
-		fail "of $MAILS mails, $(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) reached demo/log/smtpd in 10 seconds."
+	waitfor 60 sh -c "[ \$(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) -ge $MAILS ]" ||
+		fail "of $MAILS mails, $(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) reached demo/log/smtpd in 60 seconds."
 	quiet || fail "a service or a logger failed while the mails went through."
 
 	say "ls -l demo/log/smtpd   (@<tai64n>.s.zst: finished, compressed archives; current: being written)"
@@ -143,11 +143,11 @@ if [ $story = 1 ]; then
 
 	say "svc -d demo/service/smtpd; svstat        (the article: stop a service)"
 	svc -d demo/service/smtpd
-	waitfor 10 sh -c 'svstat demo/service/smtpd | grep -q ": down "'
+	waitfor 60 sh -c 'svstat demo/service/smtpd | grep -q ": down "' || fail "smtpd did not go down after svc -d."
 	svstat demo/service/smtpd
 	say "svc -u demo/service/smtpd; svstat        (start it again)"
 	svc -u demo/service/smtpd
-	waitfor 10 allup demo/service/smtpd
+	waitfor 60 allup demo/service/smtpd || fail "smtpd did not come up after svc -u."
 	svstat demo/service/smtpd
 	say "touch demo/service/smtpd/down; svstat    (stays down after a reboot)"
 	touch demo/service/smtpd/down
@@ -158,7 +158,8 @@ if [ $story = 1 ]; then
 	mv demo/service/pop3d demo/service/.pop3d
 	svc -x demo/service/.pop3d/log
 	svc -dx demo/service/.pop3d
-	waitfor 10 sh -c 'svstat demo/service/.pop3d/log | grep -q "supervise not running"'
+	waitfor 60 sh -c 'svstat demo/service/.pop3d/log | grep -q "supervise not running"' ||
+		fail "supervise for .pop3d/log did not exit after svc -x."
 	svstat demo/service/.pop3d demo/service/.pop3d/log
 	quiet || fail "a service or a logger failed during the svc commands."
 	say "the demo worked: demo is $DEMO"

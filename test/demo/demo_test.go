@@ -68,7 +68,7 @@ func TestDemoFromPrivateDir(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Errorf("demo.sh with unwritable logdirs: %v, want exit 1\n%s", err, out)
 	}
-	if !strings.Contains(out, "make demo failed: the qmail logger wrote nothing") ||
+	if !strings.Contains(out, "make demo failed: a service or a logger failed as it started") ||
 		!strings.Contains(out, "multilog: fatal: unable to lock directory") {
 		t.Errorf("demo.sh with unwritable logdirs does not say why:\n%s", out)
 	}
