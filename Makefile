@@ -12,7 +12,8 @@ BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 # their own so they idle small (see README, "Memory").
 DAEMONS := multilog
 NAMES   := tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
-           setuidgid envuidgid envdir softlimit readproctitle
+           setuidgid envuidgid envdir softlimit readproctitle \
+           setlock pgrphack fghack
 
 .PHONY: all build test bench fuzz lint install demo clean bench-compare peers deps
 
@@ -83,5 +84,7 @@ demo: build
 bench-compare: build
 	./benchmarks/compare.sh
 
+# demo is a link to the demo's directory under /tmp (see demo.sh).
 clean:
+	@if [ -L demo ]; then case $$(readlink demo) in /tmp/mlog-demo.*) rm -rf "$$(readlink demo)" ;; esac; fi
 	rm -rf bin demo

@@ -9,18 +9,31 @@
 # Without tcpserver and swaks (make peers installs them as root) it falls
 # back to a generated burst of qmail-smtpd/qmail-send lines.
 #
+# Everything the demo runs lives in a fresh directory under /tmp, linked as
+# ./demo: as root the loggers and servers run as nobody, as the article's
+# run as qmaill and qmaild, and nobody must reach their programs and
+# logdirs, which a clone in /root (mode 0700) does not allow.
+#
+# It exits 1, with a sentence saying what went wrong, when a service or a
+# logger fails or no line got logged.
+#
 #   make demo        (or ./demo.sh after make build)
 set -eu
 cd "$(dirname "$0")"
 TOP=$PWD
-BIN=$TOP/bin
-PATH=$BIN:$PATH
-export PATH
 MAILS=${DEMO_MAILS:-200}
 SMTP_PORT=${DEMO_SMTP_PORT:-2525}
 POP_PORT=${DEMO_POP_PORT:-2110}
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+fail() { # sentence: say what went wrong, show supervise's messages, exit 1
+	if [ -s "${ERRS:-}" ]; then
+		printf '\nsvscan and supervise said (each line once):\n' >&2
+		awk '!seen[$0]++ { print "    " $0 }' "$ERRS" >&2
+	fi
+	printf '\nmake demo failed: %s\n' "$*" >&2
+	exit 1
+}
 waitfor() { # seconds, command...: poll until the command succeeds
 	n=$(($1 * 10))
 	shift
@@ -31,9 +44,33 @@ waitfor() { # seconds, command...: poll until the command succeeds
 	done
 }
 allup() { for s in "$@"; do svstat "$s" | grep -q ': up (pid' || return 1; done; }
+# quiet: svscan's and supervise's stderr (where a logger's fatal message
+# lands) has nothing in it.
+quiet() { ! [ -s "$ERRS" ]; }
+# lines DIR: how many lines DIR's logger has written (0 if none).
+lines() { cat "$1"/current "$1"/@*.s 2>/dev/null | wc -l; }
 
+[ -x bin/mlog ] && [ -x bin/multilog ] || fail "run make build first (bin/mlog and bin/multilog are missing)."
+if [ "$(id -u)" = 0 ]; then account=nobody; else account=; fi
+
+# The previous run's directory goes, with its link.
+if [ -L demo ]; then
+	old=$(readlink demo)
+	case $old in /tmp/mlog-demo.*) rm -rf "$old" ;; esac
+fi
 rm -rf demo
-mkdir -p demo/services demo/service demo/log
+DEMO=$(mktemp -d /tmp/mlog-demo.XXXXXX)
+chmod 755 "$DEMO"
+ln -s "$DEMO" demo
+ERRS=$DEMO/svscan.errors
+BIN=$DEMO/bin
+mkdir "$BIN"
+cp -P "$TOP"/bin/* "$BIN"/
+PATH=$BIN:$PATH
+export PATH
+LOG=$DEMO/log
+mkdir -p demo/services demo/service "$LOG"
+: >"$ERRS"
 story=1
 command -v tcpserver >/dev/null 2>&1 && command -v swaks >/dev/null 2>&1 || story=0
 
@@ -42,10 +79,10 @@ if [ $story = 1 ]; then
 	if [ "$(id -u)" = 0 ]; then account=nobody; else account=; fi
 	# The article's run scripts, pointed at ./demo instead of /var.
 	for svc in qmail smtpd pop3d; do
-		mkdir -p demo/services/$svc/log demo/log/$svc
-		[ -n "$account" ] && chown $account demo/log/$svc
+		mkdir -p demo/services/$svc/log "$LOG/$svc"
+		[ -n "$account" ] && chown $account "$LOG/$svc"
 		for f in run log/run; do
-			sed -e "s| /var/log/| $TOP/demo/log/|" \
+			sed -e "s| /var/log/| $LOG/|" \
 				-e "s| /var/qmail/bin/qmail-sim | $BIN/qmail-sim |" \
 				-e "s| 0 smtp | 127.0.0.1 $SMTP_PORT |" -e "s| 0 pop3 | 127.0.0.1 $POP_PORT |" \
 				-e "s|multilog t s16777215|multilog t z s65536|" \
@@ -62,12 +99,21 @@ if [ $story = 1 ]; then
 	cat demo/services/smtpd/log/run
 
 	say "svscan demo/service; ln -s ../services/{qmail,smtpd,pop3d} demo/service/"
-	svscan demo/service &
+	svscan demo/service 2>>"$ERRS" &
 	SVSCAN=$!
 	trap 'svc -dx demo/service/* demo/service/.??* 2>/dev/null; svc -dx demo/service/*/log demo/service/.??*/log 2>/dev/null; kill $SVSCAN 2>/dev/null; wait 2>/dev/null || true' EXIT
 	for svc in qmail smtpd pop3d; do ln -s ../services/$svc demo/service/$svc; done
-	waitfor 20 allup demo/service/qmail demo/service/smtpd demo/service/pop3d demo/service/smtpd/log
+	waitfor 60 allup demo/service/qmail demo/service/smtpd demo/service/pop3d \
+		demo/service/qmail/log demo/service/smtpd/log demo/service/pop3d/log ||
+		fail "the services did not all come up within 60 seconds."
 	svstat demo/service/* demo/service/*/log
+	# Each server logs a line as it starts (qmail-send its status, tcpserver
+	# its 0/40): once all three are in their logdirs the loggers work.
+	for svc in qmail smtpd pop3d; do
+		waitfor 60 sh -c "[ -s $LOG/$svc/current ] || [ -s $ERRS ]" || true
+		quiet || fail "a service or a logger failed as it started (what it said is above)."
+		[ -s "$LOG/$svc/current" ] || fail "the $svc logger wrote nothing to $LOG/$svc in 60 seconds."
+	done
 
 	say "swaks: $MAILS mails to 127.0.0.1:$SMTP_PORT, 8 at a time"
 	start=$(date '+%Y-%m-%d %H:%M:%S')
@@ -80,7 +126,9 @@ if [ $story = 1 ]; then
 		wait_swaks=$(jobs -p | grep -v "^$SVSCAN\$" || true)
 		[ -n "$wait_swaks" ] && wait $wait_swaks 2>/dev/null || true
 	done
-	waitfor 10 sh -c "[ \$(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) -ge $MAILS ]" || true
+	waitfor 60 sh -c "[ \$(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) -ge $MAILS ]" ||
+		fail "of $MAILS mails, $(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) reached demo/log/smtpd in 60 seconds."
+	quiet || fail "a service or a logger failed while the mails went through."
 
 	say "ls -l demo/log/smtpd   (@<tai64n>.s.zst: finished, compressed archives; current: being written)"
 	ls -l demo/log/smtpd
@@ -95,11 +143,11 @@ if [ $story = 1 ]; then
 
 	say "svc -d demo/service/smtpd; svstat        (the article: stop a service)"
 	svc -d demo/service/smtpd
-	waitfor 10 sh -c 'svstat demo/service/smtpd | grep -q ": down "'
+	waitfor 60 sh -c 'svstat demo/service/smtpd | grep -q ": down "' || fail "smtpd did not go down after svc -d."
 	svstat demo/service/smtpd
 	say "svc -u demo/service/smtpd; svstat        (start it again)"
 	svc -u demo/service/smtpd
-	waitfor 10 allup demo/service/smtpd
+	waitfor 60 allup demo/service/smtpd || fail "smtpd did not come up after svc -u."
 	svstat demo/service/smtpd
 	say "touch demo/service/smtpd/down; svstat    (stays down after a reboot)"
 	touch demo/service/smtpd/down
@@ -110,8 +158,11 @@ if [ $story = 1 ]; then
 	mv demo/service/pop3d demo/service/.pop3d
 	svc -x demo/service/.pop3d/log
 	svc -dx demo/service/.pop3d
-	waitfor 10 sh -c 'svstat demo/service/.pop3d/log | grep -q "supervise not running"'
+	waitfor 60 sh -c 'svstat demo/service/.pop3d/log | grep -q "supervise not running"' ||
+		fail "supervise for .pop3d/log did not exit after svc -x."
 	svstat demo/service/.pop3d demo/service/.pop3d/log
+	quiet || fail "a service or a logger failed during the svc commands."
+	say "the demo worked: demo is $DEMO"
 	exit 0
 fi
 
@@ -126,11 +177,11 @@ exec sleep 3600
 RUN
 cat >demo/service/smtpd/log/run <<RUN
 #!/bin/sh
-exec multilog t z s4194304 n10 $TOP/demo/log/smtpd
+exec multilog t z s4194304 n10 $LOG/smtpd
 RUN
 chmod +x demo/service/smtpd/run demo/service/smtpd/log/run
 say "svscan demo/service   (tcpserver or swaks missing: a generated burst instead of real mail)"
-svscan demo/service &
+svscan demo/service 2>>"$ERRS" &
 SVSCAN=$!
 trap 'svc -dx demo/service/smtpd demo/service/smtpd/log 2>/dev/null; kill $SVSCAN 2>/dev/null; wait 2>/dev/null || true' EXIT
 last=-1
@@ -142,6 +193,8 @@ while [ $i -lt 120 ]; do
 	[ "$now" = "$last" ] && [ -s demo/log/smtpd/current ] && break
 	last=$now
 done
+quiet || fail "the generator or its logger failed."
+[ "$(lines demo/log/smtpd)" -gt 0 ] || fail "no line reached demo/log/smtpd in 60 seconds."
 say "svstat demo/service/smtpd demo/service/smtpd/log"
 svstat demo/service/smtpd demo/service/smtpd/log
 say "ls -l demo/log/smtpd"
@@ -150,3 +203,5 @@ say "tail -5 demo/log/smtpd/current | tai64nlocal"
 tail -5 demo/log/smtpd/current | tai64nlocal
 say "mlog query --since -10m --count 'starting delivery' demo/log/smtpd"
 mlog query --since -10m --count 'starting delivery' demo/log/smtpd || true
+quiet || fail "the generator or its logger failed."
+say "the demo worked: demo is $DEMO"

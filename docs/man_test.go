@@ -10,7 +10,7 @@ import (
 // to a man page with its NAME section and no stray Markdown.
 func TestPages(t *testing.T) {
 	for _, name := range []string{"multilog", "tai64n", "tai64nlocal", "supervise", "svscan", "svscanboot",
-		"svc", "svstat", "svok", "setuidgid", "envuidgid", "envdir", "softlimit", "readproctitle", "query"} {
+		"svc", "svstat", "svok", "setuidgid", "envuidgid", "envdir", "softlimit", "readproctitle", "setlock", "pgrphack", "fghack", "query"} {
 		if _, ok := Page(name); !ok {
 			t.Errorf("no page for %s", name)
 		}

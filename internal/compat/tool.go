@@ -53,6 +53,9 @@ func tools() map[string]Main {
 		"envdir":        envdirMain,
 		"softlimit":     softlimitMain,
 		"readproctitle": readproctitleMain,
+		"setlock":       setlockMain,
+		"pgrphack":      pgrphackMain,
+		"fghack":        fghackMain,
 	}
 }
 
