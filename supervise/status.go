@@ -186,7 +186,7 @@ func Stat(dir string) (State, error) {
 		return st, &fs.PathError{Op: "open", Path: "supervise/ok", Err: err}
 	}
 
-	fd, err := openat(dfd, "supervise/status", unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	fd, err := openIn(dfd, "supervise/status", unix.O_RDONLY, 0, unix.S_IFREG)
 	if err != nil {
 		return st, &fs.PathError{Op: "open", Path: "supervise/status", Err: err}
 	}
@@ -208,7 +208,7 @@ func Stat(dir string) (State, error) {
 // stopped.
 func ReadStatus(dir string) (Status, error) {
 	name := dir + "/supervise/status"
-	fd, err := openat(unix.AT_FDCWD, name, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	fd, err := openIn(unix.AT_FDCWD, name, unix.O_RDONLY, 0, unix.S_IFREG)
 	if err != nil {
 		return Status{}, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -246,8 +246,15 @@ func Running(dir string) (bool, error) {
 
 // probeOK opens supervise/ok for writing without blocking and closes it.
 // ENXIO (no reader) becomes ErrNotRunning.
+//
+// The readers (Stat, Running, Control, ReadStatus) follow supervise/ if it
+// is a symbolic link, as daemontools' do (Debian points it into /run), but
+// never a link in it, and open only a named pipe as control or ok and a
+// regular file as status: whoever owns the service directory must not
+// make root's svc write commands into a file of root's, nor svstat print
+// one, nor any of them open a device.
 func probeOK(dfd int) error {
-	fd, err := openat(dfd, "supervise/ok", unix.O_WRONLY|unix.O_NONBLOCK, 0)
+	fd, err := openIn(dfd, "supervise/ok", unix.O_WRONLY, 0, unix.S_IFIFO)
 	if err == unix.ENXIO {
 		return ErrNotRunning
 	}
@@ -267,7 +274,7 @@ func Control(dir string, cmds []byte) error {
 		return &fs.PathError{Op: "chdir to", Path: dir, Err: err}
 	}
 	defer unix.Close(dfd)
-	fd, err := openat(dfd, "supervise/control", unix.O_WRONLY|unix.O_NONBLOCK, 0)
+	fd, err := openIn(dfd, "supervise/control", unix.O_WRONLY, 0, unix.S_IFIFO)
 	if err == unix.ENXIO {
 		err = ErrNotRunning
 	}
