@@ -370,4 +370,3 @@ func TestSuperviseAfterKill9(t *testing.T) {
 	svExec(t, env, "", filepath.Join(tools, "svc"), "-u", dir)
 	svWait(t, "up again", func() bool { p := svPID(dir); return p != 0 && p != pid })
 }
-
