@@ -15,9 +15,10 @@ import (
 // to be that process only when all of these hold:
 //   - a process with that pid is alive (not a zombie) and is not a kernel
 //     thread, and it is not supervise itself;
-//   - its parent is not a process named supervise: the earlier supervise
-//     is gone (this one holds the lock), so a supervised parent means the
-//     pid now belongs to another service;
+//   - its parent is not a supervisor (supervise, ours or daemontools',
+//     also when run as "mlog supervise"; runit's runsv; s6-supervise): the
+//     earlier supervise is gone (this one holds the lock), so a supervised
+//     parent means the pid now belongs to another service;
 //   - it started when the status says the service started: no later than
 //     adoptLate after the stamp (a recycled pid belongs to a process
 //     started after the recorded one died, so after the stamp; a status

@@ -55,7 +55,7 @@ func leftover(pid int, stamp tai64.Time) bool {
 	if err1 != nil || err2 != nil || len(state) != 1 || state[0] == 'Z' || state[0] == 'X' || flags&pfKthread != 0 {
 		return false
 	}
-	if comm, err := os.ReadFile("/proc/" + string(ppid) + "/comm"); err == nil && string(bytes.TrimSpace(comm)) == "supervise" {
+	if supervisor(string(ppid)) {
 		return false
 	}
 
@@ -70,6 +70,35 @@ func leftover(pid int, stamp tai64.Time) bool {
 	sec, nsec := stamp.Unix()
 	at := time.Unix(sec, int64(nsec))
 	return !started.After(at.Add(adoptLate)) && !started.Before(at.Add(-adoptEarly))
+}
+
+// supervisors are the programs whose children are supervised services:
+// daemontools' supervise (ours or not), runit's runsv, s6's s6-supervise.
+var supervisors = []string{"supervise", "runsv", "s6-supervise"}
+
+// supervisor reports whether process pid is a supervisor: by its command
+// name, by the name it was run as (argv[0]), or by the program a
+// multi-call binary was asked for ("mlog supervise DIR", "mlog-tools
+// supervise DIR").
+func supervisor(pid string) bool {
+	comm, _ := os.ReadFile("/proc/" + pid + "/comm")
+	cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+	args := bytes.SplitN(cmdline, []byte{0}, 3)
+	names := [][]byte{bytes.TrimSpace(comm)}
+	if len(args) > 0 {
+		names = append(names, args[0][bytes.LastIndexByte(args[0], '/')+1:])
+	}
+	if len(args) > 1 {
+		names = append(names, args[1])
+	}
+	for _, n := range names {
+		for _, s := range supervisors {
+			if string(n) == s {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pidfdOpen returns a pidfd for pid (close-on-exec), or -1 where the
