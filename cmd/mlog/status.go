@@ -34,7 +34,7 @@ no since, and an error; the other directories are reported as usual.
 EXIT STATUS
   0    every directory was read and is supervised
   1    some directory has no supervise running
-  111  some directory could not be read`
+  111  some directory could not be read, or its status file is corrupt`
 
 // statusJSON is one directory in mlog status --json.
 type statusJSON struct {
