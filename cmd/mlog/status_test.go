@@ -165,7 +165,9 @@ func TestStatusCorrupt(t *testing.T) {
 	dirs = append(dirs, good)
 
 	var out bytes.Buffer
-	runStatus(&out, dirs, true, time.Now())
+	if code := runStatus(&out, dirs, true, time.Now()); code != 111 {
+		t.Errorf("exit code %d, want 111 (corrupt status files)", code)
+	}
 	var got []statusJSON
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("--json output is not JSON: %v: %s", err, out.Bytes())
@@ -175,6 +177,9 @@ func TestStatusCorrupt(t *testing.T) {
 	}
 	if g := got[len(got)-1]; g.State != "up" || g.PID != 42 || g.Error != "" {
 		t.Errorf("the good directory after the corrupt ones: %+v", g)
+	}
+	if g := got[0]; g.State != "down" || !g.Since.IsZero() || g.Error != errBadStamp {
+		t.Errorf("zeros: %+v, want down, no since, error %q", g, errBadStamp)
 	}
 
 	svstat := "/usr/bin/svstat"
