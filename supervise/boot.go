@@ -22,7 +22,8 @@ type BootConfig struct {
 	Path string
 
 	// Svscan and Readproctitle name the programs; "" means daemontools'
-	// names, looked up on Path.
+	// names, looked up on Path. A name with a slash is used as it is
+	// (the svscanboot program passes the ones installed beside it).
 	Svscan, Readproctitle string
 }
 
@@ -110,8 +111,12 @@ func glob(dir, suffix string) []string {
 func spawnOn(env, argv []string, fds [3]int) (int, error) {
 	prog, err := LookPath(env, argv[0])
 	if err == nil {
+		// The name alone as argv[0], as the shell's svscanboot passes it
+		// (ps shows "readproctitle service errors: ..."), even when the
+		// program is given by path.
+		args := append([]string{filepath.Base(argv[0])}, argv[1:]...)
 		var pid int
-		pid, err = syscall.ForkExec(prog, argv, &syscall.ProcAttr{
+		pid, err = syscall.ForkExec(prog, args, &syscall.ProcAttr{
 			Env:   env,
 			Files: []uintptr{uintptr(fds[0]), uintptr(fds[1]), uintptr(fds[2])},
 		})

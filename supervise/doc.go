@@ -35,7 +35,13 @@
 //     pipe per service with a log for its whole life, so a restart on either
 //     side loses no buffered line.
 //
-// Where we differ on purpose: daemontools' supervise reports a ./run that
+// Where we differ on purpose: supervise never follows a link inside
+// supervise/, nor a supervise/ link of another account to a directory it
+// does not own, and never blocks opening a file there (see [Run] and
+// docs/supervise.md); the readers open control and ok only as named pipes
+// and status only as a regular file. A service left running by a killed
+// supervise is adopted, not started twice (see [Adopted]).
+// daemontools' supervise reports a ./run that
 // cannot be executed from the forked child, which exits 111 and is restarted;
 // Go's fork and exec report it to the parent, so supervise warns, records the
 // service as down, pauses and tries again. After a fork failure it pauses 60

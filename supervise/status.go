@@ -94,13 +94,37 @@ type State struct {
 }
 
 // Seconds returns the whole seconds from the status stamp to now, as svstat
-// computes them: TAI64 seconds only, clamped at 0.
+// computes them: TAI64 seconds only, clamped at 0, and passed through a
+// double (tai_approx in svstat.c), so that a corrupt stamp decades away
+// prints the same rounded count as daemontools.
 func (st State) Seconds(now time.Time) uint64 {
 	n := tai64.FromTime(now).Sec
 	if n < st.Stamp.Sec {
 		return 0
 	}
-	return n - st.Stamp.Sec
+	// n < 2^63, so the double is below 2^63 too and converts back exactly.
+	return uint64(float64(n - st.Stamp.Sec))
+}
+
+// Range of the stamps [Status.Since] accepts: the years 0 to 9999, what
+// RFC 3339 (and so JSON's time) can write.
+const (
+	minSince = -62167219200 // 0000-01-01T00:00:00Z in Unix seconds
+	maxSince = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+// Since returns the stamp as a time, and false when the stamp is no time a
+// supervise could have written: a year outside 0 to 9999, or nanoseconds
+// of a second or more (a corrupt file, which svstat still prints).
+func (s Status) Since() (time.Time, bool) {
+	if s.Stamp.Sec >= 1<<63 || s.Stamp.Nsec > 999999999 {
+		return time.Time{}, false
+	}
+	sec, nsec := s.Stamp.Unix()
+	if sec < minSince || sec > maxSince {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, int64(nsec)), true
 }
 
 // Append appends svstat's text for st after "DIR: ", byte for byte as
@@ -162,7 +186,7 @@ func Stat(dir string) (State, error) {
 		return st, &fs.PathError{Op: "open", Path: "supervise/ok", Err: err}
 	}
 
-	fd, err := openat(dfd, "supervise/status", unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	fd, err := openIn(dfd, "supervise/status", unix.O_RDONLY, 0, unix.S_IFREG)
 	if err != nil {
 		return st, &fs.PathError{Op: "open", Path: "supervise/status", Err: err}
 	}
@@ -184,7 +208,7 @@ func Stat(dir string) (State, error) {
 // stopped.
 func ReadStatus(dir string) (Status, error) {
 	name := dir + "/supervise/status"
-	fd, err := openat(unix.AT_FDCWD, name, unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	fd, err := openIn(unix.AT_FDCWD, name, unix.O_RDONLY, 0, unix.S_IFREG)
 	if err != nil {
 		return Status{}, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
@@ -222,8 +246,15 @@ func Running(dir string) (bool, error) {
 
 // probeOK opens supervise/ok for writing without blocking and closes it.
 // ENXIO (no reader) becomes ErrNotRunning.
+//
+// The readers (Stat, Running, Control, ReadStatus) follow supervise/ if it
+// is a symbolic link, as daemontools' do (Debian points it into /run), but
+// never a link in it, and open only a named pipe as control or ok and a
+// regular file as status: whoever owns the service directory must not
+// make root's svc write commands into a file of root's, nor svstat print
+// one, nor any of them open a device.
 func probeOK(dfd int) error {
-	fd, err := openat(dfd, "supervise/ok", unix.O_WRONLY|unix.O_NONBLOCK, 0)
+	fd, err := openIn(dfd, "supervise/ok", unix.O_WRONLY, 0, unix.S_IFIFO)
 	if err == unix.ENXIO {
 		return ErrNotRunning
 	}
@@ -243,7 +274,7 @@ func Control(dir string, cmds []byte) error {
 		return &fs.PathError{Op: "chdir to", Path: dir, Err: err}
 	}
 	defer unix.Close(dfd)
-	fd, err := openat(dfd, "supervise/control", unix.O_WRONLY|unix.O_NONBLOCK, 0)
+	fd, err := openIn(dfd, "supervise/control", unix.O_WRONLY, 0, unix.S_IFIFO)
 	if err == unix.ENXIO {
 		err = ErrNotRunning
 	}

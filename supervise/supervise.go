@@ -18,10 +18,15 @@ import (
 // Config is what supervise needs. The zero value of each field but Dir means
 // daemontools' behaviour.
 type Config struct {
-	// Dir is the service directory as given on the command line. Messages
-	// name files under it; supervise works through a descriptor for it, so
-	// the directory may be renamed (to a dot-name, say) while it runs.
+	// Dir is the service directory. supervise works through a descriptor
+	// for it, so the directory may be renamed (to a dot-name, say) while
+	// it runs. The supervise program changes to the directory first, as
+	// daemontools' does, and passes ".".
 	Dir string
+
+	// Name is the directory as messages name it (the command line's
+	// argument); "" means Dir.
+	Name string
 
 	// Env is the environment of ./run.
 	Env []string
@@ -65,6 +70,7 @@ func (e *StartError) Unwrap() error { return e.Err }
 type sv struct {
 	cfg      Config
 	dfd      int    // the service directory
+	sfd      int    // its supervise/, opened once (see openSuperviseDir)
 	childDir string // the directory ./run starts in; follows renames
 	files    [3]uintptr
 	ctl      int // supervise/control, read end, non-blocking
@@ -81,16 +87,33 @@ type sv struct {
 	paused  bool
 	stamp   tai64.Time // of the last pid change
 	restart bool       // a start failed: try again on the next turn
+
+	// adopted is set while pid is a process that an earlier supervise
+	// started and left running (see adopt): not our child, so its exit
+	// comes through pidfd (or, without one, a poll every second).
+	adopted bool
+	pidfd   int // -1 unless adopted and pidfd_open worked
 }
 
 // Run is supervise: it takes the service directory in cfg.Dir, starts
 // ./run unless a down file exists, and obeys supervise/control until told
 // to exit (svc -x) and the service is down. It returns an error only when it
 // cannot start, with daemontools' words: {chdir to, DIR}, {stat, DIR/down},
+// {follow, DIR/supervise} (Err is [ErrUntrustedLink]),
 // {acquire, DIR/supervise/lock}, {read, DIR/supervise/control},
-// {write, DIR/supervise/control}, {read, DIR/supervise/ok}.
+// {write, DIR/supervise/control}, {read, DIR/supervise/ok}. A lock that is
+// not a regular file stops it (Err [ErrSymlink] or [ErrNotRegular]);
+// control and ok that are not named pipes are replaced, with a [Replaced]
+// warning.
+//
+// If supervise/status names a process that an earlier supervise of this
+// directory started and left running (it was killed with SIGKILL, say),
+// Run adopts it instead of starting a second copy: see [Adopted].
 func Run(cfg Config) error {
-	s := &sv{cfg: cfg, want: true, wantUp: true, dfd: -1, ctl: -1, ctlw: -1, ok: -1, lock: -1, self: [2]int{-1, -1}}
+	if cfg.Name == "" {
+		cfg.Name = cfg.Dir
+	}
+	s := &sv{cfg: cfg, want: true, wantUp: true, dfd: -1, sfd: -1, ctl: -1, ctlw: -1, ok: -1, lock: -1, self: [2]int{-1, -1}, pidfd: -1}
 	defer s.close()
 	if err := s.open(); err != nil {
 		return err
@@ -106,12 +129,12 @@ func (s *sv) warn(err error) {
 	}
 }
 
-func (s *sv) path(name string) string { return s.cfg.Dir + "/" + name }
+func (s *sv) path(name string) string { return s.cfg.Name + "/" + name }
 
 func (s *sv) open() error {
 	var err error
 	if err = unix.Pipe2(s.self[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		return &fs.PathError{Op: "create pipe for", Path: s.cfg.Dir, Err: err}
+		return &fs.PathError{Op: "create pipe for", Path: s.cfg.Name, Err: err}
 	}
 	// SIGCHLD wakes the loop through the self-pipe, as in supervise.c.
 	s.sigs = make(chan os.Signal, 1)
@@ -124,7 +147,7 @@ func (s *sv) open() error {
 	}(s.sigs, s.self[1])
 
 	if s.dfd, err = openDir(s.cfg.Dir); err != nil {
-		return &fs.PathError{Op: "chdir to", Path: s.cfg.Dir, Err: err}
+		return &fs.PathError{Op: "chdir to", Path: s.cfg.Name, Err: err}
 	}
 	s.childDir = childDir(s.dfd, s.cfg.Dir)
 	for i, f := range []*os.File{s.cfg.Stdin, s.cfg.Stdout, s.cfg.Stderr} {
@@ -143,34 +166,71 @@ func (s *sv) open() error {
 		return &fs.PathError{Op: "stat", Path: s.path("down"), Err: err}
 	}
 
-	unix.Mkdirat(s.dfd, "supervise", 0700) // as supervise.c: errors show up at the lock
-	if s.lock, err = openat(s.dfd, "supervise/lock", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_APPEND|unix.O_CREAT, 0600); err == nil {
+	if s.sfd, err = openSuperviseDir(s.dfd); err != nil {
+		if err == ErrUntrustedLink {
+			return &fs.PathError{Op: "follow", Path: s.path("supervise"), Err: err}
+		}
+		// Where daemontools' supervise fails: at the lock.
+		return &fs.PathError{Op: "acquire", Path: s.path("supervise/lock"), Err: err}
+	}
+	// The lock is never replaced: two supervise processes replacing it at
+	// once could each hold a lock on a file of its own.
+	if s.lock, err = openIn(s.sfd, "lock", unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT, 0600, unix.S_IFREG); err == nil {
 		err = unix.Flock(s.lock, unix.LOCK_EX|unix.LOCK_NB)
 	}
 	if err != nil {
 		return &fs.PathError{Op: "acquire", Path: s.path("supervise/lock"), Err: err}
 	}
 
-	unix.Mkfifoat(s.dfd, "supervise/control", 0600)
-	if s.ctl, err = openat(s.dfd, "supervise/control", unix.O_RDONLY|unix.O_NONBLOCK, 0); err != nil {
+	s.fifo("control")
+	if s.ctl, err = openIn(s.sfd, "control", unix.O_RDONLY, 0, unix.S_IFIFO); err != nil {
 		return &fs.PathError{Op: "read", Path: s.path("supervise/control"), Err: err}
 	}
-	if s.ctlw, err = openat(s.dfd, "supervise/control", unix.O_WRONLY|unix.O_NONBLOCK, 0); err != nil {
+	if s.ctlw, err = openIn(s.sfd, "control", unix.O_WRONLY, 0, unix.S_IFIFO); err == nil && !sameFile(s.ctl, s.ctlw) {
+		// Swapped between the two opens: ctl would see end of file
+		// whenever a writer leaves, and spin.
+		err = errSwapped
+	}
+	if err != nil {
 		return &fs.PathError{Op: "write", Path: s.path("supervise/control"), Err: err}
 	}
 
-	s.pidchange()
+	adopted := s.adopt()
+	if !adopted {
+		s.pidchange()
+	}
 	s.announce()
 
-	unix.Mkfifoat(s.dfd, "supervise/ok", 0600)
-	if s.ok, err = openat(s.dfd, "supervise/ok", unix.O_RDONLY|unix.O_NONBLOCK, 0); err != nil {
+	s.fifo("ok")
+	if s.ok, err = openIn(s.sfd, "ok", unix.O_RDONLY, 0, unix.S_IFIFO); err != nil {
 		return &fs.PathError{Op: "read", Path: s.path("supervise/ok"), Err: err}
 	}
 
-	if s.wantUp {
+	if s.wantUp && !adopted {
 		s.trystart()
 	}
 	return nil
+}
+
+// errSwapped reports a file replaced between two opens.
+var errSwapped = errors.New("file replaced while being opened")
+
+// fifo makes supervise/name a named pipe, as supervise.c's fifo_make
+// (whose errors show up at the open), but replaces a file of another kind
+// (a symbolic link, a regular file) with a warning: supervise holds the
+// lock, so these files are its own.
+func (s *sv) fifo(name string) {
+	if unix.Mkfifoat(s.sfd, name, 0600) != unix.EEXIST {
+		return
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(s.sfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		return
+	}
+	s.warn(&Replaced{Path: s.path("supervise/" + name), Was: kindName(uint32(st.Mode))})
+	if unix.Unlinkat(s.sfd, name, 0) == nil {
+		unix.Mkfifoat(s.sfd, name, 0600)
+	}
 }
 
 func (s *sv) close() {
@@ -179,7 +239,7 @@ func (s *sv) close() {
 		close(s.sigs) // the forwarding goroutine closes self[1]
 		s.self[1] = -1
 	}
-	for _, fd := range []int{s.dfd, s.ctl, s.ctlw, s.ok, s.lock, s.self[0], s.self[1]} {
+	for _, fd := range []int{s.dfd, s.sfd, s.ctl, s.ctlw, s.ok, s.lock, s.self[0], s.self[1], s.pidfd} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
@@ -206,7 +266,10 @@ func (s *sv) pidchange() { s.stamp = tai64.Now() }
 
 // announce writes supervise/status through status.new and a rename, as
 // supervise.c does. Like daemontools it does not fsync: the file describes
-// a running process and means nothing after a crash.
+// a running process and means nothing after a crash. Unlike daemontools it
+// never writes through what the directory's owner may have left at
+// status.new (a symbolic link to a file of root's, say): the name is
+// removed and created anew, exclusively, without following links.
 func (s *sv) announce() {
 	st := Status{Stamp: s.stamp, PID: s.pid, Paused: s.pid != 0 && s.paused}
 	switch {
@@ -220,7 +283,15 @@ func (s *sv) announce() {
 	var b [StatusLen]byte
 	st.Put(&b)
 
-	fd, err := openat(s.dfd, "supervise/status.new", unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, 0644)
+	var fd int
+	var err error
+	for try := 0; try < 3; try++ { // a racing owner may plant it again
+		unix.Unlinkat(s.sfd, "status.new", 0)
+		fd, err = openat(s.sfd, "status.new", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW, 0644)
+		if err != unix.EEXIST {
+			break
+		}
+	}
 	if err != nil {
 		s.warn(&fs.PathError{Op: "open", Path: s.path("supervise/status.new"), Err: err})
 		return
@@ -232,10 +303,10 @@ func (s *sv) announce() {
 	}
 	if err != nil {
 		s.warn(&fs.PathError{Op: "write", Path: s.path("supervise/status.new"), Err: err})
-		unix.Unlinkat(s.dfd, "supervise/status.new", 0)
+		unix.Unlinkat(s.sfd, "status.new", 0)
 		return
 	}
-	if err := unix.Renameat(s.dfd, "supervise/status.new", s.dfd, "supervise/status"); err != nil {
+	if err := unix.Renameat(s.sfd, "status.new", s.sfd, "status"); err != nil {
 		s.warn(&os.LinkError{Op: "rename", Old: s.path("supervise/status.new"), New: "status", Err: err})
 	}
 }
@@ -251,7 +322,7 @@ func (s *sv) trystart() {
 	if err != nil {
 		s.restart = true
 		if err == syscall.EAGAIN || err == syscall.ENOMEM {
-			s.warn(&fs.PathError{Op: "fork for", Path: s.cfg.Dir + ", sleeping 60 seconds", Err: err})
+			s.warn(&fs.PathError{Op: "fork for", Path: s.cfg.Name + ", sleeping 60 seconds", Err: err})
 			time.Sleep(forkPause)
 		} else {
 			s.warn(&StartError{&fs.PathError{Op: "start", Path: s.path("run"), Err: err}})
@@ -278,7 +349,14 @@ func (s *sv) pause() {
 }
 
 func (s *sv) kill(sig unix.Signal) {
-	if s.pid != 0 {
+	switch {
+	case s.pid == 0:
+	case s.adopted && s.pidfd >= 0:
+		pidfdSignal(s.pidfd, sig)
+	case s.adopted && !leftover(s.pid, s.stamp):
+		// Gone, and the pid may be someone else's by now: the loop
+		// notices the exit within a second.
+	default:
 		unix.Kill(s.pid, sig)
 	}
 }
@@ -286,7 +364,7 @@ func (s *sv) kill(sig unix.Signal) {
 // loop is doit() in supervise.c: wait for a child or a control byte, handle
 // it, repeat until told to exit and the service is down.
 func (s *sv) loop() {
-	fds := []unix.PollFd{{Fd: int32(s.self[0]), Events: unix.POLLIN}, {Fd: int32(s.ctl), Events: unix.POLLIN}}
+	all := []unix.PollFd{{Fd: int32(s.self[0]), Events: unix.POLLIN}, {Fd: int32(s.ctl), Events: unix.POLLIN}, {Events: unix.POLLIN}}
 	var buf [64]byte
 	busy := true
 	for {
@@ -297,8 +375,31 @@ func (s *sv) loop() {
 			s.cfg.Idle()
 		}
 		busy = true
-		if n, _ := unix.Poll(fds, maxWait); n <= 0 {
-			busy = false // EINTR or the hourly timeout: nothing to do
+		fds, wait := all[:2], maxWait
+		if s.adopted {
+			if s.pidfd >= 0 {
+				all[2].Fd = int32(s.pidfd)
+				fds = all[:3]
+			} else {
+				wait = 1000 // no pidfd: look every second
+			}
+		}
+		if n, _ := unix.Poll(fds, wait); n <= 0 {
+			busy = false // EINTR or the timeout: nothing to do
+		}
+		if s.adopted && s.adoptedGone() {
+			busy = true
+			s.dropAdopted()
+			s.pid = 0
+			s.pidchange()
+			s.announce()
+			s.finish(-1, 0) // its exit status went to its new parent
+			if s.exit {
+				return
+			}
+			if s.want && s.wantUp {
+				s.trystart()
+			}
 		}
 		for {
 			if n, _ := unix.Read(s.self[0], buf[:]); n <= 0 {
@@ -316,10 +417,17 @@ func (s *sv) loop() {
 				break
 			}
 			if r == s.pid {
+				if s.adopted { // a child of ours after all (a test's)
+					s.dropAdopted()
+				}
 				s.pid = 0
 				s.pidchange()
 				s.announce()
-				s.finish(ws)
+				code, sig := ws.ExitStatus(), 0
+				if ws.Signaled() {
+					code, sig = -1, int(ws.Signal())
+				}
+				s.finish(code, sig)
 				if s.exit {
 					return
 				}
@@ -396,17 +504,14 @@ var errPartialWrite = errors.New("partial write")
 
 // finish runs ./finish, if the service has one, after ./run has exited: an
 // mlog addition (daemontools has none) with runit's arguments, the exit
-// code (-1 if ./run was killed) and the signal number (0 if it exited).
+// code (-1 if ./run was killed) and the signal number (0 if it exited;
+// -1 and 0 for an adopted process, whose status is unknown).
 // It runs synchronously, at most finishTimeout, before any restart; the
 // status meanwhile says down.
-func (s *sv) finish(ws unix.WaitStatus) {
+func (s *sv) finish(code, sig int) {
 	var st unix.Stat_t
 	if unix.Fstatat(s.dfd, "finish", &st, 0) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0111 == 0 {
 		return
-	}
-	code, sig := ws.ExitStatus(), 0
-	if ws.Signaled() {
-		code, sig = -1, int(ws.Signal())
 	}
 	argv := []string{"./finish", strconv.Itoa(code), strconv.Itoa(sig)}
 	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{Dir: s.childDir, Env: s.cfg.Env, Files: s.files[:]})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -21,7 +22,8 @@ type ScanConfig struct {
 	Env []string
 
 	// Supervise is the program started for each service; "" means
-	// "supervise".
+	// "supervise". A name with a slash is used as it is (the svscan
+	// program passes the supervise installed beside it).
 	Supervise string
 
 	// Stdin, Stdout and Stderr are passed on as daemontools' svscan passes
@@ -272,7 +274,8 @@ func (sc *scanner) spawn(dir, arg string, files [3]uintptr) (int, error) {
 	path, err := LookPath(sc.cfg.Env, prog)
 	if err == nil {
 		var pid int
-		pid, err = syscall.ForkExec(path, []string{prog, arg}, &syscall.ProcAttr{Dir: dir, Env: sc.cfg.Env, Files: files[:]})
+		// argv[0] is the name alone, as execvp gives it in svscan.c.
+		pid, err = syscall.ForkExec(path, []string{filepath.Base(prog), arg}, &syscall.ProcAttr{Dir: dir, Env: sc.cfg.Env, Files: files[:]})
 		if err == nil {
 			return pid, nil
 		}

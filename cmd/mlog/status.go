@@ -27,12 +27,14 @@ one JSON array with an object per directory:
 
 state is "up" or "down", or "unknown" when no supervise runs (the status file
 may be stale then) or the directory cannot be read; error says why. want is
-"up", "down" or "once" (after svc -o).
+"up", "down" or "once" (after svc -o). A corrupt status file whose stamp is no
+time (outside the years 0 to 9999) gives the state and seconds svstat prints,
+no since, and an error; the other directories are reported as usual.
 
 EXIT STATUS
   0    every directory was read and is supervised
   1    some directory has no supervise running
-  111  some directory could not be read`
+  111  some directory could not be read, or its status file is corrupt`
 
 // statusJSON is one directory in mlog status --json.
 type statusJSON struct {
@@ -83,7 +85,14 @@ func runStatus(w io.Writer, dirs []string, asJSON bool, now time.Time) int {
 				o.State, o.PID = "up", st.PID
 			}
 			o.Seconds = st.Seconds(now)
-			o.Since = st.Stamp.Time().UTC()
+			if since, ok := st.Since(); ok {
+				o.Since = since.UTC()
+			} else {
+				// svstat prints such a file; the state above is what it
+				// reads, but the file is corrupt: say so.
+				code = compat.ExitTemporary
+				o.Error = errBadStamp
+			}
 			o.NormallyUp, o.Paused = st.NormallyUp, st.PID != 0 && st.Paused
 			o.Want = wantName(st.Want)
 		case errors.Is(err, supervise.ErrNotRunning):
@@ -107,15 +116,37 @@ func runStatus(w io.Writer, dirs []string, asJSON bool, now time.Time) int {
 		}
 	}
 	if asJSON {
-		var err error
-		out, err = json.MarshalIndent(objs, "", "  ")
-		if err != nil {
-			panic(err) // only plain values: cannot fail
-		}
-		out = append(out, '\n')
+		out = appendJSON(out, objs)
 	}
 	w.Write(out)
 	return code
+}
+
+// errBadStamp is the error of a directory whose status file holds a stamp
+// that is no time (a corrupt file).
+const errBadStamp = "bad stamp in supervise/status: not a time between the years 0 and 9999"
+
+// appendJSON appends objs as an indented JSON array. One object that
+// cannot be encoded becomes {dir, state "unknown", error} and the others
+// are still written: a monitoring command reports a bad directory and goes
+// on with the rest.
+func appendJSON(out []byte, objs []statusJSON) []byte {
+	out = append(out, '[')
+	for i, o := range objs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		b, err := json.MarshalIndent(o, "  ", "  ")
+		if err != nil {
+			b, _ = json.MarshalIndent(statusJSON{Dir: o.Dir, State: "unknown", Error: err.Error()}, "  ", "  ")
+		}
+		out = append(out, "\n  "...)
+		out = append(out, b...)
+	}
+	if len(objs) > 0 {
+		out = append(out, '\n')
+	}
+	return append(out, "]\n"...)
 }
 
 func wantName(w byte) string {

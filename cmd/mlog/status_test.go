@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +19,7 @@ import (
 
 // fakeService makes dir look supervised (a reader holds supervise/ok) with
 // status s, or not supervised when running is false.
-func fakeService(t *testing.T, dir string, s supervise.Status, running bool) {
+func fakeService(t testing.TB, dir string, s supervise.Status, running bool) {
 	t.Helper()
 	if err := os.MkdirAll(dir+"/supervise", 0700); err != nil {
 		t.Fatal(err)
@@ -105,4 +109,134 @@ func TestWait(t *testing.T) {
 	if code := runWait(&stderr, []string{base + "/missing"}, true, time.Second); code != 111 || stderr.String() != "mlog: fatal: "+base+"/missing: unable to chdir: file does not exist\n" {
 		t.Errorf("wait on a missing dir = %d, %q", code, stderr.String())
 	}
+}
+
+// rawStatus is a status file: sec as the 8-byte TAI64 label, then the
+// other ten bytes as given.
+func rawStatus(sec uint64, rest ...byte) []byte {
+	b := make([]byte, 8, 8+len(rest))
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(sec)
+		sec >>= 8
+	}
+	return append(b, rest...)
+}
+
+// corruptStatuses are status files as a disk error, a truncation or a
+// stranger's write could leave them: svstat prints each of them, so mlog
+// status must too, and --json must never fail.
+var corruptStatuses = []struct {
+	name string
+	b    []byte
+}{
+	{"zeros", make([]byte, 18)},
+	{"ones", bytes.Repeat([]byte{0xff}, 18)},
+	{"year 0", rawStatus(tai64.FromUnix(-62167219200, 0).Sec, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'u')},
+	{"year -1", rawStatus(tai64.FromUnix(-62167219200-86400*366, 0).Sec, 0, 0, 0, 0, 1, 0, 0, 0, 0, 'u')},
+	{"year 10000", rawStatus(tai64.FromUnix(253402300800, 0).Sec, 0, 0, 0, 0, 1, 0, 0, 0, 0, 'u')},
+	{"before tai64 epoch", rawStatus(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'd')},
+	{"top bit", rawStatus(1<<63|5, 0, 0, 0, 0, 1, 0, 0, 0, 1, 'u')},
+	{"future up", rawStatus(tai64.FromUnix(4000000000, 0).Sec, 0, 0, 0, 0, 0x39, 0x30, 0, 0, 0, 'd')},
+	{"nsec too big", rawStatus(tai64.FromUnix(1700000000, 0).Sec, 0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 7, 'x')},
+	{"pid ffffffff", rawStatus(tai64.FromUnix(1700000000, 0).Sec, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 'u')},
+	{"text", []byte("root:$6$abcdefgh:1")},
+	{"runit's 20", rawStatus(tai64.FromUnix(1700000000, 0).Sec, 0, 0, 0, 0, 1, 0, 0, 0, 0, 'u', 0, 0)},
+	{"short", []byte("0123456789")},
+	{"empty", []byte{}},
+}
+
+// A corrupt status file never makes mlog status panic: without --json it
+// prints what Debian's svstat prints, with --json each directory gets its
+// object (the state svstat reads, and an error when the stamp is no time)
+// and the others still get theirs.
+func TestStatusCorrupt(t *testing.T) {
+	base := t.TempDir()
+	var dirs []string
+	for _, tc := range corruptStatuses {
+		dir := base + "/" + strings.ReplaceAll(tc.name, " ", "_")
+		fakeService(t, dir, supervise.Status{}, true)
+		if err := os.WriteFile(dir+"/supervise/status", tc.b, 0644); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	good := base + "/good"
+	fakeService(t, good, supervise.Status{Stamp: tai64.Now(), PID: 42, Want: 'u'}, true)
+	dirs = append(dirs, good)
+
+	var out bytes.Buffer
+	if code := runStatus(&out, dirs, true, time.Now()); code != 111 {
+		t.Errorf("exit code %d, want 111 (corrupt status files)", code)
+	}
+	var got []statusJSON
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("--json output is not JSON: %v: %s", err, out.Bytes())
+	}
+	if len(got) != len(dirs) {
+		t.Fatalf("--json gave %d objects for %d directories: %s", len(got), len(dirs), out.Bytes())
+	}
+	if g := got[len(got)-1]; g.State != "up" || g.PID != 42 || g.Error != "" {
+		t.Errorf("the good directory after the corrupt ones: %+v", g)
+	}
+	if g := got[0]; g.State != "down" || !g.Since.IsZero() || g.Error != errBadStamp {
+		t.Errorf("zeros: %+v, want down, no since, error %q", g, errBadStamp)
+	}
+
+	svstat := "/usr/bin/svstat"
+	if _, err := os.Stat(svstat); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing", svstat)
+		}
+		t.Skipf("%s is missing", svstat)
+	}
+	for i, dir := range dirs {
+		// The seconds may tick between the two runs: take ours on both
+		// sides of Debian's.
+		var before, after bytes.Buffer
+		runStatus(&before, dirs[i:i+1], false, time.Now())
+		ref, _ := exec.Command(svstat, dir).Output()
+		runStatus(&after, dirs[i:i+1], false, time.Now())
+		if before.String() != string(ref) && after.String() != string(ref) {
+			t.Errorf("%s: mlog status = %q, svstat = %q", filepath.Base(dir), after.String(), ref)
+			continue
+		}
+		// --json reads the same state as the text.
+		g := got[i]
+		line := strings.TrimPrefix(string(ref), dir+": ")
+		switch {
+		case strings.HasPrefix(line, "up (pid "):
+			if g.State != "up" || !strings.HasPrefix(line, "up (pid "+strconv.Itoa(g.PID)+") ") {
+				t.Errorf("%s: --json %+v for %q", filepath.Base(dir), g, line)
+			}
+		case strings.HasPrefix(line, "down "):
+			if g.State != "down" || g.PID != 0 {
+				t.Errorf("%s: --json %+v for %q", filepath.Base(dir), g, line)
+			}
+		default:
+			if g.State != "unknown" || g.Error == "" {
+				t.Errorf("%s: --json %+v for %q", filepath.Base(dir), g, line)
+			}
+		}
+	}
+}
+
+// Every 18 bytes give JSON and no panic.
+func FuzzStatusJSON(f *testing.F) {
+	for _, tc := range corruptStatuses {
+		f.Add(tc.b)
+	}
+	base := f.TempDir()
+	dir := base + "/svc"
+	fakeService(f, dir, supervise.Status{}, true)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := os.WriteFile(dir+"/supervise/status", b, 0644); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		runStatus(&out, []string{dir}, true, time.Now())
+		var got []statusJSON
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != 1 {
+			t.Fatalf("status %x: --json gave %q (%v)", b, out.Bytes(), err)
+		}
+	})
 }

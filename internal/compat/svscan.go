@@ -7,11 +7,15 @@ import (
 )
 
 // svscanMain is svscan: svscan [dir]. Words after dir are ignored, as in
-// daemontools.
+// daemontools. Like daemontools' svscan it changes to dir first; the
+// supervise it starts is the one installed beside it, if any (see
+// sibling).
 func svscanMain(t *Tool, args []string) int {
-	cfg := supervise.ScanConfig{Env: os.Environ(), Warn: t.Warn, Idle: trimMemory}
+	cfg := supervise.ScanConfig{Env: os.Environ(), Warn: t.Warn, Idle: trimMemory, Supervise: sibling("supervise")}
 	if len(args) > 0 {
-		cfg.Dir = args[0]
+		if err := chdir(args[0]); err != nil {
+			return t.Fatal(err)
+		}
 	}
 	cfg.Stdin, cfg.Stdout, cfg.Stderr = stdFiles(t)
 	if err := supervise.Scan(cfg); err != nil {

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package supervise
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/mlog/mlog/tai64"
+)
+
+// leftover never adopts without Linux's /proc: see [Adopted].
+func leftover(pid int, stamp tai64.Time) bool { return false }
+
+func pidfdOpen(pid int) int { return -1 }
+
+func pidfdSignal(pidfd int, sig unix.Signal) {}
