@@ -81,6 +81,13 @@ type Config struct {
 type Stats struct {
 	Matched int64   // lines selected and printed (or counted)
 	Counts  []int64 // the same per logdir, in the order given
+
+	// Failed counts the files that could not be read, or not to their
+	// end: each was reported through Config.Warn as an [*OpError], and the
+	// query went on with the others (as grep goes on after a file it
+	// cannot read). Files skipped because they are not regular files
+	// ([*SkipError]) are reported but not counted.
+	Failed int
 }
 
 // ErrUsage reports a configuration that cannot be run, such as Until
@@ -108,6 +115,7 @@ type query struct {
 	pr      printer
 	hist    *histogram
 	stats   Stats
+	skipped map[string]bool // the paths of files skipped and reported
 
 	progDone, progTotal int64 // for Config.Progress
 }
@@ -205,11 +213,12 @@ func (q *query) openStream(dir string) (*stream, error) {
 	if rng.scan {
 		openSince = tai64.Time{}
 	}
-	files, err := openLogdir(dir, openSince)
+	files, err := openLogdir(dir, openSince, cfg.Follow, q.report)
 	if err != nil {
 		return nil, err
 	}
 	s := newStream(dir, rng, files)
+	s.report = q.report
 	s.hold = cfg.Follow || cfg.Cursor != nil
 	for _, lf := range files {
 		q.progTotal += lf.size
@@ -377,6 +386,25 @@ func (q *query) flush() error {
 		return q.cfg.Save(q.cfg.Cursor)
 	}
 	return nil
+}
+
+// report passes on a file that was skipped or could not be read. A
+// skipped file is reported once per run: a follow lists its logdirs again
+// at each rotation.
+func (q *query) report(err error) {
+	var se *SkipError
+	if errors.As(err, &se) {
+		if q.skipped[se.Path] {
+			return
+		}
+		if q.skipped == nil {
+			q.skipped = map[string]bool{}
+		}
+		q.skipped[se.Path] = true
+	} else {
+		q.stats.Failed++
+	}
+	q.warn(err)
 }
 
 func (q *query) warn(err error) {

@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"io"
+	"path/filepath"
 
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
@@ -77,6 +78,9 @@ type stream struct {
 
 	started func(*logFile) // called as each file is begun (progress)
 
+	// report is given the files that cannot be read or are skipped.
+	report func(error)
+
 	line Line
 	pos  Position // just after the line last returned
 	done Position // just after the line last taken by the merge
@@ -140,9 +144,8 @@ func (s *stream) next() bool {
 			}
 			ok, err := s.plan(lf)
 			if err != nil {
-				s.err = &OpError{Op: "read", Path: s.dir + "/" + lf.name, Err: err}
-				lf.close()
-				return false
+				s.fail(lf, err)
+				continue
 			}
 			if !ok {
 				s.finishFile(lf)
@@ -152,22 +155,21 @@ func (s *stream) next() bool {
 				continue
 			}
 			if err := s.startSegment(); err != nil {
-				s.err = &OpError{Op: "read", Path: s.dir + "/" + lf.name, Err: err}
-				return false
+				s.fail(lf, err)
+				continue
 			}
 		}
 		text, nl, off := s.lr.next()
 		if text == nil {
 			if s.lr.err != nil {
-				s.err = &OpError{Op: "read", Path: s.dir + "/" + s.seg.lf.name, Err: s.lr.err}
-				return false
+				s.fail(s.seg.lf, s.lr.err)
+				continue
 			}
 			if len(s.extra) > 0 {
 				s.seg = s.extra[0]
 				s.extra = s.extra[1:]
 				if err := s.startSegment(); err != nil {
-					s.err = &OpError{Op: "read", Path: s.dir + "/" + s.seg.lf.name, Err: err}
-					return false
+					s.fail(s.seg.lf, err)
 				}
 				continue
 			}
@@ -225,6 +227,24 @@ func (s *stream) next() bool {
 		return true
 	}
 }
+
+// fail gives up on lf, which could not be read: it is reported, and the
+// stream goes on with the next file, as grep goes on after a file it
+// cannot read. The lines read from it before the failure stay printed.
+func (s *stream) fail(lf *logFile, err error) {
+	if s.report != nil {
+		s.report(&OpError{Op: "read", Path: s.path(lf), Err: err})
+	}
+	s.extra = nil
+	if s.open && s.seg.lf == lf {
+		s.endSegment()
+	} else if lf != s.tail && lf != s.after {
+		lf.close()
+	}
+}
+
+// path returns the path of lf, for messages.
+func (s *stream) path(lf *logFile) string { return filepath.Join(s.dir, lf.name) }
 
 // reread turns a bisected region found out of order at off into reads of
 // the rest of the file from off, then of the part before the region, every

@@ -93,7 +93,7 @@ func plainFileThere(dir string, dev, ino uint64) bool {
 	}
 	for _, n := range names {
 		var st syscall.Stat_t
-		if syscall.Stat(filepath.Join(dir, n), &st) == nil && uint64(st.Dev) == dev && uint64(st.Ino) == ino {
+		if syscall.Lstat(filepath.Join(dir, n), &st) == nil && uint64(st.Dev) == dev && uint64(st.Ino) == ino {
 			return true
 		}
 	}

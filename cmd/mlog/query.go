@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/mlog/mlog/internal/compat"
 	"github.com/mlog/mlog/query"
 )
 
@@ -140,7 +141,22 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 }
 
 func queryFatal(w io.Writer, err error) {
-	io.WriteString(w, "mlog query: fatal: "+err.Error()+"\n")
+	io.WriteString(w, "mlog query: fatal: "+queryReason(err)+"\n")
+}
+
+// queryReason formats an error of package query in daemontools' words:
+// "unable to read ./log/@4000....s.zst: ...", "skipped ./log/current: not
+// a regular file".
+func queryReason(err error) string {
+	var oe *query.OpError
+	var fe *fs.PathError
+	switch {
+	case errors.As(err, &oe):
+		return "unable to " + oe.Op + " " + oe.Path + ": " + compat.Reason(oe.Err)
+	case errors.As(err, &fe):
+		return "unable to " + fe.Op + " " + fe.Path + ": " + compat.Reason(fe.Err)
+	}
+	return err.Error()
 }
 
 // splitQueryArgs separates patterns from logdirs: the last argument is a
@@ -167,7 +183,7 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 		queryFatal(stderr, err)
 		return queryError
 	}
-	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+err.Error()+"\n") }
+	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+queryReason(err)+"\n") }
 	if f, ok := stderr.(*os.File); ok && !cfg.Follow && isTerminal(f) {
 		cfg.Progress = progressLine(f)
 	}
@@ -207,6 +223,9 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	if err != nil {
 		queryFatal(stderr, err)
 		return queryError
+	}
+	if st.Failed > 0 {
+		return queryError // as grep does after a file it could not read
 	}
 	if st.Matched == 0 {
 		return queryNone

@@ -82,7 +82,7 @@ func TestQueryCmd(t *testing.T) {
 		{"bad time", []string{"--since", "soon", dir}, 2, "", "mlog query: fatal: --since: invalid time \"soon\""},
 		{"bad range", []string{"--since", "2026-01-03", "--until", "2026-01-02", dir}, 2, "", "mlog query: fatal: empty time range"},
 		{"bad regexp", []string{"-E", "(", dir}, 2, "", "mlog query: fatal: error parsing regexp"},
-		{"missing logdir", []string{filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: open " + filepath.Join(dir, "nope") + ": no such file or directory"},
+		{"missing logdir", []string{filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: unable to open " + filepath.Join(dir, "nope") + ": file does not exist"},
 		{"bad flag", []string{"--frobnicate", dir}, 2, "", "mlog query: fatal: unknown flag: --frobnicate"},
 		{"bad bucket", []string{"--histogram", "soon", dir}, 2, "", "mlog query: fatal: --histogram: invalid bucket"},
 		{"two formats", []string{"--utc", "--json", dir}, 2, "", "mlog query: fatal: choose one of"},
