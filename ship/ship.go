@@ -328,10 +328,21 @@ func (sh *shipper) run(ctx context.Context) (Stats, error) {
 
 	var err error
 	if sh.cfg.Once {
+		// A signal ends --once too. A reader may be blocked in the
+		// window's push (the backlog is larger than the window and the
+		// collector does not answer) and see ctx only once it returns:
+		// so wait for ctx as well, and unblock the readers below with
+		// w.stop.
+	wait:
 		for range sh.srcs {
-			if e := <-readErr; e != nil && err == nil {
-				err = e
-				stopRead()
+			select {
+			case e := <-readErr:
+				if e != nil && err == nil {
+					err = e
+					stopRead()
+				}
+			case <-ctx.Done():
+				break wait
 			}
 		}
 		if err == nil {

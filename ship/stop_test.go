@@ -1,0 +1,194 @@
+package ship
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// silentCollector accepts connections and never reads from them nor
+// answers: not even RELP's open; over TCP, once the socket buffers are
+// full, nothing more is acknowledged.
+func silentCollector(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				<-t.Context().Done()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// stopBound bounds the end of a run after its context is done: Grace
+// (testConfig's 2 s) for the acknowledgements of what was sent, then the
+// final commit. Generous, so that a loaded machine does not fail it;
+// a run that does not see the stop never ends.
+const stopBound = 30 * time.Second
+
+// TestShipStopBlocked: a backlog larger than the window, a collector
+// that accepts and never answers, and then the context is done: Run ends,
+// in every mode, on every network. Before, --once waited for its readers,
+// which were blocked in the window's push for ever and never saw the
+// stop.
+func TestShipStopBlocked(t *testing.T) {
+	for _, network := range []string{"relp", "tcp"} {
+		for _, once := range []bool{true, false} {
+			name := network + "/follow"
+			if once {
+				name = network + "/once"
+			}
+			t.Run(name, func(t *testing.T) {
+				addr := silentCollector(t)
+				dir := newLogdir(t, "main")
+				appendLines(t, dir, 0, 100000) // 10 MB: more than loopback's socket buffers
+				cfg := testConfig(t, addr, filepath.Join(t.TempDir(), "cursor"))
+				cfg.Network = network
+				cfg.Once = once
+				cfg.Window = 16
+				cfg.Timeout = time.Hour // the collector's silence must not end the run either
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() {
+					_, err := Run(ctx, cfg, []string{dir})
+					done <- err
+				}()
+				// Stop while the readers are blocked in a full window: give
+				// them time to fill it (if they have not, the stop comes
+				// earlier, which must work too).
+				time.Sleep(200 * time.Millisecond)
+				cancel()
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Errorf("Run: %v", err)
+					}
+				case <-time.After(stopBound):
+					t.Fatalf("Run did not end within %v of the stop", stopBound)
+				}
+			})
+		}
+	}
+}
+
+// hostileLogdir makes, as root, a file only root may read, then has the
+// account nobody fill a logdir it owns by running script there (with
+// $SECRET the secret's path). It skips unless run as root. (query's
+// tests have the same helper.)
+func hostileLogdir(t *testing.T, script string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: root ships a logdir that nobody (uid 65534) prepared")
+	}
+	secret := filepath.Join(t.TempDir(), "secret")
+	must(t, os.WriteFile(secret, []byte(stampOfLine(1).String()+" SECRET-c0ffee root only\n"), 0o600))
+	base, err := os.MkdirTemp("", "mlog-hostile-")
+	must(t, err)
+	t.Cleanup(func() { os.RemoveAll(base) })
+	must(t, os.Chmod(base, 0o755))
+	dir := filepath.Join(base, "log")
+	must(t, os.Mkdir(dir, 0o755))
+	must(t, os.Chown(dir, 65534, 65534))
+	cmd := exec.Command("/bin/sh", "-ec", script)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "SECRET=" + secret}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("preparing the logdir as nobody: %v: %s", err, out)
+	}
+	return dir
+}
+
+// TestShipHostileOwner: root ships a logdir whose owner made archive
+// names, previous and current symbolic links to a file only root may
+// read, or FIFOs. The secret never reaches the collector, the real lines
+// do, and nothing blocks: with --once, and following until stopped.
+func TestShipHostileOwner(t *testing.T) {
+	scripts := []struct{ name, script string }{
+		{"links", `printf '%s' "$LINES" > @4000000069579d8c00000000.s
+ln -s "$SECRET" @4000000069579d8d00000000.s
+ln -s "$SECRET" @4000000069579d8e00000000.s.zst
+ln -s "$SECRET" previous
+ln -s "$SECRET" current`},
+		{"fifos", `printf '%s' "$LINES" > @4000000069579d8c00000000.s
+mkfifo @4000000069579d8d00000000.s @4000000069579d8e00000000.u processed current`},
+	}
+	for _, sc := range scripts {
+		for _, once := range []bool{true, false} {
+			name := sc.name + "/follow"
+			if once {
+				name = sc.name + "/once"
+			}
+			t.Run(name, func(t *testing.T) {
+				lines := logLine(0) + logLine(1)
+				dir := hostileLogdir(t, "LINES='"+lines+"'\n"+sc.script)
+				srv := newFakeRELP(t)
+				cfg := testConfig(t, srv.addr(), filepath.Join(t.TempDir(), "cursor"))
+				cfg.Once = once
+				var mu sync.Mutex
+				var warnings []string
+				cfg.Warn = func(err error) {
+					mu.Lock()
+					warnings = append(warnings, err.Error())
+					mu.Unlock()
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				done := make(chan error, 1)
+				go func() {
+					_, err := Run(ctx, cfg, []string{dir})
+					done <- err
+				}()
+				if !once {
+					srv.waitAcked(2)
+					time.Sleep(100 * time.Millisecond) // a few polls over the FIFOs
+					cancel()
+				}
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("Run: %v", err)
+					}
+				case <-time.After(stopBound):
+					t.Fatalf("Run still running after %v: blocked on a FIFO?", stopBound)
+				}
+				received, _, _ := srv.snapshot()
+				for _, m := range received {
+					if strings.Contains(m, "SECRET") {
+						t.Fatalf("the secret was shipped: %q", m)
+					}
+				}
+				checkDelivery(t, srv, 2)
+				if len(received) != 2 || lineNumber(received[0]) != 0 || lineNumber(received[1]) != 1 {
+					t.Errorf("received %q, want lines 0 and 1", received)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if !strings.Contains(strings.Join(warnings, "\n"), "skipped "+filepath.Join(dir, "current")+": ") {
+					t.Errorf("warnings %q: want current reported as skipped", warnings)
+				}
+			})
+		}
+	}
+}
