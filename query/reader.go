@@ -54,7 +54,9 @@ func (lr *lineReader) next() (line []byte, nl bool, off int64) {
 		}
 		scan = lr.end
 		if lr.eof {
-			if lr.start == lr.end {
+			// After a read error the bytes since the last newline are
+			// not a line: the rest of it is what could not be read.
+			if lr.start == lr.end || lr.err != nil {
 				return nil, false, lr.off
 			}
 			line = lr.buf[lr.start:lr.end]

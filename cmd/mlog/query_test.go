@@ -99,6 +99,33 @@ func TestQueryCmd(t *testing.T) {
 	}
 }
 
+// TestQueryDamagedFiles: a damaged compressed archive and a directory
+// under an archive name are reported on stderr with their paths in
+// daemontools' words; everything else is printed (or counted), and the
+// exit code is 2 at the end, as grep's after a file it could not read.
+func TestQueryDamagedFiles(t *testing.T) {
+	dir := queryLogdir(t)
+	bad := filepath.Join(dir, "@4000000069579d8000000000.s.zst")
+	must(t, os.WriteFile(bad, []byte("\x28\xb5\x2f\xfd not zstd after all\n"), 0o644))
+	must(t, os.Mkdir(filepath.Join(dir, "@4000000069579d8100000000.s"), 0o755))
+	warnBad := "mlog query: warning: unable to read " + bad + ": "
+	warnDir := "mlog query: warning: skipped " + filepath.Join(dir, "@4000000069579d8100000000.s") + ": not a regular file\n"
+	for _, tc := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{dir}, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"},
+		{[]string{"--count", dir}, "3\n"},
+	} {
+		code, out, errOut := runQueryCmd(t, tc.args...)
+		equal(t, code, 2, "mlog query "+strings.Join(tc.args, " ")+": exit code")
+		equal(t, out, tc.out, "stdout")
+		if strings.Count(errOut, "\n") != 2 || !strings.Contains(errOut, warnBad) || !strings.Contains(errOut, warnDir) {
+			t.Errorf("stderr %q, want %q... and %q", errOut, warnBad, warnDir)
+		}
+	}
+}
+
 func TestQueryCursorFile(t *testing.T) {
 	dir := queryLogdir(t)
 	cursor := filepath.Join(t.TempDir(), "cursor")
