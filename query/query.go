@@ -19,8 +19,12 @@ import (
 type Config struct {
 	// Since is the first instant printed; zero means from the start.
 	Since tai64.Time
-	// Until is the first instant not printed; zero means no end.
+	// Until is the first instant not printed; zero means no end, unless
+	// HasUntil is set. Since == Until is an empty range: nothing matches.
 	Until tai64.Time
+	// HasUntil makes a zero Until a bound rather than no end: the label
+	// @000000000000000000000000, before which nothing is.
+	HasUntil bool
 
 	// Match selects lines by their text after the label and its space
 	// (see [MatchFixed] and [MatchRegexp]). Nil selects every line. It
@@ -137,8 +141,8 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 	if len(logdirs) == 0 {
 		return Stats{}, &UsageError{"no logdir"}
 	}
-	if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
-		return Stats{}, &UsageError{"empty time range: until " + rfc3339(cfg.Until) + " is not after since " + rfc3339(cfg.Since)}
+	if err := checkRange(&cfg); err != nil {
+		return Stats{}, err
 	}
 	if cfg.Follow && (cfg.Count || cfg.Histogram != 0) {
 		return Stats{}, &UsageError{"follow cannot count or draw a histogram"}
@@ -168,7 +172,12 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 		}
 		q.streams = append(q.streams, s)
 	}
-	if err := q.drain(ctx); err != nil {
+	if nothingBefore(&cfg) {
+		// Nothing is before the zero label: no line can match, now or
+		// later. The logdirs were opened, so that a missing one is still
+		// an error.
+		cfg.Follow = false
+	} else if err := q.drain(ctx); err != nil {
 		q.out.Flush()
 		return q.stats, err
 	}
@@ -257,8 +266,11 @@ func (q *query) openStream(dir string) (*stream, error) {
 func Lines(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Line, error] {
 	return func(yield func(*Line, error) bool) {
 		cfg.Follow, cfg.Cursor, cfg.Count, cfg.Histogram = false, nil, false, 0
-		if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
-			yield(nil, &UsageError{"empty time range: until " + rfc3339(cfg.Until) + " is not after since " + rfc3339(cfg.Since)})
+		if err := checkRange(&cfg); err != nil {
+			yield(nil, err)
+			return
+		}
+		if nothingBefore(&cfg) {
 			return
 		}
 		q := &query{cfg: &cfg}
@@ -287,6 +299,20 @@ func Lines(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Line, e
 		}
 	}
 }
+
+// checkRange refuses a range that ends before it starts. One that ends
+// where it starts is valid and empty, as grep's answer to a pattern no
+// line has: nothing matches.
+func checkRange(cfg *Config) error {
+	if (cfg.HasUntil || !isZero(cfg.Until)) && cfg.Until.Before(cfg.Since) {
+		return &UsageError{"invalid time range: until " + rfc3339(cfg.Until) + " is before since " + rfc3339(cfg.Since)}
+	}
+	return nil
+}
+
+// nothingBefore reports whether the range ends at the zero label, where
+// the rest of the package reads a zero Until as no end.
+func nothingBefore(cfg *Config) bool { return cfg.HasUntil && isZero(cfg.Until) }
 
 // errStop ends a merge early.
 var errStop = errors.New("stop")

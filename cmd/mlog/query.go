@@ -248,6 +248,7 @@ func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
 		if cfg.Until, err = query.ParseTime(f.until, now, time.Local); err != nil {
 			return cfg, nil, errors.New("--until: " + err.Error())
 		}
+		cfg.HasUntil = true
 	}
 	if len(patterns) > 0 {
 		if f.regexp {
