@@ -83,16 +83,12 @@ type printer struct {
 	buf    []byte
 }
 
-// body returns the text after a line's label and the space after it.
+// body returns the text after a line's stamp and the space after it.
 func body(l *Line) []byte {
 	if !l.Stamped {
 		return l.Text
 	}
-	b := l.Text[tai64.LabelLen:]
-	if len(b) > 0 && b[0] == ' ' {
-		b = b[1:]
-	}
-	return b
+	return Body(l.Text, l.StampLen)
 }
 
 // print writes one line. It formats it straight into the output buffer
@@ -145,11 +141,11 @@ func (p *printer) appendLine(b []byte, l *Line) []byte {
 			b = append(b, l.Text...)
 		case p.format == Local:
 			b = p.local.appendTime(b, l.Time, ' ')
-			b = append(b, l.Text[tai64.LabelLen:]...)
+			b = append(b, l.Text[l.StampLen:]...)
 		case p.format == UTC:
 			b = p.utc.appendTime(b, l.Time, 'T')
 			b = append(b, 'Z')
-			b = append(b, l.Text[tai64.LabelLen:]...)
+			b = append(b, l.Text[l.StampLen:]...)
 		}
 		b = append(b, '\n')
 	}

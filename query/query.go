@@ -226,7 +226,8 @@ func (q *query) openStream(dir string) (*stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newStream(dir, rng, files)
+	st := NewStamper(q.stampZone())
+	s := newStream(dir, rng, files, st)
 	s.report = q.report
 	s.hold = cfg.Follow || cfg.Cursor != nil
 	for _, lf := range files {
@@ -241,7 +242,7 @@ func (q *query) openStream(dir string) (*stream, error) {
 	s.done = s.pos
 	if pos.Ino != 0 {
 		for i, lf := range files {
-			if lf.comp == rotate.None && lf.dev == pos.Dev && lf.ino == pos.Ino && lf.f != nil && checkPosition(lf, pos) {
+			if lf.comp == rotate.None && lf.dev == pos.Dev && lf.ino == pos.Ino && lf.f != nil && checkPosition(lf, pos, st) {
 				for _, old := range files[:i] {
 					old.close()
 				}
@@ -442,7 +443,7 @@ func (q *query) warn(err error) {
 // checkPosition reports whether the line that ends at pos.Offset in lf is
 // the cursor's: it ends with a newline and has the cursor's time, if it has
 // a stamp. An inode number can be reused once its file is gone.
-func checkPosition(lf *logFile, pos *Position) bool {
+func checkPosition(lf *logFile, pos *Position, st *Stamper) bool {
 	if pos.Offset == 0 {
 		return true
 	}
@@ -458,8 +459,17 @@ func checkPosition(lf *logFile, pos *Position) bool {
 	if i < 0 && lo > 0 {
 		return true // a line longer than a probe: trust the inode
 	}
-	t, ok := stampOf(b[i+1:])
+	t, ok := st.of(b[i+1:])
 	return !ok || t == pos.Time
+}
+
+// stampZone is the zone of stamps written without one (s6-log's T): the
+// zone of local times.
+func (q *query) stampZone() *time.Location {
+	if q.cfg.Location == nil {
+		return time.Local
+	}
+	return q.cfg.Location
 }
 
 // rfc3339 formats t for messages.

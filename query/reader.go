@@ -86,11 +86,4 @@ func (lr *lineReader) next() (line []byte, nl bool, off int64) {
 	}
 }
 
-// stampOf returns the TAI64N label a line starts with ([tai64.Parse]). It
-// does no allocation.
-func stampOf(line []byte) (tai64.Time, bool) {
-	t, _, err := tai64.Parse(line)
-	return t, err == nil
-}
-
 func isZero(t tai64.Time) bool { return t == tai64.Time{} }

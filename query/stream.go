@@ -13,8 +13,12 @@ import (
 type Line struct {
 	Logdir  string     // the logdir as given
 	Time    tai64.Time // the line's stamp, or the one it takes (see the package doc)
-	Stamped bool       // whether the line starts with a TAI64N label of its own
+	Stamped bool       // whether the line starts with a stamp of its own (see [Stamper])
 	Text    []byte     // the line without its newline
+
+	// StampLen is the length of the stamp Text starts with, if Stamped:
+	// 25 for a TAI64N label, more for an ISO 8601 time.
+	StampLen int
 }
 
 // timeRange is [since, until); a zero until is no end. In scan mode no
@@ -56,6 +60,7 @@ type stream struct {
 	lr    lineReader
 	pr    prober
 	dec   decoder
+	st    *Stamper
 
 	last      tai64.Time // the stamp of the last stamped line read in seg
 	decreased bool       // seg's stamps went backwards
@@ -97,8 +102,10 @@ type stream struct {
 	after *logFile
 }
 
-func newStream(dir string, rng *timeRange, files []*logFile) *stream {
-	return &stream{dir: dir, rng: rng, files: files, line: Line{Logdir: dir}, pos: Position{Logdir: dir}}
+func newStream(dir string, rng *timeRange, files []*logFile, st *Stamper) *stream {
+	s := &stream{dir: dir, rng: rng, files: files, st: st, line: Line{Logdir: dir}, pos: Position{Logdir: dir}}
+	s.pr.st = st
+	return s
 }
 
 // close releases every file the stream still holds, except its tail.
@@ -182,7 +189,7 @@ func (s *stream) next() bool {
 			s.endSegment()
 			continue
 		}
-		t, stamped := stampOf(text)
+		t, n, stamped := s.st.Parse(text)
 		if stamped {
 			if t.Before(s.last) {
 				s.decreased = true
@@ -212,7 +219,7 @@ func (s *stream) next() bool {
 		}
 		s.advance(t, end)
 		s.line.Time = t
-		s.line.Stamped = stamped
+		s.line.Stamped, s.line.StampLen = stamped, n
 		s.line.Text = text
 		if s.skip {
 			if t.Before(s.skipTime) {
@@ -428,7 +435,7 @@ func (s *stream) head(lf *logFile) (tai64.Time, bool, error) {
 		if line == nil {
 			return tai64.Time{}, false, s.lr.err
 		}
-		if t, ok := stampOf(line); ok {
+		if t, ok := s.st.of(line); ok {
 			return t, true, nil
 		}
 	}

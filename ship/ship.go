@@ -77,7 +77,10 @@ type Config struct {
 	// cannot be reached (*PauseError), a backlog about to be pruned
 	// (*BacklogError), and query's warnings.
 	Warn func(error)
-	// Now is the clock for lines without a label; nil means time.Now.
+	// Location is the zone of stamps written without one (s6-log's T,
+	// the wall time of the zone s6-log ran in); nil means time.Local.
+	Location *time.Location
+	// Now is the clock for lines without a stamp; nil means time.Now.
 	Now func() time.Time
 	// Dial makes connections; nil means a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -245,6 +248,9 @@ func newShipper(cfg Config, logdirs []string) (*shipper, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
 	}
 	if cfg.Dial == nil {
 		d := &net.Dialer{Timeout: cfg.Timeout}

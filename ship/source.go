@@ -39,6 +39,7 @@ type source struct {
 	dir string // as given
 	key string // filepath.Clean(dir), as cursors name logdirs
 	f   *formatter
+	st  *query.Stamper // the same reading of stamps as the query's
 
 	start     query.Position // where the run starts, from the cursor
 	haveStart bool
@@ -64,6 +65,7 @@ func newSource(sh *shipper, idx int, dir string, positions []query.Position) *so
 		}
 	}
 	s.f = newFormatter(sh.cfg.Priority, sh.cfg.Hostname, app, sh.cfg.MaxSize)
+	s.st = query.NewStamper(sh.cfg.Location)
 	s.start = query.Position{Logdir: s.key}
 	for _, p := range positions {
 		if p.Logdir == s.key {
@@ -108,6 +110,8 @@ func (s *source) run(ctx context.Context) error {
 		Cursor: &s.cur,
 		Save:   s.save,
 		Warn:   s.sh.warn,
+
+		Location: s.sh.cfg.Location,
 	}
 	_, err := query.Run(ctx, cfg, []string{s.dir}, s)
 	if errors.Is(err, errStopped) || errors.Is(err, context.Canceled) && ctx.Err() != nil {
@@ -171,8 +175,7 @@ func (s *source) Write(p []byte) (int, error) {
 // line puts one line (without its newline) into the window.
 func (s *source) line(text []byte) error {
 	s.recv += int64(len(text)) + 1
-	t, _, err := tai64.Parse(text)
-	stamped := err == nil
+	t, n, stamped := s.st.Parse(text)
 	if !stamped {
 		t = s.t
 	}
@@ -188,7 +191,7 @@ func (s *source) line(text []byte) error {
 	if !stamped {
 		t = tai64.FromTime(s.sh.cfg.Now())
 	}
-	seq, err := s.sh.w.push(s.idx, &pos, text, t, stamped, s.f)
+	seq, err := s.sh.w.push(s.idx, &pos, text, t, n, s.f)
 	s.last, s.haveLast = seq, err == nil
 	return err
 }

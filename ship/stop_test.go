@@ -192,3 +192,36 @@ mkfifo @4000000069579d8d00000000.s @4000000069579d8e00000000.u processed current
 		}
 	}
 }
+
+// TestShipISOStamps: lines stamped by multilog's i, by s6-log's T (the
+// wall time of the zone it ran in, two spaces) and by t are shipped with
+// their own times, the stamp cut from MSG. Before, only t lines were: the
+// others took the time they were read, with the stamp left in MSG.
+func TestShipISOStamps(t *testing.T) {
+	srv := newFakeRELP(t)
+	dir := newLogdir(t, "main")
+	jst := time.FixedZone("JST", 9*3600)
+	tm := time.Unix(base, 0).Add(1500 * time.Millisecond) // line 1500's time
+	lines := stampOfLine(0).String() + " " + lineText(0) + "\n" +
+		tm.UTC().Format("2006-01-02T15:04:05.000000Z07:00") + " " + lineText(1) + "\n" +
+		tm.In(jst).Format("2006-01-02 15:04:05.000000000") + "  " + lineText(2) + "\n"
+	must(t, os.WriteFile(filepath.Join(dir, "current"), []byte(lines), 0o644))
+	cfg := testConfig(t, srv.addr(), filepath.Join(t.TempDir(), "cursor"))
+	cfg.Once = true
+	cfg.Location = jst
+	cfg.Now = func() time.Time { return time.Unix(0, 0) } // a line shipped with the time it was read would show 1970
+	_, err := Run(context.Background(), cfg, []string{dir})
+	must(t, err)
+	checkDelivery(t, srv, 3)
+	received, _, _ := srv.snapshot()
+	want := []string{
+		"<14>1 2026-01-01T00:00:00.000000Z testhost main - - - " + lineText(0),
+		"<14>1 2026-01-01T00:00:01.500000Z testhost main - - - " + lineText(1),
+		"<14>1 2026-01-01T00:00:01.500000Z testhost main - - - " + lineText(2),
+	}
+	for i, w := range want {
+		if received[i] != w {
+			t.Errorf("message %d = %q, want %q", i, received[i], w)
+		}
+	}
+}

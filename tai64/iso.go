@@ -31,9 +31,9 @@ const ISOMaxLen = 35
 //
 // The date and the time are separated by 'T' or a space; the seconds may
 // have a fraction of 1 to 9 digits after '.' or ','; the zone, if there is
-// one, is "Z", "+hh:mm", "+hhmm" or "+hh" (or '-'). The time must end the
-// line or be followed by a space, so that a line that merely begins with
-// digits is not taken for a stamp. It returns the time and the bytes
+// one, is "Z", "+hh:mm", "+hhmm" or "+hh" (or '-'). The time must end b
+// or be followed by a space or a newline, so that a line that merely
+// begins with digits is not taken for a stamp. It returns the time and the bytes
 // consumed (not the space), or [ErrISO]. A leap second (:60) reads as the
 // last nanosecond of the second before, so that stamps stay in order. It
 // does no allocation.
@@ -95,7 +95,7 @@ func ParseISO(b []byte) (ISO, int, error) {
 			n += 1 + m
 		}
 	}
-	if n < len(b) && b[n] != ' ' {
+	if n < len(b) && b[n] != ' ' && b[n] != '\n' {
 		return ISO{}, 0, ErrISO
 	}
 	return t, n, nil
