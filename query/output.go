@@ -95,6 +95,9 @@ func body(l *Line) []byte {
 // when it fits, else into its own buffer; it does no allocation once that
 // has grown to the longest line.
 func (p *printer) print(l *Line) error {
+	if l.more != nil {
+		return p.printLong(l)
+	}
 	// An upper bound of the line's length: a time is at most 64 bytes
 	// longer than its label, JSON escapes at most 6 bytes per byte.
 	n := len(l.Logdir) + len(l.Text) + 64

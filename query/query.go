@@ -343,10 +343,11 @@ func (q *query) merge(ctx context.Context, take func(i int, l *Line) error) erro
 			return nil
 		}
 		s := q.streams[best]
-		s.done = s.pos
 		if err := take(best, &s.line); err != nil {
 			return err
 		}
+		s.finishLine()
+		s.done = s.pos
 		q.heads[best] = s.next()
 		if s.err != nil {
 			return s.err

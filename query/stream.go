@@ -19,6 +19,10 @@ type Line struct {
 	// StampLen is the length of the stamp Text starts with, if Stamped:
 	// 25 for a TAI64N label, more for an ISO 8601 time.
 	StampLen int
+
+	// more, for a line longer than MaxLine, reads the rest of it: Text
+	// holds its first MaxLine bytes.
+	more *lineReader
 }
 
 // timeRange is [since, until); a zero until is no end. In scan mode no
@@ -64,6 +68,13 @@ type stream struct {
 
 	last      tai64.Time // the stamp of the last stamped line read in seg
 	decreased bool       // seg's stamps went backwards
+
+	// long says the line returned is longer than maxLineBuf: its rest is
+	// still in lr (see finishLine).
+	long bool
+	// completeAt is the end of the last complete line of completeOf.
+	completeOf *logFile
+	completeAt int64
 
 	// hold leaves a partial last line of current unread, for --follow and
 	// --cursor: the rest of it is still to come.
@@ -132,6 +143,7 @@ func (s *stream) endSegment() {
 // one. After false, s.err says why.
 func (s *stream) next() bool {
 	for {
+		s.finishLine()
 		if !s.open {
 			if len(s.files) == 0 && s.after != nil {
 				old := s.after
@@ -184,7 +196,8 @@ func (s *stream) next() bool {
 			s.endSegment()
 			continue
 		}
-		if !nl && s.hold && s.seg.lf.kind == kindCurrent {
+		long := s.lr.partial
+		if !nl && s.hold && s.seg.lf.kind == kindCurrent && (!long || !s.complete(off)) {
 			s.finishFile(s.seg.lf)
 			s.endSegment()
 			continue
@@ -218,9 +231,14 @@ func (s *stream) next() bool {
 			end++
 		}
 		s.advance(t, end)
+		s.long = long
 		s.line.Time = t
 		s.line.Stamped, s.line.StampLen = stamped, n
 		s.line.Text = text
+		s.line.more = nil
+		if long {
+			s.line.more = &s.lr
+		}
 		if s.skip {
 			if t.Before(s.skipTime) {
 				continue
@@ -233,6 +251,36 @@ func (s *stream) next() bool {
 		}
 		return true
 	}
+}
+
+// finishLine reads past the rest of a line longer than maxLineBuf that
+// the stream returned (the printer may have read it already), and moves
+// the stream's position to its end.
+func (s *stream) finishLine() {
+	if !s.long {
+		return
+	}
+	s.long = false
+	s.line.more = nil
+	s.lr.skipRest()
+	if s.seg.lf.comp == rotate.None {
+		s.pos.Offset = s.lr.off
+	}
+}
+
+// complete reports whether the line at off in current ends with a
+// newline: whether it starts before the end of the last complete line.
+// It is asked only of lines longer than maxLineBuf, once per file.
+func (s *stream) complete(off int64) bool {
+	lf := s.seg.lf
+	if s.completeOf != lf {
+		end, err := completeEnd(lf)
+		if err != nil {
+			return false
+		}
+		s.completeOf, s.completeAt = lf, end
+	}
+	return off < s.completeAt
 }
 
 // fail gives up on lf, which could not be read: it is reported, and the

@@ -50,7 +50,8 @@ type source struct {
 	recv      int64          // bytes of complete lines received
 	t         tai64.Time     // the last line's time
 	n         int64          // lines so far with exactly time t
-	part      []byte         // a line not yet complete
+	part      []byte         // the start of a line not yet complete (see keep)
+	partLen   int64          // its length so far
 	last      uint64         // the sequence number of the last message put
 	haveLast  bool
 }
@@ -122,7 +123,7 @@ func (s *source) run(ctx context.Context) error {
 
 // save takes the position query saved as the new base.
 func (s *source) save(c *query.Cursor) error {
-	if len(s.part) != 0 {
+	if s.partLen != 0 {
 		panic("ship: query saved its cursor in the middle of a line")
 	}
 	for _, p := range c.Positions {
@@ -141,29 +142,30 @@ func (s *source) save(c *query.Cursor) error {
 }
 
 // Write takes query's output: raw lines, each ending in a newline,
-// possibly cut anywhere between two calls.
+// possibly cut anywhere between two calls (a line longer than
+// query.MaxLine comes in pieces).
 func (s *source) Write(p []byte) (int, error) {
 	n := len(p)
-	if len(s.part) > 0 {
+	if s.partLen > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			s.part = append(s.part, p...)
+			s.keep(p)
 			return n, nil
 		}
-		s.part = append(s.part, p[:i]...)
-		if err := s.line(s.part); err != nil {
+		s.keep(p[:i])
+		if err := s.line(s.part, s.partLen); err != nil {
 			return 0, err
 		}
-		s.part = s.part[:0]
+		s.part, s.partLen = s.part[:0], 0
 		p = p[i+1:]
 	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			s.part = append(s.part, p...)
+			s.keep(p)
 			break
 		}
-		if err := s.line(p[:i]); err != nil {
+		if err := s.line(p[:i], int64(i)); err != nil {
 			return 0, err
 		}
 		p = p[i+1:]
@@ -172,9 +174,23 @@ func (s *source) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// line puts one line (without its newline) into the window.
-func (s *source) line(text []byte) error {
-	s.recv += int64(len(text)) + 1
+// keep adds b to the line not yet complete, holding no more of it than
+// a message can carry: a line can be far longer than memory.
+func (s *source) keep(b []byte) {
+	s.partLen += int64(len(b))
+	if room := s.sh.cfg.MaxSize + keepSlack - len(s.part); room > 0 {
+		s.part = append(s.part, b[:min(len(b), room)]...)
+	}
+}
+
+// keepSlack is what a message leaves of a line beyond MaxSize: its stamp
+// and the spaces after it, which are not sent.
+const keepSlack = 64
+
+// line puts one line (without its newline) into the window: text is its
+// start, full its length.
+func (s *source) line(text []byte, full int64) error {
+	s.recv += full + 1
 	t, n, stamped := s.st.Parse(text)
 	if !stamped {
 		t = s.t

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/query"
 )
 
 // silentCollector accepts connections and never reads from them nor
@@ -223,5 +225,45 @@ func TestShipISOStamps(t *testing.T) {
 		if received[i] != w {
 			t.Errorf("message %d = %q, want %q", i, received[i], w)
 		}
+	}
+}
+
+// TestShipVeryLongLine: a line longer than query.MaxLine reaches ship in
+// pieces: it is sent cut to the message size, the lines after it are sent
+// too, the cursor ends exactly at the end of the file, and ship holds no
+// more of the line than a message carries.
+func TestShipVeryLongLine(t *testing.T) {
+	srv := newFakeRELP(t)
+	dir := newLogdir(t, "main")
+	long := strings.Repeat("y", 5*query.MaxLine+12345)
+	text := logLine(0) + stampOfLine(1).String() + " " + long + "\n" + logLine(2)
+	must(t, os.WriteFile(filepath.Join(dir, "current"), []byte(text), 0o644))
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	cfg := testConfig(t, srv.addr(), cursor)
+	cfg.Once = true
+	var sh *shipper
+	sh, err := newShipper(cfg, []string{dir})
+	must(t, err)
+	_, err = sh.run(context.Background())
+	must(t, err)
+	received, _, _ := srv.snapshot()
+	if len(received) != 3 || lineNumber(received[0]) != 0 || lineNumber(received[2]) != 2 {
+		t.Fatalf("%d messages, want lines 0, 1 (long) and 2", len(received))
+	}
+	if len(received[1]) != DefaultMaxSize || !strings.HasSuffix(received[1], "yyy") {
+		t.Errorf("long line: %d bytes, want %d", len(received[1]), DefaultMaxSize)
+	}
+	if c := cap(sh.srcs[0].part); c > 2*DefaultMaxSize+2*keepSlack {
+		t.Errorf("ship kept %d bytes of the long line", c)
+	}
+	c := readCursor(t, cursor)
+	if len(c.Positions) != 1 || c.Positions[0].Offset != int64(len(text)) || c.Positions[0].Time != stampOfLine(2) {
+		t.Errorf("cursor %+v, want the end of current, %d", c.Positions, len(text))
+	}
+	// Nothing is sent again.
+	_, err = Run(context.Background(), cfg, []string{dir})
+	must(t, err)
+	if received, _, _ := srv.snapshot(); len(received) != 3 {
+		t.Errorf("a second run sent %d more", len(received)-3)
 	}
 }
