@@ -32,13 +32,18 @@ const (
 	queryError   = 2
 )
 
-const queryLong = `Print the lines of multilog logdirs whose TAI64N stamp lies in [--since, --until),
+const queryLong = `Print the lines of multilog logdirs whose stamp lies in [--since, --until),
 merged into one time-ordered stream, reading only the files and the parts of files
 that can hold them.
 
 Arguments are PATTERNs then LOGDIRs: the last argument is a logdir, and so is each
 argument before it that is a directory; the rest are patterns, and a line is printed
 if it contains any of them. With -e, every argument is a logdir.
+
+Stamps are TAI64N labels (multilog t), mlog multilog's i stamps, s6-log's T
+stamps (local time, read in TZ) and RFC 3339 times, mixed as they come.
+Links, FIFOs and other files that are not regular files in a logdir are skipped
+with a warning, never opened.
 
 TIMES (--since, --until)
   2026-01-02T15:04:05Z         RFC 3339, with an offset and a fraction if wanted
@@ -50,7 +55,8 @@ TIMES (--since, --until)
 EXIT STATUS
   0  at least one line matched
   1  no line matched
-  2  an error: a bad time, a missing logdir, an unreadable file`
+  2  an error: a bad time, a missing logdir; or a file that could not be
+     read, reported on stderr after the rest was printed, as grep does`
 
 type queryFlags struct {
 	since, until string
