@@ -337,7 +337,7 @@ func (s *stream) finishFile(lf *logFile) {
 	s.tailLast = s.last
 	off, err := completeEnd(lf)
 	if err != nil {
-		s.err = err
+		s.err = &OpError{Op: "read", Path: s.path(lf), Err: err}
 	}
 	s.tailOff = off
 	s.pos.Dev, s.pos.Ino, s.pos.Offset = lf.dev, lf.ino, off
