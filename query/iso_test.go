@@ -123,7 +123,7 @@ func writeMixedLogdir(t *testing.T, r *rand.Rand, loc *time.Location) (string, [
 		}
 		return "no stamp: " + text()
 	})
-	st := NewStamper(loc)
+	st := NewStamper(LocationZone(loc))
 	for _, l := range bruteForceIn(t, dir, tai64.Time{}, tai64.Time{}, st) {
 		if _, ok := st.of([]byte(l.text)); ok {
 			stamps = append(stamps, l.t)
@@ -149,7 +149,7 @@ func TestISOStampsMatchBruteForce(t *testing.T) {
 			t.Fatalf("stamp %d %v is before the one before it, %v: the test's logdir is not in order", i, stamps[i], stamps[i-1])
 		}
 	}
-	st := NewStamper(loc)
+	st := NewStamper(LocationZone(loc))
 	for i := range 300 {
 		since, until := pickTime(r, stamps), pickTime(r, stamps)
 		if until.Before(since) {
@@ -261,7 +261,7 @@ func TestS6LogT(t *testing.T) {
 				t.Errorf("the line after s6-log's two spaces is not the line: %.300s", out.String())
 			}
 			// Every range, against the brute force.
-			stp := NewStamper(tc.loc)
+			stp := NewStamper(LocationZone(tc.loc))
 			var stamps []tai64.Time
 			for _, l := range bruteForceIn(t, dir, tai64.Time{}, tai64.Time{}, stp) {
 				stamps = append(stamps, l.t)

@@ -465,12 +465,12 @@ func checkPosition(lf *logFile, pos *Position, st *Stamper) bool {
 }
 
 // stampZone is the zone of stamps written without one (s6-log's T): the
-// zone of local times.
-func (q *query) stampZone() *time.Location {
+// zone of local times. Each stream has its own: a LocationZone caches.
+func (q *query) stampZone() WallZone {
 	if q.cfg.Location == nil {
-		return time.Local
+		return LocationZone(time.Local)
 	}
-	return q.cfg.Location
+	return LocationZone(q.cfg.Location)
 }
 
 // rfc3339 formats t for messages.

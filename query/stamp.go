@@ -24,19 +24,23 @@ const maxStampLen = max(tai64.LabelLen, tai64.ISOMaxLen)
 // be read with the TZ they were written with. In a gap or an overlap of
 // that zone (a clock set forward or back) the answer is one of the
 // instants the wall time names. A Stamper is not safe for concurrent use:
-// it caches the zone's offset.
+// its zone may cache.
 type Stamper struct {
-	loc *time.Location
-
-	// offset holds for Unix seconds in [start, end).
-	offset, start, end int64
-	have               bool
+	zone WallZone // nil: UTC
 }
 
-// NewStamper returns a Stamper that reads times without a zone in loc;
-// nil means UTC.
-func NewStamper(loc *time.Location) *Stamper {
-	return &Stamper{loc: loc}
+// A WallZone turns a wall time of a zone, in seconds since 1970-01-01
+// 00:00:00 of that wall clock, into Unix seconds, and reports false where
+// the zone has no answer. ([tai64.Zone]'s Unix, where there is one, is a
+// WallZone.)
+type WallZone interface {
+	Unix(wall int64) (int64, bool)
+}
+
+// NewStamper returns a Stamper that reads times without a zone in z; nil
+// means UTC.
+func NewStamper(z WallZone) *Stamper {
+	return &Stamper{zone: z}
 }
 
 // Parse returns the time of the stamp line starts with and the stamp's
@@ -55,8 +59,10 @@ func (s *Stamper) Parse(line []byte) (t tai64.Time, n int, ok bool) {
 		return t, 0, false
 	}
 	sec := iso.Sec
-	if !iso.Zoned {
-		sec = s.unix(sec)
+	if !iso.Zoned && s.zone != nil {
+		if sec, ok = s.zone.Unix(sec); !ok {
+			return t, 0, false
+		}
 	}
 	return tai64.FromUnix(sec, iso.Nsec), n, true
 }
@@ -67,25 +73,38 @@ func (s *Stamper) of(line []byte) (tai64.Time, bool) {
 	return t, ok
 }
 
-// unix returns the Unix seconds of wall seconds in s's zone, caching the
-// zone's offset over the span it holds for.
-func (s *Stamper) unix(wall int64) int64 {
-	if s.loc == nil || s.loc == time.UTC {
-		return wall
+// LocationZone returns loc as a WallZone; nil means UTC. It caches the
+// zone's offset over the span it holds for, so it is not safe for
+// concurrent use.
+func LocationZone(loc *time.Location) WallZone {
+	if loc == nil || loc == time.UTC {
+		return nil
 	}
-	if s.have {
-		if u := wall - s.offset; u >= s.start && u < s.end {
-			return u
+	return &locationZone{loc: loc}
+}
+
+// locationZone is a time.Location as a WallZone.
+type locationZone struct {
+	loc *time.Location
+	// offset holds for Unix seconds in [start, end).
+	offset, start, end int64
+	have               bool
+}
+
+func (z *locationZone) Unix(wall int64) (int64, bool) {
+	if z.have {
+		if u := wall - z.offset; u >= z.start && u < z.end {
+			return u, true
 		}
 	}
-	off, _, _ := tai64.LocationZone(s.loc, wall)
+	off, _, _ := tai64.LocationZone(z.loc, wall)
 	u := wall - off
-	off2, start, end := tai64.LocationZone(s.loc, u)
+	off2, start, end := tai64.LocationZone(z.loc, u)
 	if off2 != off {
 		u = wall - off2
 	}
-	s.offset, s.start, s.end, s.have = off2, start, end, true
-	return u
+	z.offset, z.start, z.end, z.have = off2, start, end, true
+	return u, true
 }
 
 // Body returns the text of a line after its stamp of length n and the

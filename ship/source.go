@@ -66,7 +66,7 @@ func newSource(sh *shipper, idx int, dir string, positions []query.Position) *so
 		}
 	}
 	s.f = newFormatter(sh.cfg.Priority, sh.cfg.Hostname, app, sh.cfg.MaxSize)
-	s.st = query.NewStamper(sh.cfg.Location)
+	s.st = query.NewStamper(query.LocationZone(sh.cfg.Location))
 	s.start = query.Position{Logdir: s.key}
 	for _, p := range positions {
 		if p.Logdir == s.key {
