@@ -31,7 +31,7 @@ type Stamper struct {
 
 // A WallZone turns a wall time of a zone, in seconds since 1970-01-01
 // 00:00:00 of that wall clock, into Unix seconds, and reports false where
-// the zone has no answer. ([tai64.Zone]'s Unix, where there is one, is a
+// the zone has no answer. (The project's zone type's Unix is a
 // WallZone.)
 type WallZone interface {
 	Unix(wall int64) (int64, bool)
