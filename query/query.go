@@ -262,8 +262,11 @@ func (q *query) openStream(dir string) (*stream, error) {
 // Lines returns the lines of logdirs that Run would select, merged the
 // same way, for a program that wants them rather than their text. Format,
 // Prefix, Count, Histogram, Follow, Cursor and Save are ignored. Each Line
-// (and its Text) is valid until the loop goes on to the next one. A
-// failure ends the sequence with a nil Line and the error.
+// (and its Text) is valid until the loop goes on to the next one; the
+// Text of a line longer than [MaxLine] is its first MaxLine bytes. A
+// failure ends the sequence with a nil Line and the error; files that are
+// skipped or cannot be read are reported through cfg.Warn, and the
+// sequence goes on.
 func Lines(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Line, error] {
 	return func(yield func(*Line, error) bool) {
 		cfg.Follow, cfg.Cursor, cfg.Count, cfg.Histogram = false, nil, false, 0
