@@ -185,3 +185,38 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*countingWriter)(nil)
+
+// TestFollowLongLine: under --follow, a line longer than the query holds
+// that is still being written is printed once, whole, when its newline
+// comes.
+func TestFollowLongLine(t *testing.T) {
+	defer func(n int) { maxLineBuf = n }(maxLineBuf)
+	maxLineBuf = readBufSize
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "current"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	long := strings.Repeat("L", 5*readBufSize)
+	fmt.Fprintf(f, "%s line 1\n%s line 2 %s", tai64.FromUnix(1767225600, 0), tai64.FromUnix(1767225601, 0), long[:len(long)/2])
+	w := &lineWriter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Config{Follow: true, Poll: 5 * time.Millisecond}, []string{dir}, w)
+		done <- err
+	}()
+	w.waitLines(t, 1, done)
+	time.Sleep(50 * time.Millisecond) // a few looks at the half-written line
+	fmt.Fprintf(f, "%s\n%s line 3\n", long[len(long)/2:], tai64.FromUnix(1767225602, 0))
+	w.waitLines(t, 3, done)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s line 1\n%s line 2 %s\n%s line 3\n", tai64.FromUnix(1767225600, 0), tai64.FromUnix(1767225601, 0), long, tai64.FromUnix(1767225602, 0))
+	if got := w.String(); got != want {
+		t.Errorf("follow: %s", firstDiff(got, want))
+	}
+}

@@ -72,9 +72,11 @@ type stream struct {
 	// long says the line returned is longer than maxLineBuf: its rest is
 	// still in lr (see finishLine).
 	long bool
-	// completeAt is the end of the last complete line of completeOf.
-	completeOf *logFile
-	completeAt int64
+	// completeAt is the end of the last complete line of completeOf when
+	// it had completeSize bytes (a followed current grows).
+	completeOf   *logFile
+	completeSize int64
+	completeAt   int64
 
 	// hold leaves a partial last line of current unread, for --follow and
 	// --cursor: the rest of it is still to come.
@@ -270,15 +272,16 @@ func (s *stream) finishLine() {
 
 // complete reports whether the line at off in current ends with a
 // newline: whether it starts before the end of the last complete line.
-// It is asked only of lines longer than maxLineBuf, once per file.
+// It is asked only of lines longer than maxLineBuf, once per file and
+// size.
 func (s *stream) complete(off int64) bool {
 	lf := s.seg.lf
-	if s.completeOf != lf {
+	if s.completeOf != lf || s.completeSize != lf.size {
 		end, err := completeEnd(lf)
 		if err != nil {
 			return false
 		}
-		s.completeOf, s.completeAt = lf, end
+		s.completeOf, s.completeSize, s.completeAt = lf, lf.size, end
 	}
 	return off < s.completeAt
 }
