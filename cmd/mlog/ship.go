@@ -30,8 +30,10 @@ logdirs across rotations.
   udp://host:port    one datagram per message: best effort, lines can be lost
 
 Each message is "<PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - MSG": TIMESTAMP from
-the line's TAI64N label (RFC 3339 UTC, microseconds), APP-NAME the logdir's name,
-MSG the line without its label. While the collector is down the lines wait in
+the line's stamp (RFC 3339 UTC, microseconds; a TAI64N label, mlog multilog's i
+stamp, or s6-log's T stamp read in TZ), APP-NAME the logdir's name, MSG the line
+without its stamp. Links, FIFOs and other files that are not regular files in a
+logdir are skipped with a warning, never opened. While the collector is down the lines wait in
 the logdir; ship retries with backoff, and warns when multilog is about to prune
 an archive holding lines not yet shipped.
 
