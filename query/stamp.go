@@ -6,9 +6,10 @@ import (
 	"github.com/mlog/mlog/tai64"
 )
 
-// maxStampLen is the longest stamp a line can start with: a probe that
-// holds this much after a line start can tell whether it is stamped.
-const maxStampLen = max(tai64.LabelLen, tai64.ISOMaxLen)
+// maxStampLen is the longest stamp a line can start with and the byte
+// after it (an ISO time must be followed by a space): a probe that holds
+// this much after a line start can tell whether it is stamped.
+const maxStampLen = max(tai64.LabelLen, tai64.ISOMaxLen+1)
 
 // A Stamper recognises the stamps lines start with, in every form mlog
 // and its peers write:
