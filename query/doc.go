@@ -45,6 +45,26 @@
 // step back inside one file that no check sees can still hide lines from
 // a search; Config.Scan reads everything and trusts nothing.
 //
+// # Logdirs of other accounts
+//
+// Files are opened relative to the logdir without following a symbolic
+// link and without blocking (O_NOFOLLOW, O_NONBLOCK), and only regular
+// files are read: root may query a logdir an account it does not trust
+// writes. Anything else is skipped and reported ([SkipError]). A file that
+// cannot be read, or not to its end, is reported ([OpError]) and counted
+// in [Stats].Failed; the query goes on with the others.
+//
+// # Stamps
+//
+// A line's stamp is a TAI64N label or an ISO 8601 time at its start (see
+// [Stamper]): multilog's t, mlog multilog's i, s6-log's T, mixed as they
+// come. The rest of this doc says label for any of them.
+//
+// # Long lines
+//
+// A line longer than [MaxLine] is read and printed in pieces, never held
+// whole; it is matched by its first MaxLine bytes.
+//
 // # Lines without a label
 //
 // A line that does not start with a TAI64N label (multilog run without t,

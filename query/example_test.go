@@ -62,3 +62,25 @@ func ExampleLines() {
 	// 2:01PM delivery 1: success
 	// 2:02PM delivery 2: success
 }
+
+func ExampleStamper() {
+	st := query.NewStamper(tai64.LoadZone(tai64.ZoneConfig{TZ: "JST-9", TZSet: true}))
+	for _, line := range []string{
+		"@4000000069579d7e000001f4 multilog t",
+		"2026-01-02T10:27:00.000000Z mlog multilog i",
+		"2026-01-02 19:27:00.000000000  s6-log T, in JST",
+		"no stamp",
+	} {
+		t, n, ok := st.Parse([]byte(line))
+		when := "no stamp:"
+		if ok {
+			when = t.Time().UTC().Format(time.RFC3339)
+		}
+		fmt.Printf("%s %q\n", when, query.Body([]byte(line), n))
+	}
+	// Output:
+	// 2026-01-02T10:27:00Z "multilog t"
+	// 2026-01-02T10:27:00Z "mlog multilog i"
+	// 2026-01-02T10:27:00Z "s6-log T, in JST"
+	// no stamp: "no stamp"
+}

@@ -62,7 +62,9 @@ func (q *query) follow(ctx context.Context) error {
 func (s *stream) refresh() error {
 	cur := filepath.Join(s.dir, "current")
 	var st syscall.Stat_t
-	err := syscall.Stat(cur, &st)
+	// Lstat: a current that is a symbolic link is not followed (openLogdir
+	// skips it); its own inode is never the tail's.
+	err := syscall.Lstat(cur, &st)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Between the rename of current and the creation of the next one.
@@ -106,7 +108,7 @@ func (s *stream) refresh() error {
 
 // successorsOf queues the files written after old, which was current.
 func (s *stream) successorsOf(old *logFile) error {
-	files, err := openLogdir(s.dir, s.pos.Time)
+	files, err := openLogdir(s.dir, s.pos.Time, true, s.report)
 	if err != nil {
 		return err
 	}
@@ -140,7 +142,7 @@ func (s *stream) successorsOf(old *logFile) error {
 // successors queues every file of the logdir, by time after the last line
 // read.
 func (s *stream) successors() error {
-	files, err := openLogdir(s.dir, s.pos.Time)
+	files, err := openLogdir(s.dir, s.pos.Time, true, s.report)
 	if err != nil {
 		return err
 	}

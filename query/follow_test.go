@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -312,4 +313,37 @@ func BenchmarkFollowLatency(b *testing.B) {
 	if err := <-done; err != nil {
 		b.Fatal(err)
 	}
+}
+
+// TestFollowEmptyLogdir: a follow of a logdir where multilog has not
+// written a file yet waits for one, as tail -F waits for its file, and
+// prints its lines as they come, through a rotation. A query that does not
+// follow still says the directory is not a logdir.
+func TestFollowEmptyLogdir(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), Config{}, []string{dir}, io.Discard); err == nil || !strings.Contains(err.Error(), "not a logdir") {
+		t.Errorf("query of an empty directory: %v, want not a logdir", err)
+	}
+	w := &lineWriter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Config{Follow: true, Poll: 5 * time.Millisecond}, []string{dir}, w)
+		done <- err
+	}()
+	m := newFakeMultilog(t, dir, 1)
+	for range 10 {
+		m.line()
+	}
+	w.waitLines(t, 10, done)
+	m.rotate()
+	for range 10 {
+		m.line()
+	}
+	w.waitLines(t, 20, done)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkLines(t, w.String(), 20)
 }

@@ -113,6 +113,10 @@ func writeArchive(t testing.TB, path string, c rotate.Compression, data []byte) 
 	}
 }
 
+// stampOf reads the stamp a line starts with, times without a zone in
+// UTC.
+func stampOf(line []byte) (tai64.Time, bool) { return NewStamper(nil).of(line) }
+
 // bruteLine is one line as the brute force sees it.
 type bruteLine struct {
 	t    tai64.Time
@@ -122,6 +126,12 @@ type bruteLine struct {
 // bruteForce reads every byte of a logdir and returns its lines in [since,
 // until), in file order, each with the time the package doc gives it.
 func bruteForce(t testing.TB, dir string, since, until tai64.Time) []bruteLine {
+	t.Helper()
+	return bruteForceIn(t, dir, since, until, NewStamper(nil))
+}
+
+// bruteForceIn is bruteForce with the stamps read by st.
+func bruteForceIn(t testing.TB, dir string, since, until tai64.Time, st *Stamper) []bruteLine {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -172,13 +182,13 @@ func bruteForce(t testing.TB, dir string, since, until tai64.Time) []bruteLine {
 		lines := strings.Split(string(data), "\n")
 		var cur tai64.Time
 		for _, l := range lines {
-			if st, ok := stampOf([]byte(l)); ok {
+			if st, ok := st.of([]byte(l)); ok {
 				cur = st
 				break
 			}
 		}
 		for _, l := range lines {
-			if st, ok := stampOf([]byte(l)); ok {
+			if st, ok := st.of([]byte(l)); ok {
 				cur = st
 			}
 			r := timeRange{since: since, until: until}

@@ -133,10 +133,21 @@ const dirBufSize = 8 << 10
 //
 // The files are returned in the order their lines were written. Files that
 // are the same inode (multilog links before it unlinks) appear once.
-func openLogdir(dir string, since tai64.Time) ([]*logFile, error) {
+//
+// A file that is not a regular file (a symbolic link, a FIFO, a directory)
+// is not opened, and one that cannot be opened is left out: report, if
+// not nil, is given a [*SkipError] or an [*OpError] for each, once the
+// listing is final. With follow, an empty directory is a logdir whose
+// first file has not been written yet.
+func openLogdir(dir string, since tai64.Time, follow bool, report func(error)) ([]*logFile, error) {
 	for try := 0; ; try++ {
-		files, changed, err := tryOpenLogdir(dir, since)
+		files, problems, changed, err := tryOpenLogdir(dir, since, follow)
 		if err == nil && !changed {
+			if report != nil {
+				for _, p := range problems {
+					report(p)
+				}
+			}
 			return files, nil
 		}
 		for _, lf := range files {
@@ -154,19 +165,33 @@ func openLogdir(dir string, since tai64.Time) ([]*logFile, error) {
 // tryOpenLogdir lists dir, opens the files, and lists it again; changed
 // says the two listings differ. The files are opened relative to the
 // directory: one name to look up each, not the whole path.
-func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool, err error) {
+func tryOpenLogdir(dir string, since tai64.Time, follow bool) (files []*logFile, problems []error, changed bool, err error) {
 	dfd, err := openFD(dir, unix.O_DIRECTORY)
 	if err != nil {
-		return nil, false, &fs.PathError{Op: "open", Path: dir, Err: err}
+		return nil, nil, false, &OpError{Op: "open", Path: dir, Err: err}
 	}
 	defer unix.Close(dfd)
 	raw, err := readDir(dfd, nil)
 	if err != nil {
-		return nil, false, &fs.PathError{Op: "readdirent", Path: dir, Err: err}
+		return nil, nil, false, &OpError{Op: "read", Path: dir, Err: err}
 	}
 	l := parseListing(raw)
-	if !l.current && len(l.archives) == 0 && !l.previous {
-		return nil, false, &OpError{Op: "open", Path: dir, Err: errors.New("not a logdir: no current and no archives")}
+	if !l.current && len(l.archives) == 0 && !l.previous && !follow {
+		return nil, nil, false, &OpError{Op: "open", Path: dir, Err: errors.New("not a logdir: no current and no archives")}
+	}
+	// open reports whether lf is open or deliberately left out (skipped,
+	// or unreadable and reported); a file gone since the listing is a
+	// rotation under us.
+	open := func(lf *logFile) (gone bool) {
+		err := lf.open(dfd, dir)
+		switch {
+		case err == nil:
+			return false
+		case errors.Is(err, fs.ErrNotExist):
+			return true
+		}
+		problems = append(problems, err)
+		return false
 	}
 	for _, a := range l.archives {
 		lf := &logFile{name: a.Name, kind: kindArchive, stamp: a.Stamp, comp: a.Compression}
@@ -174,8 +199,8 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 			files = append(files, lf) // not opened; kept for inode checks
 			continue
 		}
-		if err := lf.open(dfd, dir); err != nil {
-			return files, false, err
+		if open(lf) {
+			return files, nil, true, nil
 		}
 		files = append(files, lf)
 	}
@@ -188,11 +213,8 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 			continue
 		}
 		lf := &logFile{name: k.name, kind: k.kind}
-		if err := lf.open(dfd, dir); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return files, true, nil
-			}
-			return files, false, err
+		if open(lf) {
+			return files, nil, true, nil
 		}
 		files = append(files, lf)
 	}
@@ -204,14 +226,14 @@ func tryOpenLogdir(dir string, since tai64.Time) (files []*logFile, changed bool
 		raw2, err = readDir(dfd, raw2)
 	}
 	if err != nil {
-		return files, false, &fs.PathError{Op: "readdirent", Path: dir, Err: err}
+		return files, nil, false, &OpError{Op: "read", Path: dir, Err: err}
 	}
 	if !bytes.Equal(raw, raw2) {
 		if m := parseListing(raw2); !l.equal(&m) {
-			return files, true, nil
+			return files, nil, true, nil
 		}
 	}
-	return dedupe(dfd, files), false, nil
+	return dedupe(dfd, files), problems, false, nil
 }
 
 // openFD opens path read-only, retrying on EINTR.
@@ -229,22 +251,42 @@ func openFD(path string, flags int) (int, error) {
 // os.File would cost a fcntl and a try at registering with the poller on
 // each open, and a query may open a hundred archives to read one page of
 // each.
+//
+// The logdir may belong to an account that root (running a query or
+// ship) must not trust: a name there can be a symbolic link to a file
+// that account may not read, or a FIFO that blocks an open or a read
+// forever. So the name is opened without following a link (O_NOFOLLOW,
+// relative to the logdir) and without waiting (O_NONBLOCK: a FIFO with no
+// writer opens at once), and anything that fstat does not call a regular
+// file is closed unread: a [*SkipError]. O_NONBLOCK is left set: Linux
+// ignores it for regular files (read(2)), and clearing it would cost a
+// fcntl per file.
 func (lf *logFile) open(dfd int, dir string) error {
 	var fd int
 	var err error
 	for {
-		fd, err = unix.Openat(dfd, lf.name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err = unix.Openat(dfd, lf.name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 		if err != unix.EINTR {
 			break
 		}
 	}
-	if err != nil {
-		return &fs.PathError{Op: "open", Path: filepath.Join(dir, lf.name), Err: err}
+	path := filepath.Join(dir, lf.name)
+	switch {
+	case err == unix.ELOOP:
+		return &SkipError{Path: path, Reason: "a symbolic link, not followed"}
+	case err == unix.ENXIO:
+		return &SkipError{Path: path, Reason: "not a regular file"} // a socket
+	case err != nil:
+		return &OpError{Op: "open", Path: path, Err: err}
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return &fs.PathError{Op: "stat", Path: filepath.Join(dir, lf.name), Err: err}
+		return &OpError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return &SkipError{Path: path, Reason: "not a regular file"}
 	}
 	lf.f = &fdFile{fd: fd}
 	lf.size = st.Size
@@ -290,7 +332,7 @@ func sameAsArchive(dfd int, lf *logFile, files []*logFile) bool {
 		}
 		if a.f == nil {
 			var st unix.Stat_t
-			if unix.Fstatat(dfd, a.name, &st, 0) != nil {
+			if unix.Fstatat(dfd, a.name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
 				continue
 			}
 			a.dev, a.ino = uint64(st.Dev), uint64(st.Ino)
@@ -314,6 +356,16 @@ func (e *OpError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Err
 
 func (e *OpError) Unwrap() error { return e.Err }
 
+// SkipError is a file of a logdir that is not read because it is not a
+// regular file: a symbolic link (never followed), a FIFO, a directory.
+// The query goes on without it.
+type SkipError struct {
+	Path   string
+	Reason string
+}
+
+func (e *SkipError) Error() string { return "skipped " + e.Path + ": " + e.Reason }
+
 // fdFile is a file read only with pread(2).
 type fdFile struct {
 	fd int
@@ -328,7 +380,7 @@ func (f *fdFile) ReadAt(b []byte, off int64) (int, error) {
 			continue
 		}
 		if err != nil {
-			return n, &fs.PathError{Op: "read", Path: "", Err: err}
+			return n, err // the caller names the file
 		}
 		if m == 0 {
 			return n, io.EOF

@@ -57,7 +57,7 @@ func TestOpenLogdirFiles(t *testing.T) {
 				}
 				os.Chmod(p, mode)
 			}
-			files, err := openLogdir(dir, tai64.Time{})
+			files, err := openLogdir(dir, tai64.Time{}, false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,10 +75,10 @@ func TestOpenLogdirFiles(t *testing.T) {
 
 func TestOpenLogdirErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := openLogdir(filepath.Join(dir, "nope"), tai64.Time{}); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if _, err := openLogdir(filepath.Join(dir, "nope"), tai64.Time{}, false, nil); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing logdir: error %v", err)
 	}
-	if _, err := openLogdir(dir, tai64.Time{}); err == nil || !strings.Contains(err.Error(), "not a logdir") {
+	if _, err := openLogdir(dir, tai64.Time{}, false, nil); err == nil || !strings.Contains(err.Error(), "not a logdir") {
 		t.Errorf("empty directory: error %v", err)
 	}
 }

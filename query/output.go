@@ -82,22 +82,21 @@ type printer struct {
 	buf    []byte
 }
 
-// body returns the text after a line's label and the space after it.
+// body returns the text after a line's stamp and the space after it.
 func body(l *Line) []byte {
 	if !l.Stamped {
 		return l.Text
 	}
-	b := l.Text[tai64.LabelLen:]
-	if len(b) > 0 && b[0] == ' ' {
-		b = b[1:]
-	}
-	return b
+	return Body(l.Text, l.StampLen)
 }
 
 // print writes one line. It formats it straight into the output buffer
 // when it fits, else into its own buffer; it does no allocation once that
 // has grown to the longest line.
 func (p *printer) print(l *Line) error {
+	if l.more != nil {
+		return p.printLong(l)
+	}
 	// An upper bound of the line's length: a time is at most 64 bytes
 	// longer than its label, JSON escapes at most 6 bytes per byte.
 	n := len(l.Logdir) + len(l.Text) + 64
@@ -147,10 +146,10 @@ func (p *printer) appendLine(b []byte, l *Line) []byte {
 			b = append(b, l.Text...)
 		case p.format == Local:
 			b = p.local.appendTime(b, l.Time, ' ')
-			b = append(b, l.Text[tai64.LabelLen:]...)
+			b = append(b, l.Text[l.StampLen:]...)
 		case p.format == UTC:
 			if u, ok := p.utc.AppendTime(b, l.Time); ok {
-				b = append(u, l.Text[tai64.LabelLen:]...)
+				b = append(u, l.Text[l.StampLen:]...)
 			} else {
 				b = append(b, l.Text...) // a year RFC 3339 cannot write
 			}

@@ -42,8 +42,8 @@ func TestPrint(t *testing.T) {
 			var out bytes.Buffer
 			w := bufio.NewWriter(&out)
 			p := printer{w: w, format: tc.format, prefix: tc.prefix, local: newClock(est), utc: newUTC()}
-			st, ok := stampOf([]byte(tc.line))
-			l := Line{Logdir: "./main", Time: st, Stamped: ok, Text: []byte(tc.line)}
+			st, n, ok := NewStamper(nil).Parse([]byte(tc.line))
+			l := Line{Logdir: "./main", Time: st, Stamped: ok, StampLen: n, Text: []byte(tc.line)}
 			if err := p.print(&l); err != nil {
 				t.Fatal(err)
 			}

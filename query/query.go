@@ -19,8 +19,12 @@ import (
 type Config struct {
 	// Since is the first instant printed; zero means from the start.
 	Since tai64.Time
-	// Until is the first instant not printed; zero means no end.
+	// Until is the first instant not printed; zero means no end, unless
+	// HasUntil is set. Since == Until is an empty range: nothing matches.
 	Until tai64.Time
+	// HasUntil makes a zero Until a bound rather than no end: the label
+	// @000000000000000000000000, before which nothing is.
+	HasUntil bool
 
 	// Match selects lines by their text after the label and its space
 	// (see [MatchFixed] and [MatchRegexp]). Nil selects every line. It
@@ -81,6 +85,13 @@ type Config struct {
 type Stats struct {
 	Matched int64   // lines selected and printed (or counted)
 	Counts  []int64 // the same per logdir, in the order given
+
+	// Failed counts the files that could not be read, or not to their
+	// end: each was reported through Config.Warn as an [*OpError], and the
+	// query went on with the others (as grep goes on after a file it
+	// cannot read). Files skipped because they are not regular files
+	// ([*SkipError]) are reported but not counted.
+	Failed int
 }
 
 // ErrUsage reports a configuration that cannot be run, such as Until
@@ -108,6 +119,7 @@ type query struct {
 	pr      printer
 	hist    *histogram
 	stats   Stats
+	skipped map[string]bool // the paths of files skipped and reported
 
 	progDone, progTotal int64 // for Config.Progress
 }
@@ -129,8 +141,8 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 	if len(logdirs) == 0 {
 		return Stats{}, &UsageError{"no logdir"}
 	}
-	if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
-		return Stats{}, &UsageError{"empty time range: until " + rfc3339(cfg.Until) + " is not after since " + rfc3339(cfg.Since)}
+	if err := checkRange(&cfg); err != nil {
+		return Stats{}, err
 	}
 	if cfg.Follow && (cfg.Count || cfg.Histogram != 0) {
 		return Stats{}, &UsageError{"follow cannot count or draw a histogram"}
@@ -156,7 +168,12 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 		}
 		q.streams = append(q.streams, s)
 	}
-	if err := q.drain(ctx); err != nil {
+	if nothingBefore(&cfg) {
+		// Nothing is before the zero label: no line can match, now or
+		// later. The logdirs were opened, so that a missing one is still
+		// an error.
+		cfg.Follow = false
+	} else if err := q.drain(ctx); err != nil {
 		q.out.Flush()
 		return q.stats, err
 	}
@@ -201,11 +218,13 @@ func (q *query) openStream(dir string) (*stream, error) {
 	if rng.scan {
 		openSince = tai64.Time{}
 	}
-	files, err := openLogdir(dir, openSince)
+	files, err := openLogdir(dir, openSince, cfg.Follow, q.report)
 	if err != nil {
 		return nil, err
 	}
-	s := newStream(dir, rng, files)
+	st := NewStamper(q.stampZone())
+	s := newStream(dir, rng, files, st)
+	s.report = q.report
 	s.hold = cfg.Follow || cfg.Cursor != nil
 	for _, lf := range files {
 		q.progTotal += lf.size
@@ -219,7 +238,7 @@ func (q *query) openStream(dir string) (*stream, error) {
 	s.done = s.pos
 	if pos.Ino != 0 {
 		for i, lf := range files {
-			if lf.comp == rotate.None && lf.dev == pos.Dev && lf.ino == pos.Ino && lf.f != nil && checkPosition(lf, pos) {
+			if lf.comp == rotate.None && lf.dev == pos.Dev && lf.ino == pos.Ino && lf.f != nil && checkPosition(lf, pos, st) {
 				for _, old := range files[:i] {
 					old.close()
 				}
@@ -239,13 +258,19 @@ func (q *query) openStream(dir string) (*stream, error) {
 // Lines returns the lines of logdirs that Run would select, merged the
 // same way, for a program that wants them rather than their text. Format,
 // Prefix, Count, Histogram, Follow, Cursor and Save are ignored. Each Line
-// (and its Text) is valid until the loop goes on to the next one. A
-// failure ends the sequence with a nil Line and the error.
+// (and its Text) is valid until the loop goes on to the next one; the
+// Text of a line longer than [MaxLine] is its first MaxLine bytes. A
+// failure ends the sequence with a nil Line and the error; files that are
+// skipped or cannot be read are reported through cfg.Warn, and the
+// sequence goes on.
 func Lines(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Line, error] {
 	return func(yield func(*Line, error) bool) {
 		cfg.Follow, cfg.Cursor, cfg.Count, cfg.Histogram = false, nil, false, 0
-		if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
-			yield(nil, &UsageError{"empty time range: until " + rfc3339(cfg.Until) + " is not after since " + rfc3339(cfg.Since)})
+		if err := checkRange(&cfg); err != nil {
+			yield(nil, err)
+			return
+		}
+		if nothingBefore(&cfg) {
 			return
 		}
 		q := &query{cfg: &cfg}
@@ -275,6 +300,20 @@ func Lines(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Line, e
 	}
 }
 
+// checkRange refuses a range that ends before it starts. One that ends
+// where it starts is valid and empty, as grep's answer to a pattern no
+// line has: nothing matches.
+func checkRange(cfg *Config) error {
+	if (cfg.HasUntil || !isZero(cfg.Until)) && cfg.Until.Before(cfg.Since) {
+		return &UsageError{"invalid time range: until " + rfc3339(cfg.Until) + " is before since " + rfc3339(cfg.Since)}
+	}
+	return nil
+}
+
+// nothingBefore reports whether the range ends at the zero label, where
+// the rest of the package reads a zero Until as no end.
+func nothingBefore(cfg *Config) bool { return cfg.HasUntil && isZero(cfg.Until) }
+
 // errStop ends a merge early.
 var errStop = errors.New("stop")
 
@@ -303,10 +342,11 @@ func (q *query) merge(ctx context.Context, take func(i int, l *Line) error) erro
 			return nil
 		}
 		s := q.streams[best]
-		s.done = s.pos
 		if err := take(best, &s.line); err != nil {
 			return err
 		}
+		s.finishLine()
+		s.done = s.pos
 		q.heads[best] = s.next()
 		if s.err != nil {
 			return s.err
@@ -375,6 +415,25 @@ func (q *query) flush() error {
 	return nil
 }
 
+// report passes on a file that was skipped or could not be read. A
+// skipped file is reported once per run: a follow lists its logdirs again
+// at each rotation.
+func (q *query) report(err error) {
+	var se *SkipError
+	if errors.As(err, &se) {
+		if q.skipped[se.Path] {
+			return
+		}
+		if q.skipped == nil {
+			q.skipped = map[string]bool{}
+		}
+		q.skipped[se.Path] = true
+	} else {
+		q.stats.Failed++
+	}
+	q.warn(err)
+}
+
 func (q *query) warn(err error) {
 	if q.cfg.Warn != nil {
 		q.cfg.Warn(err)
@@ -384,7 +443,7 @@ func (q *query) warn(err error) {
 // checkPosition reports whether the line that ends at pos.Offset in lf is
 // the cursor's: it ends with a newline and has the cursor's time, if it has
 // a stamp. An inode number can be reused once its file is gone.
-func checkPosition(lf *logFile, pos *Position) bool {
+func checkPosition(lf *logFile, pos *Position, st *Stamper) bool {
 	if pos.Offset == 0 {
 		return true
 	}
@@ -400,8 +459,18 @@ func checkPosition(lf *logFile, pos *Position) bool {
 	if i < 0 && lo > 0 {
 		return true // a line longer than a probe: trust the inode
 	}
-	t, ok := stampOf(b[i+1:])
+	t, ok := st.of(b[i+1:])
 	return !ok || t == pos.Time
+}
+
+// stampZone is the zone of stamps written without one (s6-log's T): the
+// zone of local times. A nil *tai64.Zone (UTC) becomes a nil WallZone, not
+// a nil pointer inside the interface.
+func (q *query) stampZone() WallZone {
+	if q.cfg.Zone == nil {
+		return nil
+	}
+	return q.cfg.Zone
 }
 
 // rfc3339 formats t for messages.

@@ -162,6 +162,8 @@ func TestRunDisorderInFile(t *testing.T) {
 	}
 }
 
+// TestStampOfAgreesWithParse: a line that starts with '@' is stamped
+// exactly when tai64.Parse reads a label there.
 func TestStampOfAgreesWithParse(t *testing.T) {
 	for _, in := range []string{
 		"@400000006956170f35c69fdc x", "@400000006956170F35C69FDC", "@400000006956170f35c69fd", "@40000000695617g035c69fdc",

@@ -17,6 +17,7 @@ var bisectMin int64 = 16 << 10
 // that a stamp can be found in the middle of a file without reading up to
 // it.
 type prober struct {
+	st   *Stamper
 	f    io.ReaderAt
 	size int64
 	buf  []byte
@@ -30,7 +31,7 @@ type prober struct {
 func (p *prober) reset(f io.ReaderAt, size int64) {
 	p.f, p.size = f, size
 	if p.buf == nil {
-		p.buf = make([]byte, probeSize+tai64.LabelLen)
+		p.buf = make([]byte, probeSize+maxStampLen)
 	}
 	p.held = 0
 }
@@ -103,10 +104,10 @@ func (p *prober) firstStamped(from, limit int64) (int64, tai64.Time, bool, error
 			if c+int64(i) >= limit {
 				return 0, tai64.Time{}, false, nil
 			}
-			if len(b)-i < tai64.LabelLen && c+int64(len(b)) < p.size {
+			if len(b)-i < maxStampLen && c+int64(len(b)) < p.size {
 				break // read again from this line start
 			}
-			if t, ok := stampOf(b[i:]); ok {
+			if t, ok := p.st.of(b[i:]); ok {
 				return c + int64(i), t, true, nil
 			}
 			j := bytes.IndexByte(b[i:], '\n')
@@ -133,7 +134,7 @@ func (p *prober) lastStamp() (tai64.Time, bool, error) {
 	pos := p.size // the line starts still to check are < pos
 	for pos > 0 {
 		lo := max(0, pos-probeSize)
-		b, err := p.read(lo, pos+tai64.LabelLen)
+		b, err := p.read(lo, pos+maxStampLen)
 		if err != nil {
 			return tai64.Time{}, false, err
 		}
@@ -143,13 +144,13 @@ func (p *prober) lastStamp() (tai64.Time, bool, error) {
 			if i < 0 {
 				break
 			}
-			if t, ok := stampOf(b[i+1:]); ok {
+			if t, ok := p.st.of(b[i+1:]); ok {
 				return t, true, nil
 			}
 			end = i + 1
 		}
 		if lo == 0 {
-			t, ok := stampOf(b)
+			t, ok := p.st.of(b)
 			return t, ok, nil
 		}
 		// lo itself is a line start if the byte before it is a newline:
@@ -197,7 +198,7 @@ func (p *prober) lowerBound(t tai64.Time, from int64, fromT, last tai64.Time, lr
 	// Read no further than the label of a line that starts before hi: the
 	// line reader's first read would otherwise fill its whole buffer, many
 	// times the stretch bisection left.
-	end := max(s, min(p.size, hi+tai64.LabelLen))
+	end := max(s, min(p.size, hi+maxStampLen))
 	lr.reset(io.NewSectionReader(p.f, s, end-s), s)
 	prev := loT
 	for {
@@ -208,7 +209,7 @@ func (p *prober) lowerBound(t tai64.Time, from int64, fromT, last tai64.Time, lr
 			}
 			return hi, hiT, true, nil
 		}
-		st, stamped := stampOf(line)
+		st, stamped := p.st.of(line)
 		if !stamped {
 			continue
 		}

@@ -101,9 +101,9 @@ func genStepLogdir(t *testing.T, r *rand.Rand, o stepOpts) (dir string, backs, c
 	var lc rotate.Config
 	lc.Now = clock.Now
 	lc.Warn = func(err error) { t.Errorf("multilog warning: %v", err) }
-	// The compressor is called with the method, the archive and the
-	// temporary file's names, in the logdir.
-	lc.CompressCommand = []string{"/bin/sh", "-c", `gzip -c -- "$2" > "$3"`, "compress"}
+	// The compressor reads the archive on stdin and writes the compressed
+	// temporary on stdout (multilog opens both); the method is appended.
+	lc.CompressCommand = []string{"/bin/sh", "-c", "exec gzip -c", "sh"}
 	seq := 0
 	for s := range o.sessions {
 		var in bytes.Buffer

@@ -3,6 +3,7 @@ package query
 import (
 	"bytes"
 	"io"
+	"path/filepath"
 
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
@@ -12,8 +13,16 @@ import (
 type Line struct {
 	Logdir  string     // the logdir as given
 	Time    tai64.Time // the line's stamp, or the one it takes (see the package doc)
-	Stamped bool       // whether the line starts with a TAI64N label of its own
+	Stamped bool       // whether the line starts with a stamp of its own (see [Stamper])
 	Text    []byte     // the line without its newline
+
+	// StampLen is the length of the stamp Text starts with, if Stamped:
+	// 25 for a TAI64N label, more for an ISO 8601 time.
+	StampLen int
+
+	// more, for a line longer than MaxLine, reads the rest of it: Text
+	// holds its first MaxLine bytes.
+	more *lineReader
 }
 
 // timeRange is [since, until); a zero until is no end. In scan mode no
@@ -55,9 +64,19 @@ type stream struct {
 	lr    lineReader
 	pr    prober
 	dec   decoder
+	st    *Stamper
 
 	last      tai64.Time // the stamp of the last stamped line read in seg
 	decreased bool       // seg's stamps went backwards
+
+	// long says the line returned is longer than maxLineBuf: its rest is
+	// still in lr (see finishLine).
+	long bool
+	// completeAt is the end of the last complete line of completeOf when
+	// it had completeSize bytes (a followed current grows).
+	completeOf   *logFile
+	completeSize int64
+	completeAt   int64
 
 	// hold leaves a partial last line of current unread, for --follow and
 	// --cursor: the rest of it is still to come.
@@ -77,6 +96,9 @@ type stream struct {
 
 	started func(*logFile) // called as each file is begun (progress)
 
+	// report is given the files that cannot be read or are skipped.
+	report func(error)
+
 	line Line
 	pos  Position // just after the line last returned
 	done Position // just after the line last taken by the merge
@@ -93,8 +115,10 @@ type stream struct {
 	after *logFile
 }
 
-func newStream(dir string, rng *timeRange, files []*logFile) *stream {
-	return &stream{dir: dir, rng: rng, files: files, line: Line{Logdir: dir}, pos: Position{Logdir: dir}}
+func newStream(dir string, rng *timeRange, files []*logFile, st *Stamper) *stream {
+	s := &stream{dir: dir, rng: rng, files: files, st: st, line: Line{Logdir: dir}, pos: Position{Logdir: dir}}
+	s.pr.st = st
+	return s
 }
 
 // close releases every file the stream still holds, except its tail.
@@ -121,6 +145,7 @@ func (s *stream) endSegment() {
 // one. After false, s.err says why.
 func (s *stream) next() bool {
 	for {
+		s.finishLine()
 		if !s.open {
 			if len(s.files) == 0 && s.after != nil {
 				old := s.after
@@ -140,9 +165,8 @@ func (s *stream) next() bool {
 			}
 			ok, err := s.plan(lf)
 			if err != nil {
-				s.err = &OpError{Op: "read", Path: s.dir + "/" + lf.name, Err: err}
-				lf.close()
-				return false
+				s.fail(lf, err)
+				continue
 			}
 			if !ok {
 				s.finishFile(lf)
@@ -152,22 +176,21 @@ func (s *stream) next() bool {
 				continue
 			}
 			if err := s.startSegment(); err != nil {
-				s.err = &OpError{Op: "read", Path: s.dir + "/" + lf.name, Err: err}
-				return false
+				s.fail(lf, err)
+				continue
 			}
 		}
 		text, nl, off := s.lr.next()
 		if text == nil {
 			if s.lr.err != nil {
-				s.err = &OpError{Op: "read", Path: s.dir + "/" + s.seg.lf.name, Err: s.lr.err}
-				return false
+				s.fail(s.seg.lf, s.lr.err)
+				continue
 			}
 			if len(s.extra) > 0 {
 				s.seg = s.extra[0]
 				s.extra = s.extra[1:]
 				if err := s.startSegment(); err != nil {
-					s.err = &OpError{Op: "read", Path: s.dir + "/" + s.seg.lf.name, Err: err}
-					return false
+					s.fail(s.seg.lf, err)
 				}
 				continue
 			}
@@ -175,12 +198,13 @@ func (s *stream) next() bool {
 			s.endSegment()
 			continue
 		}
-		if !nl && s.hold && s.seg.lf.kind == kindCurrent {
+		long := s.lr.partial
+		if !nl && s.hold && s.seg.lf.kind == kindCurrent && (!long || !s.complete(off)) {
 			s.finishFile(s.seg.lf)
 			s.endSegment()
 			continue
 		}
-		t, stamped := stampOf(text)
+		t, n, stamped := s.st.Parse(text)
 		if stamped {
 			if t.Before(s.last) {
 				s.decreased = true
@@ -209,9 +233,14 @@ func (s *stream) next() bool {
 			end++
 		}
 		s.advance(t, end)
+		s.long = long
 		s.line.Time = t
-		s.line.Stamped = stamped
+		s.line.Stamped, s.line.StampLen = stamped, n
 		s.line.Text = text
+		s.line.more = nil
+		if long {
+			s.line.more = &s.lr
+		}
 		if s.skip {
 			if t.Before(s.skipTime) {
 				continue
@@ -225,6 +254,55 @@ func (s *stream) next() bool {
 		return true
 	}
 }
+
+// finishLine reads past the rest of a line longer than maxLineBuf that
+// the stream returned (the printer may have read it already), and moves
+// the stream's position to its end.
+func (s *stream) finishLine() {
+	if !s.long {
+		return
+	}
+	s.long = false
+	s.line.more = nil
+	s.lr.skipRest()
+	if s.seg.lf.comp == rotate.None {
+		s.pos.Offset = s.lr.off
+	}
+}
+
+// complete reports whether the line at off in current ends with a
+// newline: whether it starts before the end of the last complete line.
+// It is asked only of lines longer than maxLineBuf, once per file and
+// size.
+func (s *stream) complete(off int64) bool {
+	lf := s.seg.lf
+	if s.completeOf != lf || s.completeSize != lf.size {
+		end, err := completeEnd(lf)
+		if err != nil {
+			return false
+		}
+		s.completeOf, s.completeSize, s.completeAt = lf, lf.size, end
+	}
+	return off < s.completeAt
+}
+
+// fail gives up on lf, which could not be read: it is reported, and the
+// stream goes on with the next file, as grep goes on after a file it
+// cannot read. The lines read from it before the failure stay printed.
+func (s *stream) fail(lf *logFile, err error) {
+	if s.report != nil {
+		s.report(&OpError{Op: "read", Path: s.path(lf), Err: err})
+	}
+	s.extra = nil
+	if s.open && s.seg.lf == lf {
+		s.endSegment()
+	} else if lf != s.tail && lf != s.after {
+		lf.close()
+	}
+}
+
+// path returns the path of lf, for messages.
+func (s *stream) path(lf *logFile) string { return filepath.Join(s.dir, lf.name) }
 
 // reread turns a bisected region found out of order at off into reads of
 // the rest of the file from off, then of the part before the region, every
@@ -262,7 +340,7 @@ func (s *stream) finishFile(lf *logFile) {
 	s.tailLast = s.last
 	off, err := completeEnd(lf)
 	if err != nil {
-		s.err = err
+		s.err = &OpError{Op: "read", Path: s.path(lf), Err: err}
 	}
 	s.tailOff = off
 	s.pos.Dev, s.pos.Ino, s.pos.Offset = lf.dev, lf.ino, off
@@ -408,7 +486,7 @@ func (s *stream) head(lf *logFile) (tai64.Time, bool, error) {
 		if line == nil {
 			return tai64.Time{}, false, s.lr.err
 		}
-		if t, ok := stampOf(line); ok {
+		if t, ok := s.st.of(line); ok {
 			return t, true, nil
 		}
 	}

@@ -130,7 +130,7 @@ func atRisk(dir string, pos query.Position, have bool, keep int) (string, bool) 
 	}
 	if have && pos.Ino != 0 && oldest.Compression == rotate.None {
 		var st syscall.Stat_t
-		if syscall.Stat(filepath.Join(dir, oldest.Name), &st) == nil &&
+		if syscall.Lstat(filepath.Join(dir, oldest.Name), &st) == nil &&
 			uint64(st.Dev) == pos.Dev && uint64(st.Ino) == pos.Ino && pos.Offset >= st.Size {
 			return "", false
 		}

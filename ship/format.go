@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlog/mlog/query"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -104,18 +105,14 @@ func newFormatter(priority int, hostname, app string, max int) *formatter {
 }
 
 // append appends the message for a line (without its newline) to dst.
-// t is the TIMESTAMP: the line's label if stamped, else the time it was
-// read. MSG is the line after its label (if stamped) and the space after
-// it, cut so that the message is at most f.max bytes. It does no
-// allocation once dst has grown to the longest message.
-func (f *formatter) append(dst, line []byte, t tai64.Time, stamped bool) []byte {
+// t is the TIMESTAMP: the time of the line's stamp if it has one (of
+// stampLen bytes), else the time it was read. MSG is the line after its
+// stamp and the space after it ([query.Body]), cut so that the message is
+// at most f.max bytes. It does no allocation once dst has grown to the
+// longest message.
+func (f *formatter) append(dst, line []byte, t tai64.Time, stampLen int) []byte {
 	start := len(dst)
-	if stamped {
-		line = line[tai64.LabelLen:]
-		if len(line) > 0 && line[0] == ' ' {
-			line = line[1:]
-		}
-	}
+	line = query.Body(line, stampLen)
 	dst = append(dst, f.pri...)
 	dst = f.clock.appendRFC3339(dst, t)
 	dst = append(dst, f.middle...)

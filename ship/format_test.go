@@ -81,7 +81,11 @@ func TestFormat(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got := string(f.append(nil, []byte(tc.line), tm, tc.stamped))
+			n := 0
+			if tc.stamped {
+				n = tai64.LabelLen
+			}
+			got := string(f.append(nil, []byte(tc.line), tm, n))
 			if got != tc.want {
 				t.Errorf("append(%q) =\n%q, want\n%q", tc.line, got, tc.want)
 			}
@@ -170,7 +174,7 @@ func TestFormatAllocs(t *testing.T) {
 	dst := make([]byte, 0, 256)
 	if n := testing.AllocsPerRun(1000, func() {
 		tm.Nsec += 1000
-		dst = f.append(dst[:0], line, tm, true)
+		dst = f.append(dst[:0], line, tm, tai64.LabelLen)
 	}); n != 0 {
 		t.Fatalf("allocs per message = %v, want 0", n)
 	}
@@ -189,7 +193,7 @@ func BenchmarkFormat(b *testing.B) {
 			tm.Nsec -= 1e9
 			tm.Sec++
 		}
-		dst = f.append(dst[:0], line, tm, true)
+		dst = f.append(dst[:0], line, tm, tai64.LabelLen)
 	}
 }
 
@@ -205,7 +209,7 @@ func BenchmarkFrame(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(line)) + 1)
 	for b.Loop() {
-		msg = f.append(msg[:0], line, tm, true)
+		msg = f.append(msg[:0], line, tm, tai64.LabelLen)
 		txnr++
 		buf = appendFrameHeader(buf, txnr, "syslog", len(msg))
 		buf = append(buf, msg...)

@@ -350,8 +350,11 @@ func childShip() int {
 }
 
 // TestRsyslogKill kills ship with SIGKILL twice while it catches up with
-// a backlog, and restarts it: every line arrives, and the lines sent twice
-// are at most those of the window and of one commit per kill.
+// a backlog, and restarts it: every line arrives, and no line the cursor
+// had committed at a kill arrives again. (How many were sent and not
+// committed at a kill depends on how long the commit's fsync took then: a
+// bound on their number, once 2 windows per kill, failed on a loaded
+// machine, on main as well.)
 func TestRsyslogKill(t *testing.T) {
 	bin := needRsyslog(t)
 	if testing.Short() {
@@ -370,12 +373,19 @@ func TestRsyslogKill(t *testing.T) {
 		return cmd
 	}
 	kills := 0
+	var committed []int // per kill, the last line the cursor had committed
 	for _, at := range []int{n / 4, n / 2} {
 		cmd := start()
 		r.waitLines(at, 20*time.Second)
 		cmd.Process.Kill()
 		cmd.Wait()
 		kills++
+		last := -1
+		if c := readCursor(t, cursor); len(c.Positions) == 1 {
+			sec, nsec := c.Positions[0].Time.Unix()
+			last = int((sec-base)*1000 + int64(nsec)/1e6)
+		}
+		committed = append(committed, last)
 	}
 	cmd := start()
 	r.waitLines(n, 20*time.Second)
@@ -394,8 +404,16 @@ func TestRsyslogKill(t *testing.T) {
 			dups += c[i] - 1
 		}
 	}
-	t.Logf("%d lines, %d kills: %d duplicates in rsyslog's file", n, kills, dups)
-	if limit := kills * 2 * DefaultWindow; dups > limit {
-		t.Errorf("%d duplicates after %d kills, want at most %d", dups, kills, limit)
+	t.Logf("%d lines, %d kills (committed up to lines %v): %d duplicates in rsyslog's file", n, kills, committed, dups)
+	for i := range n {
+		resent := 0 // the kills after which line i could be sent again
+		for _, last := range committed {
+			if i > last {
+				resent++
+			}
+		}
+		if c[i]-1 > resent {
+			t.Errorf("line %d arrived %d times, though the cursor had it committed at %d of %d kills", i, c[i], kills-resent, kills)
+		}
 	}
 }

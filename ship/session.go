@@ -50,6 +50,15 @@ func (sh *shipper) connect(ctx context.Context) (*session, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, sh.cfg.Timeout)
 	defer cancel()
+	// The end of the run (draining: nothing is sent on a new session) must
+	// not wait for a collector that accepts and never answers.
+	go func() {
+		select {
+		case <-sh.w.drained:
+			cancel()
+		case <-dctx.Done():
+		}
+	}()
 	conn, err := sh.cfg.Dial(dctx, network, sh.cfg.Addr)
 	if err != nil {
 		return nil, unwrapNet(err)
@@ -58,7 +67,7 @@ func (sh *shipper) connect(ctx context.Context) (*session, error) {
 		buf: make([]byte, 0, sendBufSize+4096), done: make(chan struct{})}
 	if s.relp {
 		s.br = bufio.NewReaderSize(flushReader{conn, &sh.w}, 16<<10)
-		if err := s.open(); err != nil {
+		if err := s.open(dctx); err != nil {
 			conn.Close()
 			return nil, err
 		}
@@ -66,11 +75,22 @@ func (sh *shipper) connect(ctx context.Context) (*session, error) {
 	return s, nil
 }
 
-// open sends RELP's "open" and reads the answer.
-func (s *session) open() error {
+// open sends RELP's "open" and reads the answer, giving up when ctx is
+// done.
+func (s *session) open(ctx context.Context) error {
 	s.txnr = 1
 	s.conn.SetDeadline(time.Now().Add(s.sh.cfg.Timeout))
-	defer s.conn.SetDeadline(time.Time{})
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		s.conn.SetDeadline(time.Now())
+		close(fired)
+	})
+	defer func() {
+		if !stop() {
+			<-fired // clear the deadline only after that
+		}
+		s.conn.SetDeadline(time.Time{})
+	}()
 	if _, err := s.conn.Write(appendFrame(nil, 1, "open", []byte(relpOffers))); err != nil {
 		return unwrapNet(err)
 	}

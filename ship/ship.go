@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mlog/mlog/query"
+	"github.com/mlog/mlog/tai64"
 )
 
 // Config says where ship sends the lines of its logdirs, and how. Its
@@ -77,7 +78,11 @@ type Config struct {
 	// cannot be reached (*PauseError), a backlog about to be pruned
 	// (*BacklogError), and query's warnings.
 	Warn func(error)
-	// Now is the clock for lines without a label; nil means time.Now.
+	// Zone is the zone of stamps written without one (s6-log's T, the
+	// wall time of the zone s6-log ran in), as [tai64.LoadZone] loads it
+	// for TZ; nil means UTC.
+	Zone *tai64.Zone
+	// Now is the clock for lines without a stamp; nil means time.Now.
 	Now func() time.Time
 	// Dial makes connections; nil means a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -328,10 +333,21 @@ func (sh *shipper) run(ctx context.Context) (Stats, error) {
 
 	var err error
 	if sh.cfg.Once {
+		// A signal ends --once too. A reader may be blocked in the
+		// window's push (the backlog is larger than the window and the
+		// collector does not answer) and see ctx only once it returns:
+		// so wait for ctx as well, and unblock the readers below with
+		// w.stop.
+	wait:
 		for range sh.srcs {
-			if e := <-readErr; e != nil && err == nil {
-				err = e
-				stopRead()
+			select {
+			case e := <-readErr:
+				if e != nil && err == nil {
+					err = e
+					stopRead()
+				}
+			case <-ctx.Done():
+				break wait
 			}
 		}
 		if err == nil {

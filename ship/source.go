@@ -39,6 +39,7 @@ type source struct {
 	dir string // as given
 	key string // filepath.Clean(dir), as cursors name logdirs
 	f   *formatter
+	st  *query.Stamper // the same reading of stamps as the query's
 
 	start     query.Position // where the run starts, from the cursor
 	haveStart bool
@@ -49,7 +50,8 @@ type source struct {
 	recv      int64          // bytes of complete lines received
 	t         tai64.Time     // the last line's time
 	n         int64          // lines so far with exactly time t
-	part      []byte         // a line not yet complete
+	part      []byte         // the start of a line not yet complete (see keep)
+	partLen   int64          // its length so far
 	last      uint64         // the sequence number of the last message put
 	haveLast  bool
 }
@@ -64,6 +66,11 @@ func newSource(sh *shipper, idx int, dir string, positions []query.Position) *so
 		}
 	}
 	s.f = newFormatter(sh.cfg.Priority, sh.cfg.Hostname, app, sh.cfg.MaxSize)
+	var zone query.WallZone
+	if sh.cfg.Zone != nil {
+		zone = sh.cfg.Zone // a nil *Zone inside the interface would not be UTC
+	}
+	s.st = query.NewStamper(zone)
 	s.start = query.Position{Logdir: s.key}
 	for _, p := range positions {
 		if p.Logdir == s.key {
@@ -93,7 +100,7 @@ func plainFileThere(dir string, dev, ino uint64) bool {
 	}
 	for _, n := range names {
 		var st syscall.Stat_t
-		if syscall.Stat(filepath.Join(dir, n), &st) == nil && uint64(st.Dev) == dev && uint64(st.Ino) == ino {
+		if syscall.Lstat(filepath.Join(dir, n), &st) == nil && uint64(st.Dev) == dev && uint64(st.Ino) == ino {
 			return true
 		}
 	}
@@ -108,6 +115,8 @@ func (s *source) run(ctx context.Context) error {
 		Cursor: &s.cur,
 		Save:   s.save,
 		Warn:   s.sh.warn,
+
+		Zone: s.sh.cfg.Zone,
 	}
 	_, err := query.Run(ctx, cfg, []string{s.dir}, s)
 	if errors.Is(err, errStopped) || errors.Is(err, context.Canceled) && ctx.Err() != nil {
@@ -118,7 +127,7 @@ func (s *source) run(ctx context.Context) error {
 
 // save takes the position query saved as the new base.
 func (s *source) save(c *query.Cursor) error {
-	if len(s.part) != 0 {
+	if s.partLen != 0 {
 		panic("ship: query saved its cursor in the middle of a line")
 	}
 	for _, p := range c.Positions {
@@ -137,29 +146,30 @@ func (s *source) save(c *query.Cursor) error {
 }
 
 // Write takes query's output: raw lines, each ending in a newline,
-// possibly cut anywhere between two calls.
+// possibly cut anywhere between two calls (a line longer than
+// query.MaxLine comes in pieces).
 func (s *source) Write(p []byte) (int, error) {
 	n := len(p)
-	if len(s.part) > 0 {
+	if s.partLen > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			s.part = append(s.part, p...)
+			s.keep(p)
 			return n, nil
 		}
-		s.part = append(s.part, p[:i]...)
-		if err := s.line(s.part); err != nil {
+		s.keep(p[:i])
+		if err := s.line(s.part, s.partLen); err != nil {
 			return 0, err
 		}
-		s.part = s.part[:0]
+		s.part, s.partLen = s.part[:0], 0
 		p = p[i+1:]
 	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			s.part = append(s.part, p...)
+			s.keep(p)
 			break
 		}
-		if err := s.line(p[:i]); err != nil {
+		if err := s.line(p[:i], int64(i)); err != nil {
 			return 0, err
 		}
 		p = p[i+1:]
@@ -168,11 +178,24 @@ func (s *source) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// line puts one line (without its newline) into the window.
-func (s *source) line(text []byte) error {
-	s.recv += int64(len(text)) + 1
-	t, _, err := tai64.Parse(text)
-	stamped := err == nil
+// keep adds b to the line not yet complete, holding no more of it than
+// a message can carry: a line can be far longer than memory.
+func (s *source) keep(b []byte) {
+	s.partLen += int64(len(b))
+	if room := s.sh.cfg.MaxSize + keepSlack - len(s.part); room > 0 {
+		s.part = append(s.part, b[:min(len(b), room)]...)
+	}
+}
+
+// keepSlack is what a message leaves of a line beyond MaxSize: its stamp
+// and the spaces after it, which are not sent.
+const keepSlack = 64
+
+// line puts one line (without its newline) into the window: text is its
+// start, full its length.
+func (s *source) line(text []byte, full int64) error {
+	s.recv += full + 1
+	t, n, stamped := s.st.Parse(text)
 	if !stamped {
 		t = s.t
 	}
@@ -188,7 +211,7 @@ func (s *source) line(text []byte) error {
 	if !stamped {
 		t = tai64.FromTime(s.sh.cfg.Now())
 	}
-	seq, err := s.sh.w.push(s.idx, &pos, text, t, stamped, s.f)
+	seq, err := s.sh.w.push(s.idx, &pos, text, t, n, s.f)
 	s.last, s.haveLast = seq, err == nil
 	return err
 }

@@ -86,10 +86,10 @@ func (w *window) init(n int, srcs []*source) {
 
 func (w *window) slot(seq uint64) *slot { return &w.slots[seq%uint64(len(w.slots))] }
 
-// push adds the message for one line, waiting for room; t and stamped
+// push adds the message for one line, waiting for room; t and stampLen
 // are as for formatter.append. It returns the message's sequence number,
 // or errStopped once the run is ending.
-func (w *window) push(src int, pos *query.Position, line []byte, t tai64.Time, stamped bool, f *formatter) (uint64, error) {
+func (w *window) push(src int, pos *query.Position, line []byte, t tai64.Time, stampLen int, f *formatter) (uint64, error) {
 	w.mu.Lock()
 	for w.tail-w.head == uint64(len(w.slots)) && !w.stopped {
 		// About to block: let the sender have what is there.
@@ -109,7 +109,7 @@ func (w *window) push(src int, pos *query.Position, line []byte, t tai64.Time, s
 	if cap(s.msg) > maxKeptMsg {
 		s.msg = nil // do not hoard: a few long lines would keep a window of long buffers
 	}
-	s.msg = f.append(s.msg[:0], line, t, stamped)
+	s.msg = f.append(s.msg[:0], line, t, stampLen)
 	s.src, s.pos = src, *pos
 	s.acked, s.sess = false, 0
 	w.tail++

@@ -32,13 +32,18 @@ const (
 	queryError   = 2
 )
 
-const queryLong = `Print the lines of multilog logdirs whose TAI64N stamp lies in [--since, --until),
+const queryLong = `Print the lines of multilog logdirs whose stamp lies in [--since, --until),
 merged into one time-ordered stream, reading only the files and the parts of files
 that can hold them.
 
 Arguments are PATTERNs then LOGDIRs: the last argument is a logdir, and so is each
 argument before it that is a directory; the rest are patterns, and a line is printed
 if it contains any of them. With -e, every argument is a logdir.
+
+Stamps are TAI64N labels (multilog t), mlog multilog's i stamps, s6-log's T
+stamps (local time, read in TZ) and RFC 3339 times, mixed as they come.
+Links, FIFOs and other files that are not regular files in a logdir are skipped
+with a warning, never opened.
 
 TIMES (--since, --until)
   2026-01-02T15:04:05Z         RFC 3339, with an offset and a fraction if wanted
@@ -51,7 +56,8 @@ TIMES (--since, --until)
 EXIT STATUS
   0  at least one line matched
   1  no line matched
-  2  an error: a bad time, a missing logdir, an unreadable file`
+  2  an error: a bad time, a missing logdir; or a file that could not be
+     read, reported on stderr after the rest was printed, as grep does`
 
 type queryFlags struct {
 	since, until string
@@ -142,7 +148,22 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 }
 
 func queryFatal(w io.Writer, err error) {
-	io.WriteString(w, "mlog query: fatal: "+err.Error()+"\n")
+	io.WriteString(w, "mlog query: fatal: "+queryReason(err)+"\n")
+}
+
+// queryReason formats an error of package query in daemontools' words:
+// "unable to read ./log/@4000....s.zst: ...", "skipped ./log/current: not
+// a regular file".
+func queryReason(err error) string {
+	var oe *query.OpError
+	var fe *fs.PathError
+	switch {
+	case errors.As(err, &oe):
+		return "unable to " + oe.Op + " " + oe.Path + ": " + compat.Reason(oe.Err)
+	case errors.As(err, &fe):
+		return "unable to " + fe.Op + " " + fe.Path + ": " + compat.Reason(fe.Err)
+	}
+	return err.Error()
 }
 
 // splitQueryArgs separates patterns from logdirs: the last argument is a
@@ -169,7 +190,7 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 		queryFatal(stderr, err)
 		return queryError
 	}
-	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+err.Error()+"\n") }
+	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+queryReason(err)+"\n") }
 	if f, ok := stderr.(*os.File); ok && !cfg.Follow && isTerminal(f) {
 		cfg.Progress = progressLine(f)
 	}
@@ -210,6 +231,9 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 		queryFatal(stderr, err)
 		return queryError
 	}
+	if st.Failed > 0 {
+		return queryError // as grep does after a file it could not read
+	}
 	if st.Matched == 0 {
 		return queryNone
 	}
@@ -233,6 +257,7 @@ func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
 		if cfg.Until, err = query.ParseTime(f.until, now, cfg.Zone); err != nil {
 			return cfg, nil, errors.New("--until: " + err.Error())
 		}
+		cfg.HasUntil = true
 	}
 	if len(patterns) > 0 {
 		if f.regexp {

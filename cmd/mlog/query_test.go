@@ -80,9 +80,16 @@ func TestQueryCmd(t *testing.T) {
 		{"regexp", []string{"-E", "-i", "STATUS: [0-9]+/", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n", ""},
 		{"two logdirs", []string{"-c", dir, dir}, 0, dir + ":3\n" + dir + ":3\n", ""},
 		{"bad time", []string{"--since", "soon", dir}, 2, "", "mlog query: fatal: --since: invalid time \"soon\""},
-		{"bad range", []string{"--since", "2026-01-03", "--until", "2026-01-02", dir}, 2, "", "mlog query: fatal: empty time range"},
+		{"bad range", []string{"--since", "2026-01-03", "--until", "2026-01-02", dir}, 2, "", "mlog query: fatal: invalid time range: until 2026-01-02T00:00:00.000000000Z is before since 2026-01-03T00:00:00.000000000Z\n"},
+		{"empty range", []string{"--since", "2026-01-02T10:27:44.0000005Z", "--until", "2026-01-02T10:27:44.0000005Z", dir}, 1, "", ""},
+		{"empty range, count", []string{"-c", "--since", "@4000000069579daa000001f4", "--until", "@4000000069579daa000001f4", dir}, 1, "0\n", ""},
+		{"empty range, missing logdir", []string{"--since", "2026-01-02", "--until", "2026-01-02", filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: unable to open"},
+		{"until the zero label", []string{"--until", "@0000000000000000", dir}, 1, "", ""},
+		{"until the zero label, count", []string{"-c", "--until", "@000000000000000000000000", dir}, 1, "0\n", ""},
+		{"since after the zero label", []string{"--since", "2026-01-02", "--until", "@0000000000000000", dir}, 2, "", "mlog query: fatal: invalid time range"},
+		{"until just after the first line", []string{"--until", "@4000000069579d7e000001f5", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n", ""},
 		{"bad regexp", []string{"-E", "(", dir}, 2, "", "mlog query: fatal: error parsing regexp"},
-		{"missing logdir", []string{filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: open " + filepath.Join(dir, "nope") + ": no such file or directory"},
+		{"missing logdir", []string{filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: unable to open " + filepath.Join(dir, "nope") + ": file does not exist"},
 		{"bad flag", []string{"--frobnicate", dir}, 2, "", "mlog query: fatal: unknown flag: --frobnicate"},
 		{"bad bucket", []string{"--histogram", "soon", dir}, 2, "", "mlog query: fatal: --histogram: invalid bucket"},
 		{"two formats", []string{"--utc", "--json", dir}, 2, "", "mlog query: fatal: choose one of"},
@@ -96,6 +103,33 @@ func TestQueryCmd(t *testing.T) {
 				t.Errorf("stderr %q, want it to start %q", errOut, tc.err)
 			}
 		})
+	}
+}
+
+// TestQueryDamagedFiles: a damaged compressed archive and a directory
+// under an archive name are reported on stderr with their paths in
+// daemontools' words; everything else is printed (or counted), and the
+// exit code is 2 at the end, as grep's after a file it could not read.
+func TestQueryDamagedFiles(t *testing.T) {
+	dir := queryLogdir(t)
+	bad := filepath.Join(dir, "@4000000069579d8000000000.s.zst")
+	must(t, os.WriteFile(bad, []byte("\x28\xb5\x2f\xfd not zstd after all\n"), 0o644))
+	must(t, os.Mkdir(filepath.Join(dir, "@4000000069579d8100000000.s"), 0o755))
+	warnBad := "mlog query: warning: unable to read " + bad + ": "
+	warnDir := "mlog query: warning: skipped " + filepath.Join(dir, "@4000000069579d8100000000.s") + ": not a regular file\n"
+	for _, tc := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{dir}, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"},
+		{[]string{"--count", dir}, "3\n"},
+	} {
+		code, out, errOut := runQueryCmd(t, tc.args...)
+		equal(t, code, 2, "mlog query "+strings.Join(tc.args, " ")+": exit code")
+		equal(t, out, tc.out, "stdout")
+		if strings.Count(errOut, "\n") != 2 || !strings.Contains(errOut, warnBad) || !strings.Contains(errOut, warnDir) {
+			t.Errorf("stderr %q, want %q... and %q", errOut, warnBad, warnDir)
+		}
 	}
 }
 

@@ -30,8 +30,10 @@ logdirs across rotations.
   udp://host:port    one datagram per message: best effort, lines can be lost
 
 Each message is "<PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - MSG": TIMESTAMP from
-the line's TAI64N label (RFC 3339 UTC, microseconds), APP-NAME the logdir's name,
-MSG the line without its label. While the collector is down the lines wait in
+the line's stamp (RFC 3339 UTC, microseconds; a TAI64N label, mlog multilog's i
+stamp, or s6-log's T stamp read in TZ), APP-NAME the logdir's name, MSG the line
+without its stamp. Links, FIFOs and other files that are not regular files in a
+logdir are skipped with a warning, never opened. While the collector is down the lines wait in
 the logdir; ship retries with backoff, and warns when multilog is about to prune
 an archive holding lines not yet shipped.
 
@@ -151,6 +153,7 @@ func shipConfig(f *shipFlags, args []string) (ship.Config, error) {
 	if f.window <= 0 || f.maxSize < 64 || f.keep < 2 || f.backoff <= 0 || f.backoffMax <= 0 || f.timeout <= 0 || f.poll <= 0 {
 		return cfg, errors.New("--window, --backoff, --backoff-max, --timeout and --poll must be positive, --max-size at least 64, --keep at least 2")
 	}
+	cfg.Zone = compat.LocalZone(os.LookupEnv)
 	cfg.Hostname = f.hostname
 	if cfg.Hostname == "" {
 		if cfg.Hostname, err = os.Hostname(); err != nil {
