@@ -219,7 +219,7 @@ func TestCompressorDiesWithMultilog(t *testing.T) {
 	}()
 	logdir, _ := filepath.Abs(filepath.Join(dir, "d"))
 	compressor := 0
-	for deadline := time.Now().Add(20 * time.Second); compressor == 0; {
+	for deadline := time.Now().Add(hangAfter); compressor == 0; {
 		if time.Now().After(deadline) {
 			t.Fatal("no compressor started")
 		}
@@ -231,9 +231,11 @@ func TestCompressorDiesWithMultilog(t *testing.T) {
 	defer syscall.Kill(compressor, syscall.SIGKILL)
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	for deadline := time.Now().Add(5 * time.Second); running(compressor); time.Sleep(5 * time.Millisecond) {
+	// The kernel kills it as multilog dies (PDEATHSIG); how soon it is
+	// gone depends only on the machine's load.
+	for deadline := time.Now().Add(hangAfter); running(compressor); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("compressor %d still there 5 s after multilog was killed", compressor)
+			t.Fatalf("compressor %d still there %v after multilog was killed", compressor, hangAfter)
 		}
 	}
 }
