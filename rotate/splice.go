@@ -70,13 +70,14 @@ func (d *Dir) Splice(in, max int) (n int, ok bool, err error) {
 		}
 		d.pos = pos
 	}
-	if end, err := syscall.Seek(fd, 0, io.SeekEnd); err != nil {
-		return 0, false, nil
-	} else if end != d.pos {
-		d.shared = true // the caller goes on through Write
-		return 0, true, nil
-	}
 	for {
+		// Before each try: a pause after a failed one is 5 s long.
+		if end, err := syscall.Seek(fd, 0, io.SeekEnd); err != nil {
+			return 0, false, nil
+		} else if end != d.pos {
+			d.shared = true // the caller goes on through Write
+			return 0, true, nil
+		}
 		m, err := syscall.Splice(in, nil, fd, nil, max, spliceNonblock)
 		switch {
 		case err == syscall.EINTR:
