@@ -62,6 +62,24 @@ func (b *syncBuffer) String() string {
 
 func (s *started) stderrText() string { return s.stderr.String() }
 
+// waitReading waits, for daemontools' multilog, until it is blocked
+// reading its input, the one place where it takes TERM and ALRM at once: a
+// signal that comes while it works is held until just before its next
+// read, and then acted on only after that read returns, together with
+// whatever input came meanwhile. Ours acts on signals whenever they come.
+func (s *started) waitReading(t *testing.T) {
+	t.Helper()
+	if s.cmd.Path != "/usr/bin/multilog" {
+		return
+	}
+	waitFor(t, "multilog reading", func() bool {
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+		wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", s.cmd.Process.Pid))
+		return len(f) > 0 && f[0] == "S" && bytes.Contains(wchan, []byte("pipe"))
+	})
+}
+
 // signal sends sig and waits until the kernel has delivered it (it is no
 // longer pending): daemontools' handler has set its flag by then. Ours
 // hands the signal from the runtime to the logger through a goroutine, so
@@ -204,6 +222,7 @@ func TestTermMidLine(t *testing.T) {
 			// daemontools holds a partial line in memory; ours writes it
 			// when input goes idle (so a kill -9 loses less).
 			waitFor(t, "first line", func() bool { return strings.HasPrefix(s.read("d/current"), "first\n") })
+			s.waitReading(t)
 			s.signal(t, syscall.SIGTERM) // delivered while it waits
 			io.WriteString(s.stdin, "rest\nnext\n")
 			if code := s.wait(t); code != 0 {
@@ -232,6 +251,7 @@ func TestTermAtLineBoundary(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
 			io.WriteString(s.stdin, "whole\n")
 			waitFor(t, "the line", func() bool { return s.read("d/current") == "whole\n" })
+			s.waitReading(t)
 			s.cmd.Process.Signal(syscall.SIGTERM)
 			if code := s.wait(t); code != 0 {
 				t.Fatalf("exit %d", code)
@@ -248,6 +268,7 @@ func TestAlarmIdle(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
 			io.WriteString(s.stdin, "before alarm\n")
 			waitFor(t, "the line", func() bool { return s.read("d/current") == "before alarm\n" })
+			s.waitReading(t)
 			s.cmd.Process.Signal(syscall.SIGALRM)
 			var archive string
 			waitFor(t, "an archive", func() bool {
@@ -265,6 +286,7 @@ func TestAlarmIdle(t *testing.T) {
 			}
 			// Empty: nothing to do. Handled before more input, which it
 			// must not rotate.
+			s.waitReading(t)
 			s.signal(t, syscall.SIGALRM)
 			io.WriteString(s.stdin, "after\n")
 			s.stdin.Close()
