@@ -35,7 +35,7 @@ func TestDiskFull(t *testing.T) {
 	})
 	os.Remove(filler)
 	// The pause is 5 s; then everything fits.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(hangAfter) // one 5 s pause, then the rest at the machine's speed
 	for countLines(t, mnt+"/d") < total {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d of %d lines after freeing space", countLines(t, mnt+"/d"), total)
@@ -85,8 +85,7 @@ func TestTermWhilePaused(t *testing.T) {
 	}
 	go write(0, before)
 	waitFor(t, "the full-disk warning", func() bool { return strings.Contains(s.stderrText(), "out of disk space") })
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(200 * time.Millisecond) // still paused: TERM must not end it
+	s.signal(t, syscall.SIGTERM) // still paused: TERM must not end it
 	if err := s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Fatal("exited while paused")
 	}

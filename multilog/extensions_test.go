@@ -20,7 +20,7 @@ func run(t *testing.T, dir string, cfg Config, args ...string) {
 			args[i] = filepath.Join(dir, a[2:])
 		}
 	}
-	cfg.Script = ParseScript(args)
+	cfg.Script = mustParse(t, args)
 	l, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestBigSize(t *testing.T) {
 		action string
 		want   int64
 	}{{"s20000000", 16777215}, {"c20000000", 20000000}} {
-		s := ParseScript([]string{tc.action, "./d"})
+		s := mustParse(t, []string{tc.action, "./d"})
 		if got := s.Logdirs()[0].Logdir.Size; got != tc.want {
 			t.Errorf("%s: size %d, want %d", tc.action, got, tc.want)
 		}
@@ -102,7 +102,7 @@ func TestRotateByAge(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"a60", filepath.Join(dir, "d")}
-	l, err := Open(Config{Script: ParseScript(args), Stdin: r, Now: now, Logdir: rotate.Config{Now: now}})
+	l, err := Open(Config{Script: mustParse(t, args), Stdin: r, Now: now, Logdir: rotate.Config{Now: now}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,9 +128,10 @@ func TestRotateByAge(t *testing.T) {
 	}
 }
 
+// waitUntil polls cond until it holds; the deadline only detects a hang.
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")

@@ -39,7 +39,7 @@ func openLogger(tb testing.TB, args ...string) *Logger {
 			args[i] = filepath.Join(dir, a)
 		}
 	}
-	l, err := Open(Config{Script: ParseScript(args), Stdin: bytes.NewReader(nil)})
+	l, err := Open(Config{Script: mustParse(tb, args), Stdin: bytes.NewReader(nil)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestChunkBoundaries(t *testing.T) {
 			args := append([]string(nil), script...)
 			args[len(args)-1] = filepath.Join(dir, "d")
 			r := wrap(bytes.NewReader(input)).(interface{ Read([]byte) (int, error) })
-			l, err := Open(Config{Script: ParseScript(args), Stdin: r})
+			l, err := Open(Config{Script: mustParse(t, args), Stdin: r})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +134,7 @@ func TestIdleHook(t *testing.T) {
 		t.Fatal(err)
 	}
 	var idles atomic.Int32
-	l, err := Open(Config{Script: ParseScript([]string{filepath.Join(dir, "d")}), Stdin: r, Idle: func() { idles.Add(1) }})
+	l, err := Open(Config{Script: mustParse(t, []string{filepath.Join(dir, "d")}), Stdin: r, Idle: func() { idles.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}

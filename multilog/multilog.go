@@ -228,6 +228,8 @@ func (l *Logger) fill() []byte {
 				return nil
 			case n > 0:
 				continue
+			case l.direct == nil || l.direct.SpliceRoom() == 0:
+				continue // the ordinary path from here (current is shared, or cannot take a splice)
 			}
 			l.flush()
 			l.waitInput()

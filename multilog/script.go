@@ -1,7 +1,6 @@
 package multilog
 
 import (
-	"strings"
 	"time"
 
 	"github.com/mlog/mlog/rotate"
@@ -74,18 +73,22 @@ func (s *Script) Logdirs() []Action {
 }
 
 // ParseScript reads a multilog script (argv without the program name)
-// exactly as daemontools 0.76 does: it never fails, because daemontools
-// ignores what it does not understand. mlog's own actions are:
+// exactly as daemontools 0.76 does, which never refuses one: it ignores
+// what it does not understand, and reads s and n with scan_ulong. mlog's
+// own actions are:
 //
 //	i          as the first action: an RFC 3339 UTC stamp instead of t's TAI64N
 //	z          compress later logdirs' archives with zstd (zgzip: gzip, znone: off)
-//	mBYTES     later logdirs keep at most BYTES of archives (oldest pruned first)
+//	mSIZE      later logdirs keep at most SIZE of archives (oldest pruned first)
 //	aDURATION  later logdirs rotate current once it is this old (a3600, a1h, a30m)
-//	cBYTES     like s, but up to 1 TiB rather than daemontools' 16777215
+//	cSIZE      like s, but up to 1 TiB rather than daemontools' 16777215
 //
-// None of these letters means anything to daemontools (which ignores them),
-// daemontools-encore, svlogd or s6-log.
-func ParseScript(args []string) *Script {
+// A SIZE is bytes, or a number with k, M, G or T (any case: KiB, MiB, GiB,
+// TiB): m500M, c1G. None of these letters means anything to daemontools
+// (which ignores them), daemontools-encore, svlogd or s6-log. Since they
+// are ours, and a misread size prunes history, a malformed m, c or a is
+// refused: the error is a [*ScriptError] and nothing has been done.
+func ParseScript(args []string) (*Script, error) {
 	s := &Script{}
 	if len(args) > 0 && args[0] != "" {
 		switch args[0][0] {
@@ -114,9 +117,8 @@ func ParseScript(args []string) *Script {
 		case '.', '/':
 			a.Kind, a.Arg, a.DirName, a.Logdir = Logdir, arg, arg, cfg
 		case 's':
+			// As multilog: s500M is s500, clamped to 4096.
 			cfg.Size = clamp(scanUlong(arg[1:]), minSize, maxSize)
-		case 'c':
-			cfg.Size = clamp(scanUlong(arg[1:]), minSize, maxBigSize)
 		case 'n':
 			cfg.Num = int(clamp(scanUlong(arg[1:]), minNum, 1<<31-1))
 		case '!':
@@ -130,19 +132,45 @@ func ParseScript(args []string) *Script {
 			default:
 				cfg.Compression = rotate.None
 			}
+		case 'c':
+			n, ok := parseSize(arg[1:])
+			if !ok {
+				return nil, &ScriptError{Action: arg, Reason: sizeSyntax}
+			}
+			cfg.Size = clamp(n, minSize, maxBigSize)
 		case 'm':
-			cfg.TotalSize = int64(scanUlong(arg[1:]))
+			n, ok := parseSize(arg[1:])
+			if !ok {
+				return nil, &ScriptError{Action: arg, Reason: sizeSyntax}
+			}
+			cfg.TotalSize = int64(n)
 		case 'a':
-			cfg.MaxAge = scanDuration(arg[1:])
+			d, ok := parseDuration(arg[1:])
+			if !ok {
+				return nil, &ScriptError{Action: arg, Reason: "an age is a number with s, m, h or d (a3600, a30m, a1h, a1d)"}
+			}
+			cfg.MaxAge = d
 		}
 		s.Actions = append(s.Actions, a)
 	}
-	return s
+	return s, nil
 }
 
-// scanUlong reads leading decimal digits as djb's scan_ulong does: junk
-// gives 0, and it stops at the first non-digit. It saturates rather than
-// wrapping.
+// ScriptError is a script that mlog refuses because one of its own
+// actions is malformed.
+type ScriptError struct {
+	Action string // the argument as written
+	Reason string // what that action wants
+}
+
+func (e *ScriptError) Error() string { return "bad action " + e.Action + ": " + e.Reason }
+
+const sizeSyntax = "a size is bytes, or a number with k, M, G or T (c1M, m500M)"
+
+// scanUlong reads leading decimal digits exactly as djb's scan_ulong does:
+// no digits gives 0, it stops at the first non-digit, and it wraps modulo
+// 2^64 as unsigned long does on Debian's amd64 (s18446744073709556712 is
+// s5096 to daemontools).
 func scanUlong(s string) uint64 {
 	var n uint64
 	for i := 0; i < len(s); i++ {
@@ -150,12 +178,52 @@ func scanUlong(s string) uint64 {
 		if c < '0' || c > '9' {
 			break
 		}
-		if n > (1<<64-1)/10-1 {
-			return 1<<64 - 1
-		}
 		n = n*10 + uint64(c-'0')
 	}
 	return n
+}
+
+// parseDigits reads s as a whole decimal number; ok is false when s is not
+// all digits or overflows 64 bits.
+func parseDigits(s string) (n uint64, ok bool) {
+	if s == "" {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' || n > (1<<64-1-9)/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
+// parseSize reads mlog's sizes: digits, then optionally one of k, M, G, T
+// in either case for 2^10, 2^20, 2^30, 2^40. Anything else, or an overflow
+// past 2^62, is not a size.
+func parseSize(s string) (uint64, bool) {
+	shift := 0
+	if len(s) > 0 {
+		switch s[len(s)-1] {
+		case 'k', 'K':
+			shift = 10
+		case 'm', 'M':
+			shift = 20
+		case 'g', 'G':
+			shift = 30
+		case 't', 'T':
+			shift = 40
+		}
+		if shift > 0 {
+			s = s[:len(s)-1]
+		}
+	}
+	n, ok := parseDigits(s)
+	if !ok || n > 1<<(62-shift) {
+		return 0, false
+	}
+	return n << shift, true
 }
 
 func clamp(n, lo, hi uint64) int64 {
@@ -168,26 +236,27 @@ func clamp(n, lo, hi uint64) int64 {
 	return int64(n)
 }
 
-// scanDuration reads "3600", "3600s", "60m", "1h" or "1d"; junk gives 0
-// (rotation by age off).
-func scanDuration(s string) time.Duration {
-	n := scanUlong(s)
+// parseDuration reads "3600", "3600s", "60m", "1h" or "1d". a0 turns
+// rotation by age off.
+func parseDuration(s string) (time.Duration, bool) {
 	unit := time.Second
-	switch strings.TrimLeft(s, "0123456789") {
-	case "", "s":
-	case "m":
-		unit = time.Minute
-	case "h":
-		unit = time.Hour
-	case "d":
-		unit = 24 * time.Hour
-	default:
-		return 0
+	if len(s) > 0 {
+		switch s[len(s)-1] {
+		case 's':
+			s = s[:len(s)-1]
+		case 'm':
+			unit, s = time.Minute, s[:len(s)-1]
+		case 'h':
+			unit, s = time.Hour, s[:len(s)-1]
+		case 'd':
+			unit, s = 24*time.Hour, s[:len(s)-1]
+		}
 	}
-	if n > uint64(1<<62)/uint64(unit) {
-		return 0
+	n, ok := parseDigits(s)
+	if !ok || n > uint64(1<<62)/uint64(unit) {
+		return 0, false
 	}
-	return time.Duration(n) * unit
+	return time.Duration(n) * unit, true
 }
 
 // MaxAgeSet reports whether any logdir rotates by age.

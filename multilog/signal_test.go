@@ -2,10 +2,12 @@ package multilog_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,10 +15,16 @@ import (
 	"time"
 )
 
+// hangAfter is how long a test waits for something that must happen before
+// it calls the program hung. It only detects hangs: a loaded machine may
+// take seconds where an idle one takes milliseconds, and nothing passes or
+// fails by how fast it went.
+const hangAfter = 2 * time.Minute
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(hangAfter)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -53,6 +61,54 @@ func (b *syncBuffer) String() string {
 }
 
 func (s *started) stderrText() string { return s.stderr.String() }
+
+// waitReading waits, for daemontools' multilog, until it is blocked
+// reading its input, the one place where it takes TERM and ALRM at once: a
+// signal that comes while it works is held until just before its next
+// read, and then acted on only after that read returns, together with
+// whatever input came meanwhile. Ours acts on signals whenever they come.
+func (s *started) waitReading(t *testing.T) {
+	t.Helper()
+	if s.cmd.Path != "/usr/bin/multilog" {
+		return
+	}
+	waitFor(t, "multilog reading", func() bool {
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+		wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", s.cmd.Process.Pid))
+		return len(f) > 0 && f[0] == "S" && bytes.Contains(wchan, []byte("pipe"))
+	})
+}
+
+// signal sends sig and waits until the kernel has delivered it (it is no
+// longer pending): daemontools' handler has set its flag by then. Ours
+// hands the signal from the runtime to the logger through a goroutine, so
+// a moment is left for that; what the test sends next must not arrive
+// before the signal is acted on. On a loaded machine delivery itself may
+// take long: that wait is what has no fixed bound.
+func (s *started) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	bit := uint64(1) << (sig - 1)
+	waitFor(t, "the signal delivered", func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+		if err != nil {
+			return true // gone
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(l, ":")
+			if k == "SigPnd" || k == "ShdPnd" {
+				if n, _ := strconv.ParseUint(strings.TrimSpace(v), 16, 64); n&bit != 0 {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	time.Sleep(100 * time.Millisecond)
+}
 
 func startMultilog(t *testing.T, prog string, args ...string) *started {
 	t.Helper()
@@ -117,7 +173,7 @@ func (s *started) wait(t *testing.T) int {
 			t.Fatal(err)
 		}
 		return 0
-	case <-time.After(10 * time.Second):
+	case <-time.After(hangAfter):
 		t.Fatal("multilog did not exit")
 	}
 	return -1
@@ -166,8 +222,8 @@ func TestTermMidLine(t *testing.T) {
 			// daemontools holds a partial line in memory; ours writes it
 			// when input goes idle (so a kill -9 loses less).
 			waitFor(t, "first line", func() bool { return strings.HasPrefix(s.read("d/current"), "first\n") })
-			s.cmd.Process.Signal(syscall.SIGTERM)
-			time.Sleep(100 * time.Millisecond) // let the signal land while it waits
+			s.waitReading(t)
+			s.signal(t, syscall.SIGTERM) // delivered while it waits
 			io.WriteString(s.stdin, "rest\nnext\n")
 			if code := s.wait(t); code != 0 {
 				t.Fatalf("exit %d, stderr %q", code, s.stderr)
@@ -195,6 +251,7 @@ func TestTermAtLineBoundary(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
 			io.WriteString(s.stdin, "whole\n")
 			waitFor(t, "the line", func() bool { return s.read("d/current") == "whole\n" })
+			s.waitReading(t)
 			s.cmd.Process.Signal(syscall.SIGTERM)
 			if code := s.wait(t); code != 0 {
 				t.Fatalf("exit %d", code)
@@ -211,6 +268,7 @@ func TestAlarmIdle(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
 			io.WriteString(s.stdin, "before alarm\n")
 			waitFor(t, "the line", func() bool { return s.read("d/current") == "before alarm\n" })
+			s.waitReading(t)
 			s.cmd.Process.Signal(syscall.SIGALRM)
 			var archive string
 			waitFor(t, "an archive", func() bool {
@@ -226,10 +284,10 @@ func TestAlarmIdle(t *testing.T) {
 			if got := s.read("d/current"); got != "" {
 				t.Errorf("current = %q after rotation", got)
 			}
-			s.cmd.Process.Signal(syscall.SIGALRM) // empty: nothing to do
-			// Not waiting for a state: giving the signal time to be handled
-			// before more input, which it must not rotate.
-			time.Sleep(100 * time.Millisecond)
+			// Empty: nothing to do. Handled before more input, which it
+			// must not rotate.
+			s.waitReading(t)
+			s.signal(t, syscall.SIGALRM)
 			io.WriteString(s.stdin, "after\n")
 			s.stdin.Close()
 			s.wait(t)
@@ -293,8 +351,7 @@ func TestTermLongLine(t *testing.T) {
 	s := startMultilog(t, "", "c104857600", "./d")
 	io.WriteString(s.stdin, "start ")
 	waitFor(t, "the line's start", func() bool { return s.read("d/current") == "start " })
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(100 * time.Millisecond) // let the signal land while it waits
+	s.signal(t, syscall.SIGTERM) // delivered while it waits
 	long := strings.Repeat("x", 4<<20)
 	go func() { io.WriteString(s.stdin, long+"\nnext\n") }()
 	if code := s.wait(t); code != 0 {

@@ -59,7 +59,7 @@ func runPipe(t *testing.T, args []string, input []byte, piece int, plain bool) [
 	}
 	defer r.Close()
 	args = append(append([]string(nil), args...), filepath.Join(dir, "d"))
-	l, err := Open(Config{Script: ParseScript(args), Stdin: r, Plain: plain})
+	l, err := Open(Config{Script: mustParse(t, args), Stdin: r, Plain: plain})
 	if err != nil {
 		t.Fatal(err)
 	}

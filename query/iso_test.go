@@ -103,7 +103,7 @@ func writeMixedLogdir(t *testing.T, r *rand.Rand, loc *time.Location) (string, [
 			ticks++
 		}}
 		now := func() time.Time { return clock.now }
-		cfg := multilog.Config{Stdin: src, Now: now, Script: multilog.ParseScript([]string{script, "s4096", "n1000", dir})}
+		cfg := multilog.Config{Stdin: src, Now: now, Script: mustScript(t, []string{script, "s4096", "n1000", dir})}
 		cfg.Logdir.Now = now
 		l, err := multilog.Open(cfg)
 		if err != nil {
@@ -214,7 +214,7 @@ func TestISOStampsMatchBruteForce(t *testing.T) {
 // query --since -5m iso" found nothing.
 func TestISOStampsSince(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "iso")
-	l, err := multilog.Open(multilog.Config{Stdin: strings.NewReader("hi\n"), Script: multilog.ParseScript([]string{"i", dir})})
+	l, err := multilog.Open(multilog.Config{Stdin: strings.NewReader("hi\n"), Script: mustScript(t, []string{"i", dir})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func genStepLogdir(t *testing.T, r *rand.Rand, o stepOpts) (dir string, backs, c
 			fmt.Fprintf(&in, "line %s %06d\n", strings.Repeat("x", r.IntN(100)), seq)
 		}
 		cr := &chunkReader{r: r, clock: clock, in: in.Bytes(), back: o.back}
-		l, err := multilog.Open(multilog.Config{Script: multilog.ParseScript(script), Stdin: cr, Now: clock.Now, Logdir: lc})
+		l, err := multilog.Open(multilog.Config{Script: mustScript(t, script), Stdin: cr, Now: clock.Now, Logdir: lc})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -341,4 +341,14 @@ func TestStepBackQueryMatchesBruteForce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustScript parses a multilog script the test knows to be good.
+func mustScript(t *testing.T, args []string) *multilog.Script {
+	t.Helper()
+	s, err := multilog.ParseScript(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

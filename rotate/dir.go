@@ -29,7 +29,23 @@ type Dir struct {
 	dirf    *os.File // the logdir itself, for fsync and listing
 	lock    *os.File
 	current *os.File
-	bytes   int64  // size of current: 0 <= bytes <= cfg.Size
+	// bytes counts what this logger wrote to current (with current's size
+	// at Open): multilog's d->bytes, which the size rule follows. Bytes
+	// someone else appends do not count, and a truncation does not reset
+	// it, exactly as in daemontools. 0 <= bytes <= cfg.Size.
+	bytes int64
+	// pos is current's file offset after our last write, or -1 when not
+	// known (after a write through O_APPEND, which lands wherever the end
+	// then was). Splice compares it with the end to see other writers.
+	pos int64
+	// appending: current's O_APPEND flag is set, as it is for every write
+	// through Write; Splice clears it, since splice(2) refuses O_APPEND.
+	appending bool
+	// shared: since current was opened, something else wrote to it or
+	// truncated it; until the next rotation every byte goes through
+	// O_APPEND writes, which the kernel appends at the real end.
+	shared bool
+
 	kicked  int64  // bytes of current already handed to writeback; <= bytes
 	buf     []byte // written but not yet in current; cap bufSize
 	last    byte   // the last byte written, '\n' before any
@@ -119,13 +135,14 @@ func (d *Dir) open() error {
 		// Finished cleanly: carry on appending. A current at or over
 		// the new size rotates on the first write.
 		f, err := root.OpenFile("current", currentFlags, 0)
+		var end int64
 		if err == nil {
-			_, err = f.Seek(0, io.SeekEnd)
+			end, err = f.Seek(0, io.SeekEnd)
 		}
 		if err != nil {
 			return d.pathErr("append to", "current", unwrapErrno(err))
 		}
-		d.current = f
+		d.current, d.pos, d.appending = f, end, true
 		if err := f.Chmod(0644); err != nil {
 			return d.pathErr("set mode of", "current", unwrapErrno(err))
 		}
@@ -162,13 +179,16 @@ func (d *Dir) open() error {
 	if d.current, err = d.createCurrent(); err != nil {
 		return d.pathErr("write to", "current", unwrapErrno(err))
 	}
+	d.pos, d.appending = 0, true
 	return nil
 }
 
-// currentFlags open current. multilog appends (O_APPEND); ours is the only
-// writer (the lock says so) and writes at the end all the same, but
-// without O_APPEND, which splice(2) refuses, and readable, for readLast.
-const currentFlags = os.O_RDWR
+// currentFlags open current: O_APPEND as multilog has it, so that a line
+// an operator appends (echo note >> current) is kept and a truncation
+// (: > current, a copy-and-truncate rotation) leaves no hole of NUL bytes;
+// readable, for readLast. Splice clears O_APPEND while it moves bytes (see
+// splice.go).
+const currentFlags = os.O_RDWR | os.O_APPEND
 
 // createCurrent makes a new empty current: created 0600 and then set to
 // 644, as multilog does, so it is never briefly readable with other bits.
@@ -292,7 +312,12 @@ func (d *Dir) writeOut(p []byte) {
 
 // writeCurrent writes at least one byte of p to current, pausing and
 // retrying on errors (a full disk blocks here, and so the writer upstream).
+// The write appends (O_APPEND), wherever others have moved the end.
 func (d *Dir) writeCurrent(p []byte) int {
+	if !d.appending {
+		d.appending = setAppend(d.current, true) == nil
+	}
+	d.pos = -1
 	for {
 		n, err := d.current.Write(p)
 		if n > 0 {
@@ -383,6 +408,7 @@ func (d *Dir) newCurrent() {
 		return nil
 	})
 	d.bytes, d.kicked = 0, 0
+	d.pos, d.appending, d.shared = 0, true, false
 	d.started = time.Time{}
 }
 

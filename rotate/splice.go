@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"io"
+	"os"
 	"syscall"
 )
 
@@ -14,10 +15,23 @@ import (
 // file, so a kill in between neither loses nor repeats any. The last
 // cutWindow bytes of each current go through Write, where the rotation
 // rule sees every newline.
+//
+// splice(2) refuses a file opened O_APPEND (EINVAL), so Splice clears the
+// flag and writes at its own offset, after checking that the file ends
+// where its last write did (one lseek per splice, which moves up to 1 MiB).
+// When it does not, something else has written to current (echo note >>
+// current) or truncated it (: > current): from then until the next
+// rotation every byte goes through Write's O_APPEND writes, which the
+// kernel places at the real end, as multilog's are. What is left: a write
+// or truncation by someone else in the instant between that check and the
+// splice itself can still be overwritten, or leave a hole.
 
 // SpliceRoom reports how many bytes Splice may move now: what current takes
 // before its cut window.
 func (d *Dir) SpliceRoom() int {
+	if d.shared {
+		return 0
+	}
 	room := d.cfg.Size - cutWindow - d.bytes - int64(len(d.buf))
 	if room <= 0 {
 		return 0
@@ -29,12 +43,12 @@ func (d *Dir) SpliceRoom() int {
 }
 
 // Splice moves up to max bytes (at most SpliceRoom) from the front of the
-// pipe fd into current. It returns how many moved: 0 when the pipe is
+// pipe in into current. It returns how many moved: 0 when the pipe is
 // empty, with io.EOF when no writer is left. A failed write (a full disk)
 // is reported, paused on and retried, as Write does, while the bytes wait
 // in the pipe. ok is false when the kernel cannot splice into current; the
 // caller then reads and writes instead.
-func (d *Dir) Splice(fd, max int) (n int, ok bool, err error) {
+func (d *Dir) Splice(in, max int) (n int, ok bool, err error) {
 	d.Flush()
 	if room := d.SpliceRoom(); max > room {
 		max = room
@@ -42,8 +56,29 @@ func (d *Dir) Splice(fd, max int) (n int, ok bool, err error) {
 	if max <= 0 {
 		return 0, true, nil
 	}
+	fd := int(d.current.Fd())
+	if d.appending {
+		if setAppend(d.current, false) != nil {
+			return 0, false, nil // an append-only file (chattr +a)
+		}
+		d.appending = false
+	}
+	if d.pos < 0 {
+		pos, err := syscall.Seek(fd, 0, io.SeekCurrent)
+		if err != nil {
+			return 0, false, nil
+		}
+		d.pos = pos
+	}
 	for {
-		m, err := syscall.Splice(fd, nil, int(d.current.Fd()), nil, max, spliceNonblock)
+		// Before each try: a pause after a failed one is 5 s long.
+		if end, err := syscall.Seek(fd, 0, io.SeekEnd); err != nil {
+			return 0, false, nil
+		} else if end != d.pos {
+			d.shared = true // the caller goes on through Write
+			return 0, true, nil
+		}
+		m, err := syscall.Splice(in, nil, fd, nil, max, spliceNonblock)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -62,6 +97,7 @@ func (d *Dir) Splice(fd, max int) (n int, ok bool, err error) {
 			d.started = d.cfg.Now()
 		}
 		d.bytes += m
+		d.pos += m
 		d.readLast()
 		if d.bytes-d.kicked >= writebackChunk {
 			d.startWriteback()
@@ -78,7 +114,7 @@ const spliceNonblock = 2
 func (d *Dir) readLast() {
 	var b [1]byte
 	for {
-		n, err := syscall.Pread(int(d.current.Fd()), b[:], d.bytes-1)
+		n, err := syscall.Pread(int(d.current.Fd()), b[:], d.pos-1)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -92,3 +128,21 @@ func (d *Dir) readLast() {
 // EndsLine reports whether the last byte written (to current or, before a
 // rotation, to the file archived) was a newline, or nothing was written.
 func (d *Dir) EndsLine() bool { return d.last == '\n' }
+
+// setAppend sets or clears f's O_APPEND flag.
+func setAppend(f *os.File, on bool) error {
+	fd := f.Fd()
+	fl, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
+	if e != 0 {
+		return e
+	}
+	if on {
+		fl |= syscall.O_APPEND
+	} else {
+		fl &^= syscall.O_APPEND
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_SETFL, fl); e != 0 {
+		return e
+	}
+	return nil
+}

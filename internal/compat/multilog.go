@@ -13,13 +13,18 @@ import (
 	"github.com/mlog/mlog/rotate"
 )
 
-// multilogMain is daemontools' multilog: multilog script. It never rejects
-// a script (daemontools ignores what it does not know); it exits 111 when a
-// logdir or =file cannot be set up, and 0 at the end of input or after TERM
-// or HUP.
+// multilogMain is daemontools' multilog: multilog script. It rejects a
+// script only for a malformed action of mlog's own (exit 100, before
+// anything is touched: daemontools ignores what it does not know, and a
+// misread size would prune history); it exits 111 when a logdir or =file
+// cannot be set up, and 0 at the end of input or after TERM or HUP.
 func multilogMain(t *Tool, args []string) int {
 	syscall.Umask(022)
-	script := multilog.ParseScript(args)
+	script, err := multilog.ParseScript(args)
+	if err != nil {
+		t.line("usage", err.Error())
+		return ExitUsage
+	}
 
 	cfg := multilog.Config{Script: script, Stdin: t.Stdin, Stderr: t.Stderr, Idle: trimMemory}
 	cfg.Logdir.Warn = t.pauseWarning
