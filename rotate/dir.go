@@ -223,10 +223,19 @@ func unwrapErrno(err error) error {
 	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return pe.Err
+		err = pe.Err
+	}
+	// os.Root refuses a symbolic link that leads out of the logdir with an
+	// unexported error whose words are Go's; say what happened instead.
+	if err != nil && err.Error() == "path escapes from parent" {
+		return ErrLinkOut
 	}
 	return err
 }
+
+// ErrLinkOut is the reason given for a name in the logdir that is a
+// symbolic link leading out of it: rotate never follows one.
+var ErrLinkOut = errors.New("symbolic link out of the logdir, not followed")
 
 // Write appends p to the logdir's buffer; full buffers go to current under
 // multilog's size rule. It never fails: a failed write is retried after a
