@@ -28,7 +28,14 @@ func writeScript(t *testing.T, name, body string) {
 	if err := os.MkdirAll(filepath.Dir(name), 0755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(name, []byte("#!/bin/sh\n"+body), 0755); err != nil {
+	// Written aside and renamed over, as an admin replaces a script that
+	// may be running: writing a file that supervise is executing at that
+	// moment fails with ETXTBSY (and so would the exec, the other way).
+	tmp := name + ".new"
+	if err := os.WriteFile(tmp, []byte("#!/bin/sh\n"+body), 0755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
 		t.Fatal(err)
 	}
 }
