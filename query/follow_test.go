@@ -134,7 +134,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 
 // waitLines waits until the output holds n lines.
 func (w *lineWriter) waitLines(t testing.TB, n int, done chan error) {
-	timeout := time.After(20 * time.Second)
+	timeout := time.After(2 * time.Minute) // a hang detector
 	for {
 		w.mu.Lock()
 		if w.lines >= n {

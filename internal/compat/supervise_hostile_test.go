@@ -70,7 +70,7 @@ func svVictim(t *testing.T, dir string) func() {
 // supervise that should have refused to start and did not).
 func svRunFor(t *testing.T, env []string, prog string, args ...string) svResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Env = env

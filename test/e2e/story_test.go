@@ -412,7 +412,7 @@ func (s *story) startSvscan() {
 func (s *story) sh(line string) string {
 	t := s.t
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", line)
 	cmd.Env = s.env
@@ -433,10 +433,11 @@ func (s *story) svstat(dir string) string {
 	return s.sh("svstat " + s.scan + "/" + dir)
 }
 
-// waitFunc polls ok until it holds, failing after ten seconds.
+// waitFunc polls ok until it holds, failing after two minutes (a bound
+// that only catches a hang, far above what a loaded machine takes).
 func (s *story) waitFunc(what string, ok func() bool) {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !ok() {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("timed out waiting for %s", what)
@@ -451,7 +452,7 @@ func (s *story) waitStatus(dir string, re *regexp.Regexp) {
 	s.t.Helper()
 	prefix := s.scan + "/" + dir + ": "
 	var got string
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a hang detector, as in waitFunc
 	for {
 		got = s.svstat(dir)
 		if rest, ok := strings.CutPrefix(got, prefix); ok && strings.HasSuffix(rest, "\n") && re.MatchString(strings.TrimSuffix(rest, "\n")) {
@@ -550,7 +551,7 @@ func (s *story) sendMails(port, first, n int) []int {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			k := first + i
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			out, err := exec.CommandContext(ctx, "swaks", "--server", "127.0.0.1", "--port", strconv.Itoa(port),
 				"--helo", "client.example.org",
