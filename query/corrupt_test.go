@@ -30,6 +30,11 @@ func TestCorruptArchive(t *testing.T) {
 			return b
 		}},
 		{"zstd not zstd", rotate.Zstd, func(b []byte) []byte { return []byte("this is not zstd at all\n") }},
+		// A processor's !xz output under a plain name: its bytes are not
+		// lines, and mlog has no xz reader.
+		{"xz under a plain name", rotate.None, func(b []byte) []byte {
+			return append([]byte{0xfd, '7', 'z', 'X', 'Z', 0}, b[:100]...)
+		}},
 		{"gzip truncated", rotate.Gzip, func(b []byte) []byte { return b[:len(b)/2] }},
 		{"gzip flipped", rotate.Gzip, func(b []byte) []byte {
 			for i := len(b) / 2; i < len(b)/2+64; i++ {

@@ -2,6 +2,7 @@ package query
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"path/filepath"
 
@@ -464,12 +465,13 @@ func (s *stream) head(lf *logFile) (tai64.Time, bool, error) {
 			return tai64.Time{}, false, err
 		}
 		if lf.kind == kindArchive || lf.kind == kindProcessed {
-			switch {
-			case bytes.HasPrefix(b, zstdMagic):
-				lf.comp = rotate.Zstd
-			case bytes.HasPrefix(b, gzipMagic):
-				lf.comp = rotate.Gzip
+			c, other := rotate.Sniff(b)
+			if other != "" {
+				// Its bytes printed as lines would be garbage on a
+				// terminal and wrong answers to a pattern.
+				return tai64.Time{}, false, fmt.Errorf("compressed with %s, which mlog does not read", other)
 			}
+			lf.comp = c
 		}
 	}
 	if lf.comp == rotate.None {
@@ -491,10 +493,3 @@ func (s *stream) head(lf *logFile) (tai64.Time, bool, error) {
 		}
 	}
 }
-
-// Magic numbers of the compressed formats, for archives a processor
-// compressed under a plain name (multilog's own "!gzip" idiom).
-var (
-	gzipMagic = []byte{0x1f, 0x8b}
-	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
-)

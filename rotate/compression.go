@@ -155,18 +155,34 @@ func (f *finisher) start(q queued) (*compression, error) {
 func alreadyCompressed(f *os.File) (ext string, known bool) {
 	var b [6]byte
 	n, _ := f.ReadAt(b[:], 0)
-	h := b[:n]
+	c, other := Sniff(b[:n])
 	switch {
-	case bytes.HasPrefix(h, []byte{0x1f, 0x8b, 0x08}): // gzip, deflate
-		return Gzip.Ext(), true
-	case bytes.HasPrefix(h, []byte{0x28, 0xb5, 0x2f, 0xfd}): // zstd frame
-		return Zstd.Ext(), true
-	case bytes.HasPrefix(h, []byte{0xfd, '7', 'z', 'X', 'Z', 0}), // xz
-		bytes.HasPrefix(h, []byte("BZh")),                  // bzip2
-		bytes.HasPrefix(h, []byte{0x04, 0x22, 0x4d, 0x18}): // lz4 frame
+	case c != None:
+		return c.Ext(), true
+	case other != "":
 		return "", true
 	}
 	return "", false
+}
+
+// Sniff tells from a file's first 6 bytes (or fewer, if the file is
+// shorter) whether it holds compressed data: c is Gzip or Zstd for the
+// formats mlog reads, and other names a format it does not read (xz,
+// bzip2, lz4), as a processor such as !xz leaves it under a plain name.
+func Sniff(h []byte) (c Compression, other string) {
+	switch {
+	case bytes.HasPrefix(h, []byte{0x1f, 0x8b}): // gzip
+		return Gzip, ""
+	case bytes.HasPrefix(h, []byte{0x28, 0xb5, 0x2f, 0xfd}): // zstd frame
+		return Zstd, ""
+	case bytes.HasPrefix(h, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return None, "xz"
+	case bytes.HasPrefix(h, []byte("BZh")):
+		return None, "bzip2"
+	case bytes.HasPrefix(h, []byte{0x04, 0x22, 0x4d, 0x18}):
+		return None, "lz4"
+	}
+	return None, ""
 }
 
 // adopt names a processor's already compressed archive for its format
