@@ -28,7 +28,7 @@ build:
 # vet, then every test; the race detector runs over the packages with
 # goroutines and child processes. go test's own limit (10 minutes a
 # package) only catches a hang: multilog's tests under -race take about 3.5
-# minutes on an idle 2-core machine and passed 10 beside a second make test,
+# minutes on an idle 2-core machine and took over 10 beside a second make test,
 # so the limit is 40.
 TESTTIMEOUT ?= 40m
 test: deps build peers
