@@ -168,24 +168,33 @@ func (s *stream) successorsOf(old *logFile) error {
 // file of pos's inode, if it holds pos (an inode number can be reused once
 // its file is gone); else the first file that starts with pos's head and
 // holds pos: the compressed archive made from pos's file, or, through a
-// processor that copies its input, the archive it wrote.
-func (s *stream) locate(files []*logFile, pos *Position) int {
+// processor that copies its input, the archive it wrote. seen says some
+// file had pos's inode or head: pos's file is still there, even if pos is
+// not a line end in it (mlog ship carries a position's offset past the end
+// of its file).
+func (s *stream) locate(files []*logFile, pos *Position) (i int, seen bool) {
 	if pos.Ino != 0 {
 		for i, lf := range files {
-			if lf.f != nil && lf.dev == pos.Dev && lf.ino == pos.Ino && s.holds(lf, pos) {
-				return i
+			if lf.f != nil && lf.dev == pos.Dev && lf.ino == pos.Ino {
+				seen = true
+				if s.holds(lf, pos) {
+					return i, true
+				}
 			}
 		}
 	}
 	if pos.HeadLen == 0 {
-		return -1
+		return -1, seen
 	}
 	for i, lf := range files {
-		if lf.f != nil && s.holds(lf, pos) {
-			return i
+		if lf.f != nil && s.startsWith(lf, pos) {
+			seen = true
+			if lf.comp != rotate.None || checkPosition(lf, pos, s.st) {
+				return i, true
+			}
 		}
 	}
-	return -1
+	return -1, seen
 }
 
 // holds reports whether lf can be pos's file: it starts with pos's head,

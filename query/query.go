@@ -235,7 +235,8 @@ func (q *query) openStream(dir string) (*stream, error) {
 	s.pos = *pos
 	s.pos.Logdir = dir
 	s.done = s.pos
-	if i := s.locate(files, pos); i >= 0 {
+	i, seen := s.locate(files, pos)
+	if i >= 0 {
 		for _, old := range files[:i] {
 			old.close()
 		}
@@ -243,7 +244,7 @@ func (q *query) openStream(dir string) (*stream, error) {
 		s.startFile, s.startOff, s.startTime = files[i], pos.Offset, pos.Time
 		return s, nil
 	}
-	if pos.HeadLen > 0 {
+	if pos.HeadLen > 0 && !seen {
 		// The file was there when the position was saved: it has been
 		// pruned since (or rewritten by a processor).
 		q.warn(&OpError{Op: "resume", Path: dir, Err: errors.New("the file of the cursor's last line is gone (pruned?): lines after it in that file are lost, and the rest is found by time")})
