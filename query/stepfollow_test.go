@@ -16,6 +16,7 @@ import (
 
 	"github.com/mlog/mlog/multilog"
 	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/tai64"
 )
 
 // These tests drive our multilog in-process with a clock that steps back,
@@ -314,5 +315,76 @@ func TestStepBackFollowCompressed(t *testing.T) {
 			}
 			checkSeq(t, w.String(), total)
 		})
+	}
+}
+
+// TestCursorFileGone: a cursor whose file was pruned before the next run
+// resumes by time, with a warning that lines of that file may be lost; a
+// cursor of version 1 (no head) is still read.
+func TestCursorFileGone(t *testing.T) {
+	dir := t.TempDir()
+	line := func(sec int64, n int) string {
+		return fmt.Sprintf("%s line %d\n", tai64.FromUnix(1767225600+sec, 500), n)
+	}
+	cur := filepath.Join(dir, "current")
+	if err := os.WriteFile(cur, []byte(line(0, 1)+line(1, 2)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var c Cursor
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), Config{Cursor: &c}, []string{dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if c.Positions[0].HeadLen == 0 {
+		t.Fatalf("position %+v has no head", c.Positions[0])
+	}
+	// The file rotates and more lines come: the archive is pruned before
+	// the next run, and then current rotates again.
+	if err := os.WriteFile(cur, []byte(line(0, 1)+line(1, 2)+line(2, 3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(cur, filepath.Join(dir, "@400000006955b90300000000.s")); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "@400000006955b90300000000.s"))
+	if err := os.WriteFile(cur, []byte(line(3, 4)+line(4, 5)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warned []error
+	out.Reset()
+	if _, err := Run(context.Background(), Config{Cursor: &c, Warn: func(err error) { warned = append(warned, err) }}, []string{dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0].Error(), "gone") {
+		t.Errorf("warnings %v, want one that the cursor's file is gone", warned)
+	}
+	if want := line(3, 4) + line(4, 5); out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+
+	// Version 1: no head; it resumes by inode as before.
+	text, _ := c.MarshalText()
+	v1 := strings.Replace(string(text), cursorMagic, cursorMagicV1, 1)
+	p := c.Positions[0]
+	v1 = strings.Replace(v1, fmt.Sprintf(" %d %d \"", p.HeadLen, p.Head), " \"", 1)
+	var d Cursor
+	if err := d.UnmarshalText([]byte(v1)); err != nil {
+		t.Fatalf("version 1 cursor %q: %v", v1, err)
+	}
+	if q := d.Positions[0]; q.HeadLen != 0 || q.Ino != p.Ino || q.Offset != p.Offset || q.Time != p.Time {
+		t.Fatalf("version 1 cursor read as %+v, want %+v without a head", q, p)
+	}
+	f, err := os.OpenFile(cur, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(line(5, 6))
+	f.Close()
+	out.Reset()
+	if _, err := Run(context.Background(), Config{Cursor: &d}, []string{dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := line(5, 6); out.String() != want {
+		t.Errorf("version 1 cursor: got %q, want %q", out.String(), want)
 	}
 }
