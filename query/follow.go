@@ -172,12 +172,20 @@ func (s *stream) successorsOf(old *logFile) error {
 // file had pos's inode or head: pos's file is still there, even if pos is
 // not a line end in it (mlog ship carries a position's offset past the end
 // of its file).
+//
+// A file holds pos if it starts with pos's head and, if plain, the line
+// ending at pos.Offset has pos's time. A compressed archive is not read to
+// pos.Offset here: if it ends before, the stream goes on by time from
+// there (see next).
 func (s *stream) locate(files []*logFile, pos *Position) (i int, seen bool) {
 	if pos.Ino != 0 {
 		for i, lf := range files {
 			if lf.f != nil && lf.dev == pos.Dev && lf.ino == pos.Ino {
+				if pos.HeadLen > 0 && !s.startsWith(lf, pos) {
+					continue // the inode number was reused
+				}
 				seen = true
-				if s.holds(lf, pos) {
+				if lf.comp != rotate.None && pos.HeadLen > 0 || lf.comp == rotate.None && checkPosition(lf, pos, s.st) {
 					return i, true
 				}
 			}
@@ -195,17 +203,6 @@ func (s *stream) locate(files []*logFile, pos *Position) (i int, seen bool) {
 		}
 	}
 	return -1, seen
-}
-
-// holds reports whether lf can be pos's file: it starts with pos's head,
-// and, if plain, the line ending at pos.Offset has pos's time. A
-// compressed archive is not read to pos.Offset here: if it ends before,
-// the stream goes on by time from there (see next).
-func (s *stream) holds(lf *logFile, pos *Position) bool {
-	if lf.comp == rotate.None {
-		return (pos.HeadLen == 0 || s.startsWith(lf, pos)) && checkPosition(lf, pos, s.st)
-	}
-	return pos.HeadLen > 0 && s.startsWith(lf, pos)
 }
 
 // startsWith reports whether the first pos.HeadLen bytes of lf
