@@ -222,12 +222,25 @@ func (s *stream) startsWith(lf *logFile, pos *Position) bool {
 	return n == len(b) && headHash(b) == pos.Head
 }
 
-// successors queues every file of the logdir, by time after the last line
-// read.
+// successors queues the files of the logdir after the last line read:
+// every file if none was read yet; else from the file that line is in (see
+// locate), or, if it is gone, by time. A follow comes here when it had no
+// current to follow: at the start, or when it looked between multilog's
+// rename of current and its creation of the next one.
 func (s *stream) successors() error {
 	files, err := openLogdir(s.dir, s.pos.Time, true, s.report)
 	if err != nil {
 		return err
+	}
+	if s.pos.N > 0 || s.pos.Ino != 0 {
+		if i, _ := s.locate(files, &s.pos); i >= 0 {
+			for _, f := range files[:i] {
+				f.close()
+			}
+			s.startFile, s.startOff, s.startTime = files[i], s.pos.Offset, s.pos.Time
+			s.files = append(s.files, files[i:]...)
+			return nil
+		}
 	}
 	if s.pos.N > 0 {
 		s.skip, s.skipTime, s.skipN = true, s.pos.Time, s.pos.N
