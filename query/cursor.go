@@ -13,19 +13,44 @@ import (
 // Position is how far a query has read one logdir: just after the last
 // line it considered, whether or not the line matched.
 //
-// A position names the line two ways. Dev, Ino and Offset are the plain
-// file it was in and the byte after it: if that file is still in the
-// logdir, as current or under an archive name, reading resumes there,
-// exactly, whatever the stamps say. Otherwise (the file was compressed or
-// pruned) reading resumes by time: after the N-th line at Time. That is
-// exact too unless the clock stepped back.
+// A position names the line three ways. Dev, Ino and Offset are the file
+// it was in and the byte after it (for a compressed archive, the byte of
+// its decompressed stream): if that file is still in the logdir, as
+// current or under an archive name, reading resumes there, exactly,
+// whatever the stamps say. Head is a hash of the file's first HeadLen
+// bytes: when the file is gone under its inode because it was compressed
+// meanwhile (the compressed archive is a new inode), the archive whose
+// first bytes hash the same is the file, and reading resumes there at
+// Offset in its decompressed stream, then goes on through every file
+// after it, whatever their stamps (the files our multilog writes are named
+// in the order it wrote them). Only when no file is the position's (it
+// was pruned, or a processor rewrote it) does reading resume by time:
+// after the N-th line at Time, which misses lines only if the clock
+// stepped back.
 type Position struct {
-	Logdir string     // the logdir, cleaned with filepath.Clean
-	Dev    uint64     // the device and inode of the file, or 0 if it was compressed
-	Ino    uint64     //
-	Offset int64      // the byte after the line in that file
-	Time   tai64.Time // the line's time
-	N      int64      // how many lines up to it had exactly Time (N >= 1 once a line was read)
+	Logdir  string     // the logdir, cleaned with filepath.Clean
+	Dev     uint64     // the device and inode of the file
+	Ino     uint64     //
+	Offset  int64      // the byte after the line in that file (decompressed)
+	HeadLen int64      // how many bytes of the file's start Head hashes: min(Offset, headSize)
+	Head    uint64     // FNV-1a of those bytes (see headHash)
+	Time    tai64.Time // the line's time
+	N       int64      // how many lines up to it had exactly Time (N >= 1 once a line was read)
+}
+
+// headSize bounds the bytes of a file's start a position hashes: enough
+// for the first line's stamp (unique to the microsecond in a logdir our
+// multilog writes) and its text.
+const headSize = 128
+
+// headHash is FNV-1a (64 bits) of b. It does not allocate.
+func headHash(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 // Cursor is the positions of a query in its logdirs, for --cursor: a query
@@ -35,8 +60,12 @@ type Cursor struct {
 	Positions []Position
 }
 
-// cursorMagic starts a cursor's text form.
-const cursorMagic = "mlog-query-cursor 1\n"
+// cursorMagic starts a cursor's text form. Version 1 had no head: its
+// positions resume by time when their file is gone.
+const (
+	cursorMagic   = "mlog-query-cursor 2\n"
+	cursorMagicV1 = "mlog-query-cursor 1\n"
+)
 
 // ErrCursor reports a cursor text that [Cursor.UnmarshalText] cannot read.
 var ErrCursor = errors.New("invalid cursor")
@@ -63,7 +92,7 @@ func (c *Cursor) set(p Position) {
 }
 
 // MarshalText returns the cursor as text: a header line, then one line
-// per logdir, "LABEL N DEV INO OFFSET QUOTED-LOGDIR".
+// per logdir, "LABEL N DEV INO OFFSET HEADLEN HEAD QUOTED-LOGDIR".
 func (c *Cursor) MarshalText() ([]byte, error) {
 	b := []byte(cursorMagic)
 	for _, p := range c.Positions {
@@ -76,6 +105,10 @@ func (c *Cursor) MarshalText() ([]byte, error) {
 		b = strconv.AppendUint(b, p.Ino, 10)
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, p.Offset, 10)
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, p.HeadLen, 10)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, p.Head, 10)
 		b = append(b, ' ')
 		b = strconv.AppendQuote(b, p.Logdir)
 		b = append(b, '\n')
@@ -90,9 +123,13 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 	if len(text) == 0 {
 		return nil
 	}
+	v1 := false
 	rest, ok := bytes.CutPrefix(text, []byte(cursorMagic))
 	if !ok {
-		return ErrCursor
+		if rest, ok = bytes.CutPrefix(text, []byte(cursorMagicV1)); !ok {
+			return ErrCursor
+		}
+		v1 = true
 	}
 	for len(rest) > 0 {
 		line, after, ok := bytes.Cut(rest, []byte{'\n'})
@@ -100,7 +137,7 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 			return ErrCursor
 		}
 		rest = after
-		p, err := parsePosition(line)
+		p, err := parsePosition(line, v1)
 		if err != nil {
 			return err
 		}
@@ -109,29 +146,37 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 	return nil
 }
 
-func parsePosition(line []byte) (Position, error) {
+func parsePosition(line []byte, v1 bool) (Position, error) {
 	var p Position
 	t, n, err := tai64.Parse(line)
 	if err != nil {
 		return p, ErrCursor
 	}
 	p.Time = t
-	fields := bytes.SplitN(line[n:], []byte{' '}, 6)
-	if len(fields) != 6 || len(fields[0]) != 0 {
+	nf := 8
+	if v1 {
+		nf = 6
+	}
+	fields := bytes.SplitN(line[n:], []byte{' '}, nf)
+	if len(fields) != nf || len(fields[0]) != 0 {
 		return p, ErrCursor
 	}
-	var e [4]error
+	var e [6]error
 	p.N, e[0] = strconv.ParseInt(string(fields[1]), 10, 64)
 	p.Dev, e[1] = strconv.ParseUint(string(fields[2]), 10, 64)
 	p.Ino, e[2] = strconv.ParseUint(string(fields[3]), 10, 64)
 	p.Offset, e[3] = strconv.ParseInt(string(fields[4]), 10, 64)
+	if !v1 {
+		p.HeadLen, e[4] = strconv.ParseInt(string(fields[5]), 10, 64)
+		p.Head, e[5] = strconv.ParseUint(string(fields[6]), 10, 64)
+	}
 	for _, err := range e {
 		if err != nil {
 			return p, ErrCursor
 		}
 	}
-	dir, err := strconv.Unquote(string(fields[5]))
-	if err != nil || p.N < 0 || p.Offset < 0 {
+	dir, err := strconv.Unquote(string(fields[nf-1]))
+	if err != nil || p.N < 0 || p.Offset < 0 || p.HeadLen < 0 || p.HeadLen > headSize {
 		return p, ErrCursor
 	}
 	p.Logdir = dir

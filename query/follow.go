@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"syscall"
@@ -106,7 +107,13 @@ func (s *stream) refresh() error {
 	return nil
 }
 
-// successorsOf queues the files written after old, which was current.
+// successorsOf queues the files written after old, which was current and
+// has been read to its end. old is found among the archives by its inode,
+// or, once it has been compressed (a new inode), by its first bytes: every
+// file after it is then read whole, whatever its stamps, since our
+// multilog names archives in the order it wrote them. Only when neither
+// finds it (it was pruned, or a processor rewrote it) do the files after
+// it go by time from its last line.
 func (s *stream) successorsOf(old *logFile) error {
 	files, err := openLogdir(s.dir, s.pos.Time, true, s.report)
 	if err != nil {
@@ -118,19 +125,37 @@ func (s *stream) successorsOf(old *logFile) error {
 		}
 	}
 	defer old.close()
-	for i, lf := range files {
+	i := -1
+	for j, lf := range files {
 		if lf.comp == rotate.None && lf.dev == old.dev && lf.ino == old.ino {
-			if debug {
-				println("  found old", old.ino, "as", lf.name)
-			}
-			for _, f := range files[:i+1] {
-				f.close()
-			}
-			s.files = append(s.files, files[i+1:]...)
-			return nil
+			i = j
+			break
 		}
 	}
-	// old is gone (compressed or pruned): go by time.
+	if i < 0 {
+		var buf [headSize]byte
+		n, _ := old.f.ReadAt(buf[:min(old.size, headSize)], 0)
+		if n > 0 {
+			head := Position{HeadLen: int64(n), Head: headHash(buf[:n])}
+			for j, lf := range files {
+				if lf.f != nil && s.startsWith(lf, &head) {
+					i = j
+					break
+				}
+			}
+		}
+	}
+	if i >= 0 {
+		if debug {
+			println("  found old", old.ino, "as", files[i].name)
+		}
+		for _, f := range files[:i+1] {
+			f.close()
+		}
+		s.files = append(s.files, files[i+1:]...)
+		return nil
+	}
+	// old is gone (pruned, or rewritten by a processor): go by time.
 	if debug {
 		println("  old", old.ino, "gone: skip to", s.pos.Time.String(), s.pos.N)
 	}
@@ -139,12 +164,83 @@ func (s *stream) successorsOf(old *logFile) error {
 	return nil
 }
 
-// successors queues every file of the logdir, by time after the last line
-// read.
+// locate returns the index in files of the file pos is in, or -1: the
+// file of pos's inode, if it holds pos (an inode number can be reused once
+// its file is gone); else the first file that starts with pos's head and
+// holds pos: the compressed archive made from pos's file, or, through a
+// processor that copies its input, the archive it wrote. seen says some
+// file had pos's inode or head: pos's file is still there, even if pos is
+// not a line end in it (mlog ship carries a position's offset past the end
+// of its file).
+//
+// A file holds pos if it starts with pos's head and, if plain, the line
+// ending at pos.Offset has pos's time. A compressed archive is not read to
+// pos.Offset here: if it ends before, the stream goes on by time from
+// there (see next).
+func (s *stream) locate(files []*logFile, pos *Position) (i int, seen bool) {
+	if pos.Ino != 0 {
+		for i, lf := range files {
+			if lf.f != nil && lf.dev == pos.Dev && lf.ino == pos.Ino {
+				if pos.HeadLen > 0 && !s.startsWith(lf, pos) {
+					continue // the inode number was reused
+				}
+				seen = true
+				if lf.comp != rotate.None && pos.HeadLen > 0 || lf.comp == rotate.None && checkPosition(lf, pos, s.st) {
+					return i, true
+				}
+			}
+		}
+	}
+	if pos.HeadLen == 0 {
+		return -1, seen
+	}
+	for i, lf := range files {
+		if lf.f != nil && s.startsWith(lf, pos) {
+			seen = true
+			if lf.comp != rotate.None || checkPosition(lf, pos, s.st) {
+				return i, true
+			}
+		}
+	}
+	return -1, seen
+}
+
+// startsWith reports whether the first pos.HeadLen bytes of lf
+// (decompressed) hash to pos.Head.
+func (s *stream) startsWith(lf *logFile, pos *Position) bool {
+	var buf [headSize]byte
+	b := buf[:min(pos.HeadLen, headSize)]
+	r := io.Reader(io.NewSectionReader(lf.f, 0, lf.size))
+	if lf.comp != rotate.None {
+		d, err := s.dec.reader(lf.comp, r)
+		if err != nil {
+			return false
+		}
+		r = d
+	}
+	n, _ := io.ReadFull(r, b)
+	return n == len(b) && headHash(b) == pos.Head
+}
+
+// successors queues the files of the logdir after the last line read:
+// every file if none was read yet; else from the file that line is in (see
+// locate), or, if it is gone, by time. A follow comes here when it had no
+// current to follow: at the start, or when it looked between multilog's
+// rename of current and its creation of the next one.
 func (s *stream) successors() error {
 	files, err := openLogdir(s.dir, s.pos.Time, true, s.report)
 	if err != nil {
 		return err
+	}
+	if s.pos.N > 0 || s.pos.Ino != 0 {
+		if i, _ := s.locate(files, &s.pos); i >= 0 {
+			for _, f := range files[:i] {
+				f.close()
+			}
+			s.startFile, s.startOff, s.startTime = files[i], s.pos.Offset, s.pos.Time
+			s.files = append(s.files, files[i:]...)
+			return nil
+		}
 	}
 	if s.pos.N > 0 {
 		s.skip, s.skipTime, s.skipN = true, s.pos.Time, s.pos.N

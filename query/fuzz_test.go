@@ -86,11 +86,12 @@ func FuzzSearch(f *testing.F) {
 // FuzzCursor checks that a cursor's text never makes UnmarshalText panic
 // and that what it reads writes back the same.
 func FuzzCursor(f *testing.F) {
-	c := Cursor{Positions: []Position{{Logdir: "./main", Dev: 2049, Ino: 1234, Offset: 99, Time: tai64.FromUnix(1767225600, 500), N: 2}}}
+	c := Cursor{Positions: []Position{{Logdir: "./main", Dev: 2049, Ino: 1234, Offset: 99, HeadLen: 99, Head: 1 << 63, Time: tai64.FromUnix(1767225600, 500), N: 2}}}
 	b, _ := c.MarshalText()
 	f.Add(b)
 	f.Add([]byte(cursorMagic))
-	f.Add([]byte(cursorMagic + "@400000006955b90a000001f4 1 2 3 4 \"a b\"\n"))
+	f.Add([]byte(cursorMagic + "@400000006955b90a000001f4 1 2 3 4 5 6 \"a b\"\n"))
+	f.Add([]byte(cursorMagicV1 + "@400000006955b90a000001f4 1 2 3 4 \"a b\"\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		var c Cursor
 		if err := c.UnmarshalText(text); err != nil {

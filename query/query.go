@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -236,17 +235,19 @@ func (q *query) openStream(dir string) (*stream, error) {
 	s.pos = *pos
 	s.pos.Logdir = dir
 	s.done = s.pos
-	if pos.Ino != 0 {
-		for i, lf := range files {
-			if lf.comp == rotate.None && lf.dev == pos.Dev && lf.ino == pos.Ino && lf.f != nil && checkPosition(lf, pos, st) {
-				for _, old := range files[:i] {
-					old.close()
-				}
-				s.files = files[i:]
-				s.startFile, s.startOff, s.startTime = lf, pos.Offset, pos.Time
-				return s, nil
-			}
+	i, seen := s.locate(files, pos)
+	if i >= 0 {
+		for _, old := range files[:i] {
+			old.close()
 		}
+		s.files = files[i:]
+		s.startFile, s.startOff, s.startTime = files[i], pos.Offset, pos.Time
+		return s, nil
+	}
+	if pos.HeadLen > 0 && !seen {
+		// The file was there when the position was saved: it has been
+		// pruned since (or rewritten by a processor).
+		q.warn(&OpError{Op: "resume", Path: dir, Err: errors.New("the file of the cursor's last line is gone (pruned?): lines after it in that file are lost, and the rest is found by time")})
 	}
 	s.skip, s.skipTime, s.skipN = true, pos.Time, pos.N
 	if rng.since.Before(pos.Time) {

@@ -46,6 +46,11 @@ type segment struct {
 	inherit tai64.Time // the time of lines before the first stamp
 	first   tai64.Time // the file's first stamp
 
+	// skipBelow, in a compressed archive where a cursor or a follow
+	// resumes, is the position's offset in the decompressed stream: the
+	// lines before it are read (for their stamps) but not returned.
+	skipBelow int64
+
 	// bisected says the segment is a region found by bisection. If its
 	// stamps go backwards, the file is out of order and the bisection may
 	// have skipped lines of the range: the stream then reads the rest of
@@ -114,6 +119,15 @@ type stream struct {
 	// after is a current that was rotated: once it is read, the files
 	// that followed it are looked for.
 	after *logFile
+
+	// The start of the file last read, for positions (see Position.Head):
+	// headBuf[:headN] are its first bytes (of a compressed archive, as they
+	// were decompressed), and headHash hashes the first headLen of them.
+	headOf   *logFile
+	headBuf  [headSize]byte
+	headN    int64
+	headLen  int64
+	headHash uint64
 }
 
 func newStream(dir string, rng *timeRange, files []*logFile, st *Stamper) *stream {
@@ -182,10 +196,18 @@ func (s *stream) next() bool {
 			}
 		}
 		text, nl, off := s.lr.next()
+		if text != nil && off < headSize && s.seg.lf.comp != rotate.None {
+			s.collectHead(text, nl, off)
+		}
 		if text == nil {
 			if s.lr.err != nil {
 				s.fail(s.seg.lf, s.lr.err)
 				continue
+			}
+			if s.seg.skipBelow > s.lr.off {
+				// The archive ends before the position: it was not the
+				// position's file after all. Go on by time.
+				s.skip, s.skipTime, s.skipN = true, s.pos.Time, s.pos.N
 			}
 			if len(s.extra) > 0 {
 				s.seg = s.extra[0]
@@ -217,6 +239,9 @@ func (s *stream) next() bool {
 			s.last = t
 		} else {
 			t = s.last
+		}
+		if off < s.seg.skipBelow {
+			continue // before the position a compressed archive resumes at
 		}
 		// Every line is tested against the range, even in a region found
 		// by bisection: it costs a comparison, and it keeps lines out of
@@ -266,9 +291,7 @@ func (s *stream) finishLine() {
 	s.long = false
 	s.line.more = nil
 	s.lr.skipRest()
-	if s.seg.lf.comp == rotate.None {
-		s.pos.Offset = s.lr.off
-	}
+	s.pos.Offset = s.lr.off
 }
 
 // complete reports whether the line at off in current ends with a
@@ -322,9 +345,7 @@ func (s *stream) reread(off int64) {
 func (s *stream) advance(t tai64.Time, end int64) {
 	lf := s.seg.lf
 	s.pos.Dev, s.pos.Ino, s.pos.Offset = lf.dev, lf.ino, end
-	if lf.comp != rotate.None {
-		s.pos.Dev, s.pos.Ino, s.pos.Offset = 0, 0, 0
-	}
+	s.noteHead(lf, end)
 	if t == s.pos.Time {
 		s.pos.N++
 	} else {
@@ -345,6 +366,41 @@ func (s *stream) finishFile(lf *logFile) {
 	}
 	s.tailOff = off
 	s.pos.Dev, s.pos.Ino, s.pos.Offset = lf.dev, lf.ino, off
+	s.noteHead(lf, off)
+}
+
+// noteHead puts into the position the hash of the first min(end,
+// headSize) bytes of lf, the file it is in. It reads them (a plain file)
+// or takes them as they were decompressed, once per file and length: for
+// the first lines of a file only.
+func (s *stream) noteHead(lf *logFile, end int64) {
+	want := min(end, headSize)
+	if s.headOf != lf || s.headLen != want {
+		if lf.comp == rotate.None && (s.headOf != lf || s.headN < want) {
+			n, _ := lf.f.ReadAt(s.headBuf[:want], 0)
+			s.headOf, s.headN = lf, int64(n)
+		}
+		if s.headOf != lf {
+			s.headN = 0
+		}
+		s.headLen = min(want, s.headN)
+		s.headHash = headHash(s.headBuf[:s.headLen])
+	}
+	s.pos.HeadLen, s.pos.Head = s.headLen, s.headHash
+}
+
+// collectHead keeps the first bytes of a compressed archive as they are
+// decompressed, for noteHead: the line text at off, and its newline.
+func (s *stream) collectHead(text []byte, nl bool, off int64) {
+	if s.headOf != s.seg.lf || off > s.headN {
+		return
+	}
+	n := copy(s.headBuf[off:], text)
+	if nl && n == len(text) && off+int64(n) < headSize {
+		s.headBuf[off+int64(n)] = '\n'
+		n++
+	}
+	s.headN = max(s.headN, off+int64(n))
 }
 
 // completeEnd returns the offset after the last newline of the part of lf
@@ -377,6 +433,7 @@ func (s *stream) startSegment() error {
 			return err
 		}
 		s.lr.reset(d, 0)
+		s.headOf, s.headN, s.headLen = lf, 0, -1
 		return nil
 	}
 	s.lr.reset(io.NewSectionReader(lf.f, s.seg.start, s.seg.end-s.seg.start), s.seg.start)
@@ -391,7 +448,14 @@ func (s *stream) plan(lf *logFile) (bool, error) {
 		return false, nil
 	}
 	if lf == s.startFile {
-		s.seg.start, s.seg.inherit = s.startOff, s.startTime
+		s.seg.inherit = s.startTime
+		if lf.comp != rotate.None {
+			// No seeking in a compressed stream: read it from the start,
+			// returning the lines after the position.
+			s.seg.skipBelow = s.startOff
+			return true, nil
+		}
+		s.seg.start = s.startOff
 		return s.startOff < lf.size, nil
 	}
 	first, hasFirst, err := s.head(lf)

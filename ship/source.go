@@ -79,8 +79,9 @@ func newSource(sh *shipper, idx int, dir string, positions []query.Position) *so
 		}
 	}
 	s.base = s.start
-	if s.base.Ino != 0 && !plainFileThere(s.dir, s.base.Dev, s.base.Ino) {
-		// query will resume by time: carry no offset forward.
+	if s.base.Ino != 0 && s.base.HeadLen == 0 && !plainFileThere(s.dir, s.base.Dev, s.base.Ino) {
+		// query will resume by time: carry no offset forward. (With a
+		// head, query finds the file compressed too.)
 		s.base.Dev, s.base.Ino, s.base.Offset = 0, 0, 0
 	}
 	s.t, s.n = s.base.Time, s.base.N
@@ -207,6 +208,7 @@ func (s *source) line(text []byte, full int64) error {
 	pos := query.Position{Logdir: s.key, Time: t, N: s.n}
 	if s.base.Ino != 0 {
 		pos.Dev, pos.Ino, pos.Offset = s.base.Dev, s.base.Ino, s.base.Offset+s.recv-s.baseBytes
+		pos.HeadLen, pos.Head = s.base.HeadLen, s.base.Head
 	}
 	if !stamped {
 		t = tai64.FromTime(s.sh.cfg.Now())
