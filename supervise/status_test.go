@@ -21,7 +21,7 @@ func unhexT(t testing.TB, s string) []byte {
 	return b
 }
 
-// Dumps of real daemontools 0.76 status files (see peers.md §2.3).
+// Dumps of status files written by real daemontools 0.76 supervise.
 var statusTests = []struct {
 	name string
 	in   string // hex

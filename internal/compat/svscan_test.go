@@ -170,7 +170,7 @@ done
 	}
 }
 
-// The user story of ../shared/seed: qmail, smtpd and pop3d prepared in
+// The user story (moving qmail to daemontools): qmail, smtpd and pop3d prepared in
 // /var/qmail/services, linked into /service, controlled with svc, a down
 // file, and removed by renaming to a dot-name and svc -x.
 func TestSvscanSeedStory(t *testing.T) {

@@ -1,5 +1,5 @@
-// Package e2e runs mlog's user story end to end: the qmail article of
-// ../shared/seed, with the service directories of examples/qmail under our
+// Package e2e runs mlog's user story end to end: moving qmail from an rc
+// script to daemontools, with the service directories of examples/qmail under our
 // svscan, real mail from Debian's swaks through Debian's tcpserver, and the
 // article's svc, svstat, touch down and dot-rename commands.
 package e2e
