@@ -1,7 +1,6 @@
 package rotate
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"syscall"
@@ -55,9 +54,6 @@ const tailMax = 1 << 20
 // space: "2006-01-02T15:04:05.000000Z".
 const isoLen = 27
 
-// isoLayout parses that stamp.
-const isoLayout = "2006-01-02T15:04:05.000000Z"
-
 // lastStamp returns the stamp of the last line of the first size bytes of
 // f that begins with one (a TAI64N label, or the ISO stamp of i), or the
 // zero time if none does within the last tailMax bytes. It reads
@@ -103,14 +99,13 @@ func lineStamp(b []byte) (tai64.Time, bool) {
 	if t, _, err := tai64.Parse(b); err == nil {
 		return t, true
 	}
-	if len(b) < isoLen || b[10] != 'T' || b[isoLen-1] != 'Z' || bytes.IndexByte(b[:isoLen], '\n') >= 0 {
+	iso, _, err := tai64.ParseISO(b)
+	if err != nil || !iso.Zoned { // multilog i writes UTC, with its Z
 		return tai64.Time{}, false
 	}
-	t, err := time.Parse(isoLayout, string(b[:isoLen]))
-	if err != nil {
-		return tai64.Time{}, false
-	}
-	return tai64.Stamp(t), true
+	// The same label setStamp gives the line's microsecond (tai64.Stamp
+	// puts it mid-microsecond, as multilog t does).
+	return tai64.Stamp(time.Unix(iso.Sec, int64(iso.Nsec))), true
 }
 
 // lastStampOf returns the last stamp in file, a regular file of the
