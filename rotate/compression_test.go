@@ -189,14 +189,7 @@ func TestCompressionKeepsUpWithPruning(t *testing.T) {
 	var got []byte
 	for _, n := range archives {
 		require.True(t, strings.HasSuffix(n, ".s.gz"), "%s: not compressed", n)
-		f, err := os.Open(filepath.Join(logdir, n))
-		require.NoError(t, err)
-		zr, err := gzip.NewReader(f)
-		require.NoError(t, err)
-		b, err := io.ReadAll(zr)
-		require.NoError(t, err)
-		f.Close()
-		got = append(got, b...)
+		got = append(got, gunzipFile(t, filepath.Join(logdir, n))...)
 	}
 	b, _ := os.ReadFile(filepath.Join(logdir, "current"))
 	got = append(got, b...)
@@ -224,15 +217,21 @@ func TestProcessorOutputCompressedAlready(t *testing.T) {
 	var got []byte
 	for _, a := range archives {
 		require.Equal(t, Gzip, a.Compression, a.Name)
-		f, err := os.Open(filepath.Join(logdir, a.Name))
-		require.NoError(t, err)
-		zr, err := gzip.NewReader(f)
-		require.NoError(t, err)
-		b, err := io.ReadAll(zr)
-		require.NoError(t, err)
-		f.Close()
-		got = append(got, b...)
+		got = append(got, gunzipFile(t, filepath.Join(logdir, a.Name))...)
 	}
 	b, _ := os.ReadFile(filepath.Join(logdir, "current"))
 	require.Equal(t, in.String(), string(got)+string(b))
+}
+
+// gunzipFile returns the decompressed contents of the gzip file at path.
+func gunzipFile(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	b, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	return b
 }
