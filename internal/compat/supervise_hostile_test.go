@@ -258,10 +258,7 @@ func TestSuperviseDanglingSuperviseLink(t *testing.T) {
 	base := t.TempDir()
 	for _, who := range []string{"ours", "debian"} {
 		t.Run(who, func(t *testing.T) {
-			prog := filepath.Join(tools, "supervise")
-			if who == "debian" {
-				prog = svReal(t, "supervise")
-			}
+			prog := superviseOf(t, tools, who)
 			dir := filepath.Join(base, who, "svc")
 			run := filepath.Join(base, who, "run")
 			svScript(t, dir+"/run", "exec sleep 100\n")
@@ -296,10 +293,7 @@ func TestSuperviseCwd(t *testing.T) {
 	base := t.TempDir()
 	for _, who := range []string{"ours", "debian"} {
 		t.Run(who, func(t *testing.T) {
-			prog := filepath.Join(tools, "supervise")
-			if who == "debian" {
-				prog = svReal(t, "supervise")
-			}
+			prog := superviseOf(t, tools, who)
 			dir := filepath.Join(base, who)
 			svScript(t, dir+"/run", "exec sleep 100\n")
 			cmd := exec.Command(prog, who) // relative to base
@@ -369,4 +363,13 @@ func TestSuperviseAfterKill9(t *testing.T) {
 	}
 	svExec(t, env, "", filepath.Join(tools, "svc"), "-u", dir)
 	svWait(t, "up again", func() bool { p := svPID(dir); return p != 0 && p != pid })
+}
+
+// superviseOf is the supervise program of who: "ours" (in tools) or
+// "debian" (Debian's, which the test needs).
+func superviseOf(t *testing.T, tools, who string) string {
+	if who == "debian" {
+		return svReal(t, "supervise")
+	}
+	return filepath.Join(tools, "supervise")
 }
