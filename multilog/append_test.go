@@ -14,9 +14,10 @@ import (
 // O_APPEND, so a note an operator appends while it runs is kept, and a
 // truncation (: > current, a copy-and-truncate rotation) leaves no NUL
 // bytes. Ours writes through O_APPEND too, and its splice path (no t, no
-// selection) checks the end before each splice and falls back to appending
-// writes once someone else has touched the file. Each case runs ours and
-// Debian's multilog on the same sequence and compares current.
+// selection) holds a lease on current for each splice, so others wait for
+// it to finish, and seeks to the real end first (see rotate/splice.go).
+// Each case runs ours and Debian's multilog on the same sequence and
+// compares current.
 
 // appendNote appends text to file as `echo text >> file` does.
 func appendNote(t *testing.T, file, text string) {

@@ -2,7 +2,6 @@ package rotate
 
 import (
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"sync"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/mlog/mlog/internal/pagebuf"
 	"github.com/mlog/mlog/tai64"
+	"golang.org/x/sys/unix"
 )
 
 // bufSize is the write buffer of each logdir. daemontools uses 512 bytes;
@@ -34,17 +34,15 @@ type Dir struct {
 	// someone else appends do not count, and a truncation does not reset
 	// it, exactly as in daemontools. 0 <= bytes <= cfg.Size.
 	bytes int64
-	// pos is current's file offset after our last write, or -1 when not
-	// known (after a write through O_APPEND, which lands wherever the end
-	// then was). Splice compares it with the end to see other writers.
-	pos int64
 	// appending: current's O_APPEND flag is set, as it is for every write
 	// through Write; Splice clears it, since splice(2) refuses O_APPEND.
 	appending bool
-	// shared: since current was opened, something else wrote to it or
-	// truncated it; until the next rotation every byte goes through
-	// O_APPEND writes, which the kernel appends at the real end.
-	shared bool
+	// leaseRetryAt: current could not be leased (see splice.go); bytes go
+	// through Write until this logger has written this many to it.
+	leaseRetryAt int64
+	// beforeSplice, when set (by tests), runs between Splice's seek to
+	// the end and the splice itself.
+	beforeSplice func()
 
 	kicked  int64  // bytes of current already handed to writeback; <= bytes
 	buf     []byte // written but not yet in current; cap bufSize
@@ -135,14 +133,10 @@ func (d *Dir) open() error {
 		// Finished cleanly: carry on appending. A current at or over
 		// the new size rotates on the first write.
 		f, err := root.OpenFile("current", currentFlags, 0)
-		var end int64
-		if err == nil {
-			end, err = f.Seek(0, io.SeekEnd)
-		}
 		if err != nil {
 			return d.pathErr("append to", "current", unwrapErrno(err))
 		}
-		d.current, d.pos, d.appending = f, end, true
+		d.current, d.appending = f, true
 		if err := f.Chmod(0644); err != nil {
 			return d.pathErr("set mode of", "current", unwrapErrno(err))
 		}
@@ -179,7 +173,7 @@ func (d *Dir) open() error {
 	if d.current, err = d.createCurrent(); err != nil {
 		return d.pathErr("write to", "current", unwrapErrno(err))
 	}
-	d.pos, d.appending = 0, true
+	d.appending = true
 	return nil
 }
 
@@ -326,7 +320,6 @@ func (d *Dir) writeCurrent(p []byte) int {
 	if !d.appending {
 		d.appending = setAppend(d.current, true) == nil
 	}
-	d.pos = -1
 	for {
 		n, err := d.current.Write(p)
 		if n > 0 {
@@ -417,7 +410,7 @@ func (d *Dir) newCurrent() {
 		return nil
 	})
 	d.bytes, d.kicked = 0, 0
-	d.pos, d.appending, d.shared = 0, true, false
+	d.appending, d.leaseRetryAt = true, 0
 	d.started = time.Time{}
 }
 
@@ -565,6 +558,5 @@ func (d *Dir) startWriteback() {
 // startWriteback asks the kernel to start writing n bytes of f from off to
 // disk (all of it from off when n is 0), without waiting for them.
 func startWriteback(f *os.File, off, n int64) {
-	const syncFileRangeWrite = 2 // SYNC_FILE_RANGE_WRITE
-	syscall.Syscall6(syscall.SYS_SYNC_FILE_RANGE, f.Fd(), uintptr(off), uintptr(n), syncFileRangeWrite, 0, 0)
+	unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 }

@@ -3,7 +3,8 @@ package rotate
 import (
 	"io"
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Moving bytes from a pipe straight into current.
@@ -16,20 +17,32 @@ import (
 // cutWindow bytes of each current go through Write, where the rotation
 // rule sees every newline.
 //
-// splice(2) refuses a file opened O_APPEND (EINVAL), so Splice clears the
-// flag and writes at its own offset, after checking that the file ends
-// where its last write did (one lseek per splice, which moves up to 1 MiB).
-// When it does not, something else has written to current (echo note >>
-// current) or truncated it (: > current): from then until the next
-// rotation every byte goes through Write's O_APPEND writes, which the
-// kernel places at the real end, as multilog's are. What is left: a write
-// or truncation by someone else in the instant between that check and the
-// splice itself can still be overwritten, or leave a hole.
+// splice(2) refuses a file opened O_APPEND (EINVAL), so a splice writes at
+// current's own offset, and another writer (echo note >> current) or a
+// truncation (: > current) in the meantime would be overwritten or leave a
+// hole of NUL bytes, where multilog's appending writes keep both right.
+// So each splice holds a write lease on current (fcntl F_SETLEASE):
+// granted only while no other process has the file open, and while it is
+// held, anyone who opens or truncates current waits in open(2) or
+// truncate(2) until it is released, right after the splice. Under the
+// lease Splice seeks to the real end, so what others wrote between splices
+// is kept, and nothing can come between the seek and the splice. Where no
+// lease can be had (someone holds current open, as tail -f does; the file
+// is not ours; the filesystem has no leases), the bytes go through Write's
+// O_APPEND writes instead, and Splice tries again after leaseRetry bytes.
+// An opener waits at most one splice (up to the pipe's size, into the page
+// cache), or the kernel's lease-break-time if multilog is stopped in that
+// instant.
+
+// leaseRetry is how many bytes go through Write after a lease was refused
+// before Splice asks again: one fcntl per MiB is nothing, and a reader
+// that has closed current gives the splice path back soon.
+const leaseRetry = 1 << 20
 
 // SpliceRoom reports how many bytes Splice may move now: what current takes
-// before its cut window.
+// before its cut window; 0 while bytes go through Write for want of a lease.
 func (d *Dir) SpliceRoom() int {
-	if d.shared {
+	if d.bytes < d.leaseRetryAt {
 		return 0
 	}
 	room := d.cfg.Size - cutWindow - d.bytes - int64(len(d.buf))
@@ -44,9 +57,10 @@ func (d *Dir) SpliceRoom() int {
 
 // Splice moves up to max bytes (at most SpliceRoom) from the front of the
 // pipe in into current. It returns how many moved: 0 when the pipe is
-// empty, with io.EOF when no writer is left. A failed write (a full disk)
-// is reported, paused on and retried, as Write does, while the bytes wait
-// in the pipe. ok is false when the kernel cannot splice into current; the
+// empty, with io.EOF when no writer is left, and 0 with SpliceRoom then 0
+// when current could not be leased. A failed write (a full disk) is
+// reported, paused on and retried, as Write does, while the bytes wait in
+// the pipe. ok is false when the kernel cannot splice into current; the
 // caller then reads and writes instead.
 func (d *Dir) Splice(in, max int) (n int, ok bool, err error) {
 	d.Flush()
@@ -63,28 +77,27 @@ func (d *Dir) Splice(in, max int) (n int, ok bool, err error) {
 		}
 		d.appending = false
 	}
-	if d.pos < 0 {
-		pos, err := syscall.Seek(fd, 0, io.SeekCurrent)
-		if err != nil {
-			return 0, false, nil
-		}
-		d.pos = pos
-	}
 	for {
-		// Before each try: a pause after a failed one is 5 s long.
-		if end, err := syscall.Seek(fd, 0, io.SeekEnd); err != nil {
-			return 0, false, nil
-		} else if end != d.pos {
-			d.shared = true // the caller goes on through Write
+		if setLease(fd, unix.F_WRLCK) != nil {
+			d.leaseRetryAt = d.bytes + leaseRetry
 			return 0, true, nil
 		}
-		m, err := syscall.Splice(in, nil, fd, nil, max, spliceNonblock)
+		end, err := unix.Seek(fd, 0, io.SeekEnd)
+		if err != nil {
+			setLease(fd, unix.F_UNLCK)
+			return 0, false, nil
+		}
+		if d.beforeSplice != nil {
+			d.beforeSplice()
+		}
+		m, err := unix.Splice(in, nil, fd, nil, max, unix.SPLICE_F_NONBLOCK)
+		setLease(fd, unix.F_UNLCK)
 		switch {
-		case err == syscall.EINTR:
+		case err == unix.EINTR:
 			continue
-		case err == syscall.EAGAIN:
+		case err == unix.EAGAIN:
 			return 0, true, nil
-		case err == syscall.EINVAL || err == syscall.ENOSYS:
+		case err == unix.EINVAL || err == unix.ENOSYS:
 			return 0, false, nil
 		case err != nil:
 			d.cfg.Warn(d.pathErr("write to", "current", err))
@@ -97,8 +110,7 @@ func (d *Dir) Splice(in, max int) (n int, ok bool, err error) {
 			d.started = d.cfg.Now()
 		}
 		d.bytes += m
-		d.pos += m
-		d.readLast()
+		d.readLast(end + m)
 		if d.bytes-d.kicked >= writebackChunk {
 			d.startWriteback()
 		}
@@ -106,16 +118,19 @@ func (d *Dir) Splice(in, max int) (n int, ok bool, err error) {
 	}
 }
 
-// spliceNonblock is SPLICE_F_NONBLOCK: an empty pipe returns EAGAIN.
-const spliceNonblock = 2
+// setLease takes (F_WRLCK) or releases (F_UNLCK) a lease on fd.
+func setLease(fd, kind int) error {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, kind)
+	return err
+}
 
-// readLast reads back the last byte of current, which splice wrote without
-// showing it to us.
-func (d *Dir) readLast() {
+// readLast reads back the last byte of current, which splice wrote at end
+// without showing it to us.
+func (d *Dir) readLast(end int64) {
 	var b [1]byte
 	for {
-		n, err := syscall.Pread(int(d.current.Fd()), b[:], d.pos-1)
-		if err == syscall.EINTR {
+		n, err := unix.Pread(int(d.current.Fd()), b[:], end-1)
+		if err == unix.EINTR {
 			continue
 		}
 		if n == 1 {
@@ -132,17 +147,15 @@ func (d *Dir) EndsLine() bool { return d.last == '\n' }
 // setAppend sets or clears f's O_APPEND flag.
 func setAppend(f *os.File, on bool) error {
 	fd := f.Fd()
-	fl, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_GETFL, 0)
-	if e != 0 {
-		return e
+	fl, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+	if err != nil {
+		return err
 	}
 	if on {
-		fl |= syscall.O_APPEND
+		fl |= unix.O_APPEND
 	} else {
-		fl &^= syscall.O_APPEND
+		fl &^= unix.O_APPEND
 	}
-	if _, _, e := syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_SETFL, fl); e != 0 {
-		return e
-	}
-	return nil
+	_, err = unix.FcntlInt(fd, unix.F_SETFL, fl)
+	return err
 }
