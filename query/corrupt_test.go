@@ -35,6 +35,10 @@ func TestCorruptArchive(t *testing.T) {
 		{"xz under a plain name", rotate.None, func(b []byte) []byte {
 			return append([]byte{0xfd, '7', 'z', 'X', 'Z', 0}, b[:100]...)
 		}},
+		// A compressor killed before it wrote anything, or a disk that
+		// filled: nothing to decompress is no archive, not an empty one.
+		{"zstd empty", rotate.Zstd, func(b []byte) []byte { return nil }},
+		{"gzip empty", rotate.Gzip, func(b []byte) []byte { return nil }},
 		{"gzip truncated", rotate.Gzip, func(b []byte) []byte { return b[:len(b)/2] }},
 		{"gzip flipped", rotate.Gzip, func(b []byte) []byte {
 			for i := len(b) / 2; i < len(b)/2+64; i++ {

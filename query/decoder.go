@@ -1,6 +1,7 @@
 package query
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -20,9 +21,17 @@ type decoder struct {
 	g *gzip.Reader
 }
 
+// errEmptyArchive: a compressed archive of no bytes at all (a compressor
+// killed before it wrote, a full disk) holds no lines, not zero of them:
+// even an empty zstd or gzip stream has a header.
+var errEmptyArchive = errors.New("empty file, not a compressed archive")
+
 // reader returns the plain bytes of r stored with c, valid until the next
 // call.
-func (d *decoder) reader(c rotate.Compression, r io.Reader) (io.Reader, error) {
+func (d *decoder) reader(c rotate.Compression, r *io.SectionReader) (io.Reader, error) {
+	if c != rotate.None && r.Size() == 0 {
+		return nil, errEmptyArchive
+	}
 	switch c {
 	case rotate.None:
 		return r, nil

@@ -212,7 +212,7 @@ func (s *stream) startsWith(lf *logFile, pos *Position) bool {
 	b := buf[:min(pos.HeadLen, headSize)]
 	r := io.Reader(io.NewSectionReader(lf.f, 0, lf.size))
 	if lf.comp != rotate.None {
-		d, err := s.dec.reader(lf.comp, r)
+		d, err := s.dec.reader(lf.comp, io.NewSectionReader(lf.f, 0, lf.size))
 		if err != nil {
 			return false
 		}

@@ -445,6 +445,9 @@ func (s *stream) plan(lf *logFile) (bool, error) {
 	rng := s.rng
 	s.seg = segment{lf: lf, start: 0, end: lf.size}
 	if lf.size == 0 {
+		if lf.comp != rotate.None {
+			return false, errEmptyArchive
+		}
 		return false, nil
 	}
 	if lf == s.startFile {
