@@ -71,6 +71,7 @@ type queryFlags struct {
 	withLogdir   bool
 	noLogdir     bool
 	follow       bool
+	lines        int
 	cursor       string
 	poll         time.Duration
 	histogram    string
@@ -138,7 +139,8 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 	fl.BoolVar(&f.json, "json", false, `print JSON lines: {"time":...,"logdir":...,"line":...}`)
 	fl.BoolVarP(&f.withLogdir, "with-logdir", "H", false, "prefix lines with LOGDIR: (the default with several logdirs)")
 	fl.BoolVar(&f.noLogdir, "no-logdir", false, "never prefix lines with their logdir")
-	fl.BoolVarP(&f.follow, "follow", "f", false, "keep printing lines as they arrive, across rotations")
+	fl.BoolVarP(&f.follow, "follow", "f", false, "keep printing lines as they arrive, across rotations (after the last 10 without --since)")
+	fl.IntVarP(&f.lines, "lines", "n", 10, "print only the last `N` lines selected (with -f: before following)")
 	fl.StringVar(&f.cursor, "cursor", "", "start after the position saved in `FILE`, and save the new one there")
 	fl.DurationVar(&f.poll, "poll", time.Second, "with --follow, look at the logdirs at least this often")
 	fl.StringVar(&f.histogram, "histogram", "", "print a histogram of matching lines per `BUCKET` (1m, 10m, 1h, 1d)")
@@ -185,7 +187,7 @@ func splitQueryArgs(args []string, explicit bool) (patterns, logdirs []string) {
 
 func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	stderr := cmd.ErrOrStderr()
-	cfg, logdirs, err := queryConfig(f, args)
+	cfg, logdirs, err := queryConfig(f, cmd.Flags().Changed("lines"), args)
 	if err != nil {
 		queryFatal(stderr, err)
 		return queryError
@@ -240,7 +242,7 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	return queryMatched
 }
 
-func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
+func queryConfig(f *queryFlags, linesSet bool, args []string) (query.Config, []string, error) {
 	// Local times are in the zone TZ names, read as glibc reads it, so
 	// they agree with tai64nlocal's.
 	cfg := query.Config{Zone: compat.LocalZone(os.LookupEnv)}
@@ -302,6 +304,15 @@ func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
 		}
 	}
 	cfg.Follow = f.follow
+	// The last lines, as tail -n and journalctl -n: asked for, or, as
+	// tail -F and journalctl -f do, the last 10 before following, unless
+	// a start is given (--since, --cursor).
+	if linesSet || f.follow && f.since == "" && f.cursor == "" {
+		if f.lines < 0 {
+			return cfg, nil, errors.New("--lines: invalid number " + strconv.Itoa(f.lines))
+		}
+		cfg.HasLast, cfg.Last = true, f.lines
+	}
 	cfg.Poll = f.poll
 	cfg.Scan = f.scan
 	return cfg, logdirs, nil

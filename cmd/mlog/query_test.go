@@ -214,3 +214,43 @@ func TestQueryFast(t *testing.T) {
 		equal(t, errOut.String(), wantErr, name+": stderr")
 	}
 }
+
+// TestQueryLines: -n N prints the last N lines selected, as tail -n and
+// journalctl -n; -f without --since (or --cursor) starts with the last
+// 10, as tail -F and journalctl -f, not with the whole history.
+func TestQueryLines(t *testing.T) {
+	dir := queryLogdir(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"-n", "1", dir}, 0, "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"},
+		{[]string{"--lines=2", "-e", "tcpserver", dir}, 0, "@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"},
+		{[]string{"-n", "1", "--until", "2026-01-02T10:28:00Z", dir}, 0, "@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n"},
+		{[]string{"-n", "0", dir}, 1, ""},
+		{[]string{"-n", "5", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"},
+	} {
+		code, out, errOut := runQueryCmd(t, tc.args...)
+		equal(t, code, tc.code, "mlog query "+strings.Join(tc.args, " ")+": exit code (stderr "+errOut+")")
+		equal(t, out, tc.out, "mlog query "+strings.Join(tc.args, " ")+": stdout")
+	}
+	for _, tc := range []struct {
+		f        queryFlags
+		linesSet bool
+		hasLast  bool
+		last     int
+	}{
+		{queryFlags{follow: true, lines: 10}, false, true, 10},
+		{queryFlags{follow: true, lines: 3}, true, true, 3},
+		{queryFlags{follow: true, lines: 10, since: "-1h"}, false, false, 0},
+		{queryFlags{follow: true, lines: 10, cursor: "c"}, false, false, 0},
+		{queryFlags{lines: 10}, false, false, 0},
+		{queryFlags{lines: 7}, true, true, 7},
+	} {
+		cfg, _, err := queryConfig(&tc.f, tc.linesSet, []string{dir})
+		must(t, err)
+		equal(t, cfg.HasLast, tc.hasLast, "HasLast")
+		equal(t, cfg.Last, tc.last, "Last")
+	}
+}
