@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +21,9 @@ import (
 )
 
 func init() { extraCommands = append(extraCommands, newQueryCmd) }
+
+// queryUse is the synopsis.
+const queryUse = "mlog query [flags] [-e PATTERN]... [PATTERN] LOGDIR..."
 
 // queryHeap is the heap a query (not a follow) grows to before Go's
 // collector runs.
@@ -36,9 +40,12 @@ const queryLong = `Print the lines of multilog logdirs whose stamp lies in [--si
 merged into one time-ordered stream, reading only the files and the parts of files
 that can hold them.
 
-Arguments are PATTERNs then LOGDIRs: the last argument is a logdir, and so is each
-argument before it that is a directory; the rest are patterns, and a line is printed
-if it contains any of them. With -e, every argument is a logdir.
+Operands are read as grep reads them: the first of several is the PATTERN,
+the others are LOGDIRs; with -e PATTERN (repeatable), every operand is a
+LOGDIR. A lone operand is a LOGDIR. A line is printed if it contains any
+pattern. A first operand that is also a directory is refused (exit 100):
+give the pattern with -e, or -e '' for every line of several logdirs.
+-- ends the options.
 
 Stamps are TAI64N labels (multilog t), mlog multilog's i stamps, s6-log's T
 stamps (local time, read in TZ) and RFC 3339 times, mixed as they come.
@@ -54,10 +61,12 @@ TIMES (--since, --until)
   @4000000069564f8012345678    a TAI64N label, as multilog writes them
 
 EXIT STATUS
-  0  at least one line matched
-  1  no line matched
-  2  an error: a bad time, a missing logdir; or a file that could not be
-     read, reported on stderr after the rest was printed, as grep does`
+  0    at least one line matched
+  1    no line matched
+  2    an error: a bad time, a missing logdir; or a file that could not be
+       read, reported on stderr after the rest was printed, as grep does
+  100  a command line that cannot be read: an unknown flag, no LOGDIR, a
+       first operand that could be the pattern or a logdir`
 
 type queryFlags struct {
 	since, until string
@@ -96,7 +105,7 @@ func queryFast(args []string, stdout, stderr io.Writer) (int, bool) {
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	fl := cmd.Flags() // pflag prints its complaints into cobra's buffer
-	if fl.Parse(args) != nil || fl.NArg() < 1 {
+	if fl.Parse(args) != nil {
 		return 0, false
 	}
 	return runQuery(cmd, f, fl.Args()), true
@@ -106,14 +115,14 @@ func queryFast(args []string, stdout, stderr io.Writer) (int, bool) {
 func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 	var f queryFlags
 	cmd := &cobra.Command{
-		Use:   "query [flags] [PATTERN...] LOGDIR...",
+		Use:   "query " + queryUse[len("mlog query "):],
 		Short: "print the lines of logdirs in a time range, fast",
 		Long:  queryLong,
 		Example: `  mlog query --since '2026-01-02 14:00' --until '2026-01-02 15:00' /var/log/qmail/smtpd
   mlog query --since -1h --local 'status: local' ./send ./smtpd
   mlog query --since today --histogram 10m 'starting delivery' ./send
   mlog query -f --cursor ~/.smtpd.cursor --json ./smtpd`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs, // runQuery says what is missing
 		RunE: func(cmd *cobra.Command, args []string) error {
 			code := runQuery(cmd, &f, args)
 			if code != 0 {
@@ -123,8 +132,7 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 		},
 	}
 	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		queryFatal(cmd.ErrOrStderr(), err)
-		return &exitError{queryError}
+		return &exitError{queryFail(cmd.ErrOrStderr(), &usageError{err.Error()})}
 	})
 	fl := cmd.Flags()
 	fl.StringVarP(&f.since, "since", "S", "", "print lines at or after `TIME`")
@@ -149,6 +157,19 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 	return cmd, &f
 }
 
+// queryFail prints err, a usage error or a fatal one, and returns the
+// exit code: 100 for a command line that cannot be read, as daemontools'
+// programs; 2 for the rest, as grep.
+func queryFail(w io.Writer, err error) int {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		io.WriteString(w, "mlog query: usage: "+ue.msg+"\n")
+		return compat.ExitUsage
+	}
+	queryFatal(w, err)
+	return queryError
+}
+
 func queryFatal(w io.Writer, err error) {
 	io.WriteString(w, "mlog query: fatal: "+queryReason(err)+"\n")
 }
@@ -168,29 +189,55 @@ func queryReason(err error) string {
 	return err.Error()
 }
 
-// splitQueryArgs separates patterns from logdirs: the last argument is a
-// logdir, and so is every directory before it.
-func splitQueryArgs(args []string, explicit bool) (patterns, logdirs []string) {
-	if explicit {
-		return nil, args
+// usageError is a command line mlog query cannot read: printed as
+// daemontools prints one, "mlog query: usage: ...", exit 100.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// splitQueryArgs separates the pattern from the logdirs, as grep does:
+// with -e, every operand is a logdir; without, the first of two or more
+// is the PATTERN, and a lone operand is a LOGDIR (a pattern alone would
+// have nothing to search). A word is never silently taken for a logdir or
+// a pattern: a first operand that names a directory could be meant as
+// either, and is refused.
+func splitQueryArgs(args []string, explicit bool) (patterns, logdirs []string, err error) {
+	switch {
+	case len(args) == 0:
+		return nil, nil, &usageError{"missing LOGDIR: " + queryUse}
+	case explicit:
+		return nil, args, nil
+	case len(args) == 1:
+		return nil, args, nil
 	}
-	i := len(args) - 1
-	for i > 0 {
-		st, err := os.Stat(args[i-1])
-		if err != nil || !st.IsDir() {
+	if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
+		q := shellQuote(args[0])
+		return nil, nil, &usageError{"is " + q + " the PATTERN or a LOGDIR? The first of several operands is the PATTERN, and " + q +
+			" is also a directory: give the pattern with -e (mlog query -e " + q + " LOGDIR...), or read every line of the logdirs with -e ''"}
+	}
+	return args[:1], args[1:], nil
+}
+
+// shellQuote quotes s for a shell command in a message, if it needs it.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("._/-+:@%,=", c)) {
+			safe = false
 			break
 		}
-		i--
 	}
-	return args[:i], args[i:]
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	stderr := cmd.ErrOrStderr()
 	cfg, logdirs, err := queryConfig(f, cmd.Flags().Changed("lines"), args)
 	if err != nil {
-		queryFatal(stderr, err)
-		return queryError
+		return queryFail(stderr, err)
 	}
 	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+queryReason(err)+"\n") }
 	if f, ok := stderr.(*os.File); ok && !cfg.Follow && isTerminal(f) {
@@ -246,10 +293,12 @@ func queryConfig(f *queryFlags, linesSet bool, args []string) (query.Config, []s
 	// Local times are in the zone TZ names, read as glibc reads it, so
 	// they agree with tai64nlocal's.
 	cfg := query.Config{Zone: compat.LocalZone(os.LookupEnv)}
-	patterns, logdirs := splitQueryArgs(args, len(f.patterns) > 0)
+	patterns, logdirs, err := splitQueryArgs(args, len(f.patterns) > 0)
+	if err != nil {
+		return cfg, nil, err
+	}
 	patterns = append(f.patterns, patterns...)
 	now := time.Now()
-	var err error
 	if f.since != "" {
 		if cfg.Since, err = query.ParseTime(f.since, now, cfg.Zone); err != nil {
 			return cfg, nil, errors.New("--since: " + err.Error())
@@ -280,7 +329,7 @@ func queryConfig(f *queryFlags, linesSet bool, args []string) (query.Config, []s
 		}
 	}
 	if n > 1 {
-		return cfg, nil, errors.New("choose one of --local, --utc, --json")
+		return cfg, nil, &usageError{"choose one of --local, --utc, --json"}
 	}
 	switch {
 	case f.local:

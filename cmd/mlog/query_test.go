@@ -78,7 +78,7 @@ func TestQueryCmd(t *testing.T) {
 		{"nothing", []string{"--since", "2026-01-03", dir}, 1, "", ""},
 		{"invert", []string{"-c", "-v", "tcpserver", dir}, 1, "0\n", ""},
 		{"regexp", []string{"-E", "-i", "STATUS: [0-9]+/", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n", ""},
-		{"two logdirs", []string{"-c", dir, dir}, 0, dir + ":3\n" + dir + ":3\n", ""},
+		{"two logdirs", []string{"-c", "-e", "", dir, dir}, 0, dir + ":3\n" + dir + ":3\n", ""},
 		{"bad time", []string{"--since", "soon", dir}, 2, "", "mlog query: fatal: --since: invalid time \"soon\""},
 		{"bad range", []string{"--since", "2026-01-03", "--until", "2026-01-02", dir}, 2, "", "mlog query: fatal: invalid time range: until 2026-01-02T00:00:00.000000000Z is before since 2026-01-03T00:00:00.000000000Z\n"},
 		{"empty range", []string{"--since", "2026-01-02T10:27:44.0000005Z", "--until", "2026-01-02T10:27:44.0000005Z", dir}, 1, "", ""},
@@ -90,9 +90,9 @@ func TestQueryCmd(t *testing.T) {
 		{"until just after the first line", []string{"--until", "@4000000069579d7e000001f5", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n", ""},
 		{"bad regexp", []string{"-E", "(", dir}, 2, "", "mlog query: fatal: error parsing regexp"},
 		{"missing logdir", []string{filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: unable to open " + filepath.Join(dir, "nope") + ": file does not exist"},
-		{"bad flag", []string{"--frobnicate", dir}, 2, "", "mlog query: fatal: unknown flag: --frobnicate"},
+		{"bad flag", []string{"--frobnicate", dir}, 100, "", "mlog query: usage: unknown flag: --frobnicate"},
 		{"bad bucket", []string{"--histogram", "soon", dir}, 2, "", "mlog query: fatal: --histogram: invalid bucket"},
-		{"two formats", []string{"--utc", "--json", dir}, 2, "", "mlog query: fatal: choose one of"},
+		{"two formats", []string{"--utc", "--json", dir}, 100, "", "mlog query: usage: choose one of"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,15 +157,62 @@ func TestSplitQueryArgs(t *testing.T) {
 		args           []string
 		explicit       bool
 		patterns, dirs string
+		err            string
 	}{
-		{[]string{"error", dir, dir}, false, "error", dir + " " + dir},
-		{[]string{"nope"}, false, "", "nope"},
-		{[]string{"a", "b", dir}, false, "a b", dir},
-		{[]string{dir, dir}, true, "", dir + " " + dir},
+		{[]string{"error", dir, dir}, false, "error", dir + " " + dir, ""},
+		{[]string{"nope"}, false, "", "nope", ""},
+		{[]string{"a", "b", dir}, false, "a", "b " + dir, ""},
+		{[]string{dir, dir}, true, "", dir + " " + dir, ""},
+		{[]string{dir, dir}, false, "", "", "is " + dir + " the PATTERN or a LOGDIR?"},
+		{[]string{}, false, "", "", "missing LOGDIR"},
+		{[]string{}, true, "", "", "missing LOGDIR"},
 	} {
-		p, l := splitQueryArgs(tc.args, tc.explicit)
+		p, l, err := splitQueryArgs(tc.args, tc.explicit)
 		equal(t, strings.Join(p, " "), tc.patterns, "patterns of "+strings.Join(tc.args, " "))
 		equal(t, strings.Join(l, " "), tc.dirs, "logdirs of "+strings.Join(tc.args, " "))
+		if (err == nil) != (tc.err == "") || err != nil && !strings.HasPrefix(err.Error(), tc.err) {
+			t.Errorf("%q: error %v, want %q", tc.args, err, tc.err)
+		}
+	}
+}
+
+// TestQueryGrammar: in a directory holding logdirs z and z5, no word is
+// silently taken for a logdir: -c z z5 is refused as ambiguous (z is a
+// directory) with a usage error, exit 100; -e z z5 counts the lines of z5
+// holding z; -e '' z z5 counts every line of both; a pattern that is not a
+// directory comes first, as grep's; -- ends the options.
+func TestQueryGrammar(t *testing.T) {
+	root := t.TempDir()
+	z, z5 := filepath.Join(root, "z"), filepath.Join(root, "z5")
+	for _, d := range []string{z, z5} {
+		must(t, os.Mkdir(d, 0o755))
+	}
+	must(t, os.WriteFile(filepath.Join(z, "current"), []byte("@4000000069579d7e000001f4 a z b\n@4000000069579d7e000001f5 nothing\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(z5, "current"), []byte("@4000000069579d7e000001f4 lazy\n@4000000069579d7e000001f5 none\n@4000000069579d7e000001f6 fuzz\n"), 0o644))
+	t.Chdir(root)
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{[]string{"-c", "z", "z5"}, 100, "", "mlog query: usage: is z the PATTERN or a LOGDIR?"},
+		{[]string{"-c", "-e", "z", "z5"}, 0, "2\n", ""},
+		{[]string{"-c", "-e", "", "z", "z5"}, 0, "z:2\nz5:3\n", ""},
+		{[]string{"-c", "zz", "z5"}, 0, "1\n", ""},
+		{[]string{"-c", "--", "-e", "z5"}, 1, "0\n", ""}, // the pattern "-e"
+		{[]string{"-c", "z5"}, 0, "3\n", ""},
+		{[]string{"-c"}, 100, "", "mlog query: usage: missing LOGDIR"},
+		{[]string{}, 100, "", "mlog query: usage: missing LOGDIR"},
+		{[]string{"--frobnicate", "z"}, 100, "", "mlog query: usage: unknown flag: --frobnicate"},
+	} {
+		code, out, errOut := runQueryCmd(t, tc.args...)
+		name := "mlog query " + strings.Join(tc.args, " ")
+		equal(t, code, tc.code, name+": exit code (stderr "+errOut+")")
+		equal(t, out, tc.out, name+": stdout")
+		if !strings.HasPrefix(errOut, tc.err) || tc.err == "" && errOut != "" {
+			t.Errorf("%s: stderr %q, want it to start %q", name, errOut, tc.err)
+		}
 	}
 }
 
@@ -190,8 +237,8 @@ func TestQueryFast(t *testing.T) {
 		{[]string{"-E", "(", dir}, true},
 		{[]string{filepath.Join(dir, "nope")}, true},
 		{[]string{"--histogram", "1m", "--width", "40", dir}, true},
-		{[]string{}, false},
-		{[]string{"-c"}, false},
+		{[]string{}, true},
+		{[]string{"-c"}, true},
 		{[]string{"--help"}, false},
 		{[]string{"-h", dir}, false},
 		{[]string{"-ch", dir}, false},
