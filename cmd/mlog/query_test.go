@@ -179,7 +179,7 @@ func TestSplitQueryArgs(t *testing.T) {
 // TestQueryGrammar: in a directory holding logdirs z and z5, no word is
 // silently taken for a logdir: -c z z5 is refused as ambiguous (z is a
 // directory) with a usage error, exit 100; -e z z5 counts the lines of z5
-// holding z; -e ” z z5 counts every line of both; a pattern that is not a
+// holding z; an empty -e counts every line of both; a pattern that is not a
 // directory comes first, as grep's; -- ends the options.
 func TestQueryGrammar(t *testing.T) {
 	root := t.TempDir()
