@@ -167,9 +167,15 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 	}
 	q := &query{cfg: &cfg, out: bufio.NewWriterSize(w, outBufSize)}
 	q.pr = printer{w: q.out, format: cfg.Format, prefix: cfg.Prefix, local: newClock(cfg.Zone), utc: newUTC()}
+	switch cfg.Format {
+	case ISO:
+		q.pr.other = tai64.NewLocalizer(tai64.LocalConfig{Format: tai64.FormatRFC3339, Zone: cfg.Zone})
+	case Unix:
+		q.pr.other = tai64.NewLocalizer(tai64.LocalConfig{Format: tai64.FormatUnix})
+	}
 	if cfg.Histogram != 0 {
 		hzone := cfg.Zone
-		if cfg.Format == UTC || cfg.Format == JSON {
+		if cfg.Format == UTC || cfg.Format == JSON || cfg.Format == Unix {
 			hzone = nil
 		}
 		q.hist = newHistogram(cfg.Histogram, hzone)

@@ -77,6 +77,8 @@ type queryFlags struct {
 	count        bool
 	local, utc   bool
 	json         bool
+	output       string
+	oldL, oldU   bool // -l and -u, which meant --local and --utc
 	withLogdir   bool
 	noLogdir     bool
 	follow       bool
@@ -86,6 +88,10 @@ type queryFlags struct {
 	histogram    string
 	width        int
 	scan         bool
+
+	// Not flags: what runQuery found out.
+	linesSet bool // -n was given
+	tty      bool // stdout is a terminal
 }
 
 func newQueryCmd() *cobra.Command {
@@ -142,9 +148,17 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 	fl.BoolVarP(&f.ignoreCase, "ignore-case", "i", false, "ignore case in patterns")
 	fl.BoolVarP(&f.invert, "invert-match", "v", false, "print lines that match no pattern")
 	fl.BoolVarP(&f.count, "count", "c", false, "print the number of matching lines")
-	fl.BoolVarP(&f.local, "local", "l", false, "print local times instead of labels, as tai64nlocal does")
-	fl.BoolVarP(&f.utc, "utc", "u", false, "print RFC 3339 UTC times instead of labels")
-	fl.BoolVar(&f.json, "json", false, `print JSON lines: {"time":...,"logdir":...,"line":...}`)
+	fl.StringVarP(&f.output, "output", "o", "", "print times as `MODE`: raw, short (local), short-iso, utc, short-unix, json, cat (as journalctl -o)")
+	fl.BoolVar(&f.local, "local", false, "print local times instead of labels, as tai64nlocal does (-o short)")
+	fl.BoolVar(&f.utc, "utc", false, "print RFC 3339 UTC times instead of labels (-o utc)")
+	fl.BoolVar(&f.json, "json", false, `print JSON lines: {"time":...,"logdir":...,"line":...} (-o json)`)
+	// -l and -u meant --local and --utc; in grep -l lists the files that
+	// match and in journalctl -u names a unit: they are refused with a
+	// word on what to type, rather than silently meaning something else.
+	fl.BoolVarP(&f.oldL, "old-l", "l", false, "")
+	fl.BoolVarP(&f.oldU, "old-u", "u", false, "")
+	fl.MarkHidden("old-l")
+	fl.MarkHidden("old-u")
 	fl.BoolVarP(&f.withLogdir, "with-logdir", "H", false, "prefix lines with LOGDIR: (the default with several logdirs)")
 	fl.BoolVar(&f.noLogdir, "no-logdir", false, "never prefix lines with their logdir")
 	fl.BoolVarP(&f.follow, "follow", "f", false, "keep printing lines as they arrive, across rotations (after the last 10 without --since)")
@@ -235,7 +249,11 @@ func shellQuote(s string) string {
 
 func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	stderr := cmd.ErrOrStderr()
-	cfg, logdirs, err := queryConfig(f, cmd.Flags().Changed("lines"), args)
+	f.linesSet = cmd.Flags().Changed("lines")
+	if out, ok := cmd.OutOrStdout().(*os.File); ok && isTerminal(out) {
+		f.tty = true
+	}
+	cfg, logdirs, err := queryConfig(f, args)
 	if err != nil {
 		return queryFail(stderr, err)
 	}
@@ -289,7 +307,7 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	return queryMatched
 }
 
-func queryConfig(f *queryFlags, linesSet bool, args []string) (query.Config, []string, error) {
+func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
 	// Local times are in the zone TZ names, read as glibc reads it, so
 	// they agree with tai64nlocal's.
 	cfg := query.Config{Zone: compat.LocalZone(os.LookupEnv)}
@@ -322,22 +340,8 @@ func queryConfig(f *queryFlags, linesSet bool, args []string) (query.Config, []s
 	if f.invert {
 		cfg.Match = query.Invert(cfg.Match)
 	}
-	n := 0
-	for _, b := range []bool{f.local, f.utc, f.json} {
-		if b {
-			n++
-		}
-	}
-	if n > 1 {
-		return cfg, nil, &usageError{"choose one of --local, --utc, --json"}
-	}
-	switch {
-	case f.local:
-		cfg.Format = query.Local
-	case f.utc:
-		cfg.Format = query.UTC
-	case f.json:
-		cfg.Format = query.JSON
+	if cfg.Format, err = queryFormat(f); err != nil {
+		return cfg, nil, err
 	}
 	cfg.Prefix = (len(logdirs) > 1 || f.withLogdir) && !f.noLogdir
 	cfg.Count = f.count
@@ -356,7 +360,7 @@ func queryConfig(f *queryFlags, linesSet bool, args []string) (query.Config, []s
 	// The last lines, as tail -n and journalctl -n: asked for, or, as
 	// tail -F and journalctl -f do, the last 10 before following, unless
 	// a start is given (--since, --cursor).
-	if linesSet || f.follow && f.since == "" && f.cursor == "" {
+	if f.linesSet || f.follow && f.since == "" && f.cursor == "" {
 		if f.lines < 0 {
 			return cfg, nil, errors.New("--lines: invalid number " + strconv.Itoa(f.lines))
 		}
@@ -365,6 +369,66 @@ func queryConfig(f *queryFlags, linesSet bool, args []string) (query.Config, []s
 	cfg.Poll = f.poll
 	cfg.Scan = f.scan
 	return cfg, logdirs, nil
+}
+
+// queryOutputs are the output modes of -o: journalctl's names, and ours.
+var queryOutputs = []struct {
+	name   string
+	format query.Format
+}{
+	{"raw", query.Raw}, {"short", query.Local}, {"short-precise", query.Local}, {"local", query.Local},
+	{"short-iso", query.ISO}, {"short-iso-precise", query.ISO}, {"iso", query.ISO},
+	{"utc", query.UTC}, {"short-unix", query.Unix}, {"unix", query.Unix},
+	{"json", query.JSON}, {"cat", query.Cat},
+}
+
+// queryFormat returns the output format the flags ask for: one of -o,
+// --local, --utc, --json (the same one twice is fine). Without any, a
+// terminal gets local times a person reads, and a pipe or a file the lines
+// as they are stored, as scripts have always had them.
+func queryFormat(f *queryFlags) (query.Format, error) {
+	switch {
+	case f.oldL:
+		return 0, &usageError{"-l no longer means --local (grep's -l lists the files that match): say --local or -o short"}
+	case f.oldU:
+		return 0, &usageError{"-u no longer means --utc (journalctl's -u names a unit): say --utc or -o utc"}
+	}
+	var chosen []query.Format
+	if f.output != "" {
+		found := false
+		for _, o := range queryOutputs {
+			if o.name == f.output {
+				chosen, found = append(chosen, o.format), true
+			}
+		}
+		if !found {
+			names := make([]string, len(queryOutputs))
+			for i, o := range queryOutputs {
+				names[i] = o.name
+			}
+			return 0, &usageError{"-o: unknown output mode " + strconv.Quote(f.output) + ": want one of " + strings.Join(names, ", ")}
+		}
+	}
+	for _, b := range []struct {
+		set    bool
+		format query.Format
+	}{{f.local, query.Local}, {f.utc, query.UTC}, {f.json, query.JSON}} {
+		if b.set {
+			chosen = append(chosen, b.format)
+		}
+	}
+	for _, c := range chosen[min(1, len(chosen)):] {
+		if c != chosen[0] {
+			return 0, &usageError{"choose one output format of -o, --local, --utc, --json"}
+		}
+	}
+	switch {
+	case len(chosen) > 0:
+		return chosen[0], nil
+	case f.tty:
+		return query.Local, nil
+	}
+	return query.Raw, nil
 }
 
 // isTerminal reports whether f is a terminal.

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // testify's assert needs a go.sum entry (yaml) this module does not have
@@ -76,6 +80,8 @@ func TestQueryCmd(t *testing.T) {
 		{"local", []string{"--local", "--until", "2026-01-02 10:27:30", dir}, 0, "2026-01-02 10:27:00.000000500 tcpserver: status: 1/100\n", ""},
 		{"count", []string{"-c", "-e", "tcpserver", dir}, 0, "3\n", ""},
 		{"nothing", []string{"--since", "2026-01-03", dir}, 1, "", ""},
+		{"until now", []string{"-c", "--until", "now", dir}, 0, "3\n", ""},
+		{"since now", []string{"-c", "--since", "now", dir}, 1, "0\n", ""},
 		{"invert", []string{"-c", "-v", "tcpserver", dir}, 1, "0\n", ""},
 		{"regexp", []string{"-E", "-i", "STATUS: [0-9]+/", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n", ""},
 		{"two logdirs", []string{"-c", "-e", "", dir, dir}, 0, dir + ":3\n" + dir + ":3\n", ""},
@@ -92,7 +98,7 @@ func TestQueryCmd(t *testing.T) {
 		{"missing logdir", []string{filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: unable to open " + filepath.Join(dir, "nope") + ": file does not exist"},
 		{"bad flag", []string{"--frobnicate", dir}, 100, "", "mlog query: usage: unknown flag: --frobnicate"},
 		{"bad bucket", []string{"--histogram", "soon", dir}, 2, "", "mlog query: fatal: --histogram: invalid bucket"},
-		{"two formats", []string{"--utc", "--json", dir}, 100, "", "mlog query: usage: choose one of"},
+		{"two formats", []string{"--utc", "--json", dir}, 100, "", "mlog query: usage: choose one output format"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -295,9 +301,104 @@ func TestQueryLines(t *testing.T) {
 		{queryFlags{lines: 10}, false, false, 0},
 		{queryFlags{lines: 7}, true, true, 7},
 	} {
-		cfg, _, err := queryConfig(&tc.f, tc.linesSet, []string{dir})
+		tc.f.linesSet = tc.linesSet
+		cfg, _, err := queryConfig(&tc.f, []string{dir})
 		must(t, err)
 		equal(t, cfg.HasLast, tc.hasLast, "HasLast")
 		equal(t, cfg.Last, tc.last, "Last")
 	}
+}
+
+// TestQueryOutput: journalctl's -o modes; -l and -u, which grep and
+// journalctl read otherwise, are refused with what to type instead.
+func TestQueryOutput(t *testing.T) {
+	dir := queryLogdir(t)
+	last := []string{"-n", "1"}
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{[]string{"-o", "raw"}, 0, "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "short"}, 0, "2026-01-02 10:28:14.000000500 tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "short-precise"}, 0, "2026-01-02 10:28:14.000000500 tcpserver: end 4711 status 0\n", ""},
+		{[]string{"--output=short-iso"}, 0, "2026-01-02T10:28:14.000000500Z tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "utc", "--utc"}, 0, "2026-01-02T10:28:14.000000500Z tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "short-unix"}, 0, "1767349694.000000500 tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "cat"}, 0, "tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "json"}, 0, `{"time":"2026-01-02T10:28:14.000000500Z","logdir":"` + dir + `","line":"tcpserver: end 4711 status 0"}` + "\n", ""},
+		{[]string{"-o", "jsonish"}, 100, "", "mlog query: usage: -o: unknown output mode \"jsonish\""},
+		{[]string{"-o", "json", "--local"}, 100, "", "mlog query: usage: choose one output format"},
+		{[]string{"-l"}, 100, "", "mlog query: usage: -l no longer means --local"},
+		{[]string{"-u"}, 100, "", "mlog query: usage: -u no longer means --utc"},
+	} {
+		args := append(append(append([]string{}, last...), tc.args...), dir)
+		code, out, errOut := runQueryCmd(t, args...)
+		name := "mlog query " + strings.Join(args, " ")
+		equal(t, code, tc.code, name+": exit code (stderr "+errOut+")")
+		equal(t, out, tc.out, name+": stdout")
+		if !strings.HasPrefix(errOut, tc.err) || tc.err == "" && errOut != "" {
+			t.Errorf("%s: stderr %q, want it to start %q", name, errOut, tc.err)
+		}
+	}
+}
+
+// openPty returns the two ends of a new pseudo-terminal.
+func openPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skip("no pseudo-terminals:", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	must(t, unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0))
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	must(t, err)
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	must(t, err)
+	t.Cleanup(func() { s.Close() })
+	return m, s
+}
+
+// TestQueryTerminal: on a terminal, lines show local times a person reads
+// (TZ as tai64nlocal reads it); -o raw gives the labels; into a pipe the
+// lines are as stored, as scripts have always had them.
+func TestQueryTerminal(t *testing.T) {
+	dir := queryLogdir(t)
+	t.Setenv("TZ", "JST-9")
+	run := func(out *os.File, args ...string) int {
+		cmd := newQueryCmd()
+		cmd.SetOut(out)
+		var errOut bytes.Buffer
+		cmd.SetErr(&errOut)
+		cmd.SetArgs(args)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		err := cmd.Execute()
+		if errOut.Len() > 0 {
+			t.Errorf("stderr %q", errOut.String())
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		return 0
+	}
+	read := func(f *os.File) string {
+		b := make([]byte, 4096)
+		n, err := f.Read(b)
+		must(t, err)
+		return strings.ReplaceAll(string(b[:n]), "\r\n", "\n")
+	}
+	m, s := openPty(t)
+	equal(t, run(s, "-n", "1", dir), 0, "exit code on a terminal")
+	equal(t, read(m), "2026-01-02 19:28:14.000000500 tcpserver: end 4711 status 0\n", "on a terminal")
+	equal(t, run(s, "-n", "1", "-o", "raw", dir), 0, "exit code on a terminal, -o raw")
+	equal(t, read(m), "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n", "on a terminal, -o raw")
+	r, w, err := os.Pipe()
+	must(t, err)
+	defer r.Close()
+	equal(t, run(w, "-n", "1", dir), 0, "exit code into a pipe")
+	w.Close()
+	equal(t, read(r), "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n", "into a pipe")
 }
