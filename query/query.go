@@ -131,14 +131,28 @@ type query struct {
 	skipped map[string]bool // the paths of files skipped and reported
 
 	progDone, progTotal int64 // for Config.Progress
+	progLast            int64 // the last done reported
 }
 
 // started counts a file the query starts reading, for Config.Progress.
 func (q *query) started(lf *logFile) {
 	if q.cfg.Progress != nil {
-		q.cfg.Progress(q.progDone, q.progTotal)
+		q.progress(q.progDone)
 		q.progDone += lf.size
 	}
+}
+
+// ticked reports that read bytes of lf, the file a stream is in, are
+// read: a long file moves the progress too, not only its end.
+func (q *query) ticked(lf *logFile, read int64) {
+	q.progress(q.progDone - lf.size + min(read, lf.size))
+}
+
+// progress calls Config.Progress with done, never less than before (the
+// files of several logdirs are read in turns).
+func (q *query) progress(done int64) {
+	q.progLast = max(q.progLast, done)
+	q.cfg.Progress(q.progLast, q.progTotal)
 }
 
 // Run prints to w the lines of logdirs whose time lies in [cfg.Since,
@@ -262,6 +276,9 @@ func (q *query) openStream(dir string) (*stream, error) {
 		q.progTotal += lf.size
 	}
 	s.started = q.started
+	if cfg.Progress != nil {
+		s.tick = q.ticked
+	}
 	if pos == nil {
 		return s, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,72 @@ func TestFollowLast(t *testing.T) {
 	}
 	if len(lines) != 16 {
 		t.Fatalf("%d lines, want 16:\n%s", len(lines), w.String())
+	}
+}
+
+// TestProgressInsideFile: a query that spends its time in one long file
+// moves its progress as it reads it, not only at the file's end.
+func TestProgressInsideFile(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 100000 {
+		b.WriteString(tai64.FromUnix(1_700_000_000+int64(i), 500).String() + " line\n")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "current"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var calls [][2]int64
+	cfg := Config{Progress: func(done, total int64) { calls = append(calls, [2]int64{done, total}) }}
+	runQuery(t, cfg, []string{dir})
+	inside := 0
+	for i, c := range calls {
+		if c[0] > 0 && c[0] < c[1] {
+			inside++
+		}
+		if i > 0 && c[0] < calls[i-1][0] {
+			t.Fatalf("progress went back: %v", calls)
+		}
+	}
+	if inside < 3 {
+		t.Errorf("progress inside the file: %d calls (%v), want a few", inside, calls)
+	}
+}
+
+// TestFollowSaysNothing: a follow from the end (-f -n 0) prints nothing
+// until a line comes, and then that line alone.
+func TestFollowSaysNothing(t *testing.T) {
+	dir := t.TempDir()
+	m := newFakeMultilog(t, dir, 3)
+	for range 20 {
+		m.line()
+	}
+	w := &lineWriter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, Config{Follow: true, HasLast: true, Poll: 5 * time.Millisecond}, []string{dir}, w)
+		done <- err
+	}()
+	// Lines come until the follower prints one: those written before it
+	// read the logdir are history, and must not be printed.
+	deadline := time.Now().Add(2 * time.Minute) // a hang detector
+	for w.String() == "" && time.Now().Before(deadline) {
+		m.line()
+		time.Sleep(10 * time.Millisecond)
+	}
+	w.waitLines(t, 1, done)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
+	first, _ := strconv.Atoi(lines[0][strings.LastIndexByte(lines[0], ' ')+1:])
+	if first <= 20 {
+		t.Fatalf("history printed: %q", w.String())
+	}
+	for i, l := range lines {
+		if !strings.HasSuffix(l, " line "+itoa(first+i)) {
+			t.Fatalf("output %q, want consecutive lines from %d", w.String(), first)
+		}
 	}
 }

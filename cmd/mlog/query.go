@@ -250,16 +250,22 @@ func shellQuote(s string) string {
 func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	stderr := cmd.ErrOrStderr()
 	f.linesSet = cmd.Flags().Changed("lines")
-	if out, ok := cmd.OutOrStdout().(*os.File); ok && isTerminal(out) {
-		f.tty = true
-	}
+	out, tty := cmd.OutOrStdout().(*os.File)
+	tty = tty && isTerminal(out)
+	f.tty = tty
 	cfg, logdirs, err := queryConfig(f, args)
 	if err != nil {
 		return queryFail(stderr, err)
 	}
 	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+queryReason(err)+"\n") }
+	stdout := cmd.OutOrStdout()
 	if f, ok := stderr.(*os.File); ok && !cfg.Follow && isTerminal(f) {
-		cfg.Progress = progressLine(f)
+		// A follow shows no progress: it says nothing until it has lines.
+		p := newProgress(f)
+		cfg.Progress = p.update
+		if tty {
+			stdout = &belowOutput{stdout, p}
+		}
 	}
 	if !cfg.Follow && os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
 		// A query's heap is a few buffers (a zstd window at most) plus
@@ -293,7 +299,7 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 		path := f.cursor
 		cfg.Save = func(c *query.Cursor) error { return query.SaveCursor(path, c) }
 	}
-	st, err := query.Run(ctx, cfg, logdirs, cmd.OutOrStdout())
+	st, err := query.Run(ctx, cfg, logdirs, stdout)
 	if err != nil {
 		queryFatal(stderr, err)
 		return queryError
@@ -437,28 +443,55 @@ func isTerminal(f *os.File) bool {
 	return err == nil
 }
 
-// progressLine draws "mlog query: 1.2 of 19.8 GB (6%)" on a terminal's
+// progress draws "mlog query: 1.2 of 19.8 GB (6%)" on a terminal's
 // stderr, at most ten times a second and only once the query has run for
 // half a second (short queries show nothing), and erases it at the end.
-func progressLine(f *os.File) func(done, total int64) {
-	start := time.Now()
-	var last time.Time
-	shown := false
-	return func(done, total int64) {
-		now := time.Now()
-		if done >= total {
-			if shown {
-				f.WriteString("\r\033[K")
-			}
-			return
-		}
-		if now.Sub(start) < 500*time.Millisecond || now.Sub(last) < 100*time.Millisecond || total <= 0 {
-			return
-		}
-		last, shown = now, true
-		gb := func(n int64) string { return strconv.FormatFloat(float64(n)/1e9, 'f', 1, 64) }
-		f.WriteString("\rmlog query: " + gb(done) + " of " + gb(total) + " GB (" + strconv.FormatInt(done*100/total, 10) + "%)\033[K")
+// When stdout is a terminal too, the line is erased before each write of
+// output and drawn again below it at the next update, so a long query
+// keeps its progress line under the lines it prints.
+type progress struct {
+	f     *os.File
+	start time.Time
+	last  time.Time
+	shown bool
+}
+
+func newProgress(f *os.File) *progress { return &progress{f: f, start: time.Now()} }
+
+// update is query.Config.Progress.
+func (p *progress) update(done, total int64) {
+	if done >= total {
+		p.erase()
+		return
 	}
+	now := time.Now()
+	if now.Sub(p.start) < 500*time.Millisecond || now.Sub(p.last) < 100*time.Millisecond || total <= 0 {
+		return
+	}
+	p.last, p.shown = now, true
+	gb := func(n int64) string { return strconv.FormatFloat(float64(n)/1e9, 'f', 1, 64) }
+	p.f.WriteString("\rmlog query: " + gb(done) + " of " + gb(total) + " GB (" + strconv.FormatInt(done*100/total, 10) + "%)\033[K")
+}
+
+// erase takes the line away, if it is shown.
+func (p *progress) erase() {
+	if p.shown {
+		p.f.WriteString("\r\033[K")
+		p.shown = false
+		p.last = time.Time{} // drawn again at the next update
+	}
+}
+
+// belowOutput is stdout, when it shares the terminal with the progress
+// line: each write first erases the line.
+type belowOutput struct {
+	w io.Writer
+	p *progress
+}
+
+func (b *belowOutput) Write(buf []byte) (int, error) {
+	b.p.erase()
+	return b.w.Write(buf)
 }
 
 // terminalWidth returns the width of the terminal on stdout, or $COLUMNS,

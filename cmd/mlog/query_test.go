@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -401,4 +403,26 @@ func TestQueryTerminal(t *testing.T) {
 	equal(t, run(w, "-n", "1", dir), 0, "exit code into a pipe")
 	w.Close()
 	equal(t, read(r), "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n", "into a pipe")
+}
+
+// TestProgressBelowOutput: with stdout on the same terminal, the progress
+// line is erased before each write of output and drawn again at the next
+// update, so it stays below the lines; at the end it is erased.
+func TestProgressBelowOutput(t *testing.T) {
+	r, w, err := os.Pipe()
+	must(t, err)
+	defer r.Close()
+	p := newProgress(w)
+	p.start = time.Now().Add(-time.Second) // past the half second of quiet
+	var out bytes.Buffer
+	stdout := &belowOutput{&out, p}
+	p.update(1e9, 4e9)
+	stdout.Write([]byte("line\n"))
+	p.update(2e9, 4e9)
+	p.update(4e9, 4e9)
+	w.Close()
+	b, err := io.ReadAll(r)
+	must(t, err)
+	equal(t, string(b), "\rmlog query: 1.0 of 4.0 GB (25%)\033[K"+"\r\033[K"+"\rmlog query: 2.0 of 4.0 GB (50%)\033[K"+"\r\033[K", "stderr")
+	equal(t, out.String(), "line\n", "stdout")
 }
