@@ -143,15 +143,15 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.since, "since", "S", "", "print lines at or after `TIME`")
 	fl.StringVarP(&f.until, "until", "U", "", "print lines before `TIME`")
-	fl.StringArrayVarP(&f.patterns, "pattern", "e", nil, "print lines containing `PATTERN` (repeatable; then every argument is a logdir)")
+	fl.StringArrayVarP(&f.patterns, "pattern", "e", nil, "print lines containing `PATTERN` (repeatable; then every operand is a logdir)")
 	fl.BoolVarP(&f.regexp, "regexp", "E", false, "patterns are RE2 regular expressions")
 	fl.BoolVarP(&f.ignoreCase, "ignore-case", "i", false, "ignore case in patterns")
 	fl.BoolVarP(&f.invert, "invert-match", "v", false, "print lines that match no pattern")
 	fl.BoolVarP(&f.count, "count", "c", false, "print the number of matching lines")
-	fl.StringVarP(&f.output, "output", "o", "", "print times as `MODE`: raw, short (local), short-iso, utc, short-unix, json, cat (as journalctl -o)")
-	fl.BoolVar(&f.local, "local", false, "print local times instead of labels, as tai64nlocal does (-o short)")
-	fl.BoolVar(&f.utc, "utc", false, "print RFC 3339 UTC times instead of labels (-o utc)")
-	fl.BoolVar(&f.json, "json", false, `print JSON lines: {"time":...,"logdir":...,"line":...} (-o json)`)
+	fl.StringVarP(&f.output, "output", "o", "", "print lines as `MODE`: raw, short, short-iso, utc, short-unix, json, cat")
+	fl.BoolVar(&f.local, "local", false, "-o short: local times, as tai64nlocal prints them")
+	fl.BoolVar(&f.utc, "utc", false, "-o utc: RFC 3339 UTC times")
+	fl.BoolVar(&f.json, "json", false, `-o json: {"time":...,"logdir":...,"line":...}`)
 	// -l and -u meant --local and --utc; in grep -l lists the files that
 	// match and in journalctl -u names a unit: they are refused with a
 	// word on what to type, rather than silently meaning something else.
@@ -161,8 +161,8 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 	fl.MarkHidden("old-u")
 	fl.BoolVarP(&f.withLogdir, "with-logdir", "H", false, "prefix lines with LOGDIR: (the default with several logdirs)")
 	fl.BoolVar(&f.noLogdir, "no-logdir", false, "never prefix lines with their logdir")
-	fl.BoolVarP(&f.follow, "follow", "f", false, "keep printing lines as they arrive, across rotations (after the last 10 without --since)")
-	fl.IntVarP(&f.lines, "lines", "n", 10, "print only the last `N` lines selected (with -f: before following)")
+	fl.BoolVarP(&f.follow, "follow", "f", false, "keep printing lines as they arrive, across rotations")
+	fl.IntVarP(&f.lines, "lines", "n", 0, "print only the last `N` lines selected (-f: 10, unless --since)")
 	fl.StringVar(&f.cursor, "cursor", "", "start after the position saved in `FILE`, and save the new one there")
 	fl.DurationVar(&f.poll, "poll", time.Second, "with --follow, look at the logdirs at least this often")
 	fl.StringVar(&f.histogram, "histogram", "", "print a histogram of matching lines per `BUCKET` (1m, 10m, 1h, 1d)")
@@ -371,6 +371,9 @@ func queryConfig(f *queryFlags, args []string) (query.Config, []string, error) {
 			return cfg, nil, errors.New("--lines: invalid number " + strconv.Itoa(f.lines))
 		}
 		cfg.HasLast, cfg.Last = true, f.lines
+		if !f.linesSet {
+			cfg.Last = 10
+		}
 	}
 	cfg.Poll = f.poll
 	cfg.Scan = f.scan

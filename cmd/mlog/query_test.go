@@ -296,11 +296,12 @@ func TestQueryLines(t *testing.T) {
 		hasLast  bool
 		last     int
 	}{
-		{queryFlags{follow: true, lines: 10}, false, true, 10},
+		{queryFlags{follow: true}, false, true, 10},
 		{queryFlags{follow: true, lines: 3}, true, true, 3},
-		{queryFlags{follow: true, lines: 10, since: "-1h"}, false, false, 0},
-		{queryFlags{follow: true, lines: 10, cursor: "c"}, false, false, 0},
-		{queryFlags{lines: 10}, false, false, 0},
+		{queryFlags{follow: true, lines: 0}, true, true, 0},
+		{queryFlags{follow: true, since: "-1h"}, false, false, 0},
+		{queryFlags{follow: true, cursor: "c"}, false, false, 0},
+		{queryFlags{}, false, false, 0},
 		{queryFlags{lines: 7}, true, true, 7},
 	} {
 		tc.f.linesSet = tc.linesSet
