@@ -47,6 +47,12 @@ pattern. A first operand that is also a directory is refused (exit 100):
 give the pattern with -e, or -e '' for every line of several logdirs.
 -- ends the options.
 
+-n N prints the last N lines selected, read backwards from the newest files;
+-f follows the logdirs, starting with the last 10 lines unless --since (or
+--cursor) says where. On a terminal, lines show local times (-o short); into
+a pipe or a file, they are printed as stored (-o raw). -o takes journalctl's
+modes: raw, short, short-iso, utc, short-unix, json, cat.
+
 Stamps are TAI64N labels (multilog t), mlog multilog's i stamps, s6-log's T
 stamps (local time, read in TZ) and RFC 3339 times, mixed as they come.
 Links, FIFOs and other files that are not regular files in a logdir are skipped
@@ -127,7 +133,9 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 		Example: `  mlog query --since '2026-01-02 14:00' --until '2026-01-02 15:00' /var/log/qmail/smtpd
   mlog query --since -1h --local 'status: local' ./send ./smtpd
   mlog query --since today --histogram 10m 'starting delivery' ./send
-  mlog query -f --cursor ~/.smtpd.cursor --json ./smtpd`,
+  mlog query -f --cursor ~/.smtpd.cursor --json ./smtpd
+  mlog query -f -n 50 ./smtpd
+  mlog query -o short-iso -e deferral -e failure ./send ./smtpd`,
 		Args: cobra.ArbitraryArgs, // runQuery says what is missing
 		RunE: func(cmd *cobra.Command, args []string) error {
 			code := runQuery(cmd, &f, args)
