@@ -93,14 +93,14 @@ func (h *histogram) print(w *bufio.Writer, cfg *Config) error {
 			b = append(b, "}\n"...)
 		} else {
 			sep := byte(' ')
-			if cfg.Format == UTC {
+			if cfg.Format == UTC || cfg.Format == Unix {
 				sep = 'T'
 			}
 			b = utc.appendTime(b, t, sep)
 			if h.width%1e9 == 0 {
 				b = b[:len(b)-10] // the seconds' fraction, always zero
 			}
-			if cfg.Format == UTC {
+			if cfg.Format == UTC || cfg.Format == Unix {
 				b = append(b, 'Z')
 			}
 			b = append(b, ' ', ' ')

@@ -11,6 +11,21 @@ import (
 // (?i) does).
 func MatchFixed(patterns []string, fold bool) func([]byte) bool {
 	if fold {
+		if ms := foldMatchers(patterns); ms != nil {
+			if len(ms) == 1 {
+				return ms[0].match
+			}
+			return func(text []byte) bool {
+				for _, m := range ms {
+					if m.match(text) {
+						return true
+					}
+				}
+				return false
+			}
+		}
+		// A pattern with letters outside ASCII: RE2 knows Unicode's
+		// folding.
 		quoted := make([]string, len(patterns))
 		for i, p := range patterns {
 			quoted[i] = regexp.QuoteMeta(p)
@@ -37,6 +52,18 @@ func MatchFixed(patterns []string, fold bool) func([]byte) bool {
 		}
 		return false
 	}
+}
+
+// foldMatchers returns a foldMatcher per pattern, or nil if a pattern is
+// empty or not ASCII.
+func foldMatchers(patterns []string) []*foldMatcher {
+	ms := make([]*foldMatcher, len(patterns))
+	for i, p := range patterns {
+		if ms[i] = newFoldMatcher(p); ms[i] == nil {
+			return nil
+		}
+	}
+	return ms
 }
 
 // MatchRegexp returns a Match that selects lines matching any of the RE2

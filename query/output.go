@@ -27,6 +27,18 @@ const (
 	// The time is null for a line with no label of its own (or one RFC
 	// 3339 cannot write); line is the text after the label and its space.
 	JSON
+	// ISO replaces the label with RFC 3339 in the local zone, with its
+	// offset and nine decimals: "2026-01-02T16:04:05.123456500+01:00"
+	// (journalctl -o short-iso). A time RFC 3339 cannot write is left as
+	// it is.
+	ISO
+	// Unix replaces the label with seconds since the epoch and nine
+	// decimals, "1767366245.123456500", as date +%s.%N (journalctl -o
+	// short-unix).
+	Unix
+	// Cat prints the text after the label and its space only (journalctl
+	// -o cat).
+	Cat
 )
 
 // clock turns labels into civil times in one zone without allocating.
@@ -79,6 +91,7 @@ type printer struct {
 	prefix bool // write "logdir:" before each line (not in JSON)
 	local  *clock
 	utc    *tai64.Localizer // newUTC
+	other  *tai64.Localizer // ISO, Unix
 	buf    []byte
 }
 
@@ -142,7 +155,7 @@ func (p *printer) appendLine(b []byte, l *Line) []byte {
 			b = append(b, ':')
 		}
 		switch {
-		case !l.Stamped || p.format == Raw:
+		case !l.Stamped || p.format == Raw: // an unstamped line is its text, also for Cat
 			b = append(b, l.Text...)
 		case p.format == Local:
 			b = p.local.appendTime(b, l.Time, ' ')
@@ -153,6 +166,14 @@ func (p *printer) appendLine(b []byte, l *Line) []byte {
 			} else {
 				b = append(b, l.Text...) // a year RFC 3339 cannot write
 			}
+		case p.format == ISO || p.format == Unix:
+			if u, ok := p.other.AppendTime(b, l.Time); ok {
+				b = append(u, l.Text[l.StampLen:]...)
+			} else {
+				b = append(b, l.Text...)
+			}
+		case p.format == Cat:
+			b = append(b, body(l)...)
 		}
 		b = append(b, '\n')
 	}

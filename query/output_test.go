@@ -214,3 +214,28 @@ func mustRegexp(t *testing.T, expr string) func([]byte) bool {
 	}
 	return m
 }
+
+// TestFormatsISOUnixCat: journalctl's short-iso (local RFC 3339 with the
+// offset), short-unix and cat; an unstamped line stays as it is.
+func TestFormatsISOUnixCat(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "main")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "current"), []byte("@4000000069579daa000001f4 pid 4711\nno label\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	zone := tai64.LoadZone(tai64.ZoneConfig{TZ: "JST-9", TZSet: true})
+	for _, tc := range []struct {
+		f    Format
+		want string
+	}{
+		{ISO, "2026-01-02T19:27:44.000000500+09:00 pid 4711\nno label\n"},
+		{Unix, "1767349664.000000500 pid 4711\nno label\n"},
+		{Cat, "pid 4711\nno label\n"},
+	} {
+		if got := runQuery(t, Config{Format: tc.f, Zone: zone}, []string{dir}); got != tc.want {
+			t.Errorf("format %d: %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}

@@ -55,6 +55,15 @@ type Config struct {
 	// Width is the terminal width for histogram bars; zero means 80.
 	Width int
 
+	// Last, if HasLast, keeps only the last Last lines of those selected,
+	// as tail -n and journalctl -n do; with Follow, the lines that arrive
+	// later are all printed. Each logdir is read backwards from its end
+	// until it has shown Last matching lines, so the cost grows with
+	// Last, not with the logdir. Last is 0 to print none (and follow from
+	// the end).
+	Last    int
+	HasLast bool
+
 	// Follow keeps reading the logdirs after the existing lines, printing
 	// lines as they come, across rotations, until ctx is done.
 	Follow bool
@@ -117,18 +126,33 @@ type query struct {
 	out     *bufio.Writer
 	pr      printer
 	hist    *histogram
+	last    *ring // Config.HasLast, until the lines there were are printed
 	stats   Stats
 	skipped map[string]bool // the paths of files skipped and reported
 
 	progDone, progTotal int64 // for Config.Progress
+	progLast            int64 // the last done reported
 }
 
 // started counts a file the query starts reading, for Config.Progress.
 func (q *query) started(lf *logFile) {
 	if q.cfg.Progress != nil {
-		q.cfg.Progress(q.progDone, q.progTotal)
+		q.progress(q.progDone)
 		q.progDone += lf.size
 	}
+}
+
+// ticked reports that read bytes of lf, the file a stream is in, are
+// read: a long file moves the progress too, not only its end.
+func (q *query) ticked(lf *logFile, read int64) {
+	q.progress(q.progDone - lf.size + min(read, lf.size))
+}
+
+// progress calls Config.Progress with done, never less than before (the
+// files of several logdirs are read in turns).
+func (q *query) progress(done int64) {
+	q.progLast = max(q.progLast, done)
+	q.cfg.Progress(q.progLast, q.progTotal)
 }
 
 // Run prints to w the lines of logdirs whose time lies in [cfg.Since,
@@ -146,14 +170,26 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 	if cfg.Follow && (cfg.Count || cfg.Histogram != 0) {
 		return Stats{}, &UsageError{"follow cannot count or draw a histogram"}
 	}
+	if cfg.HasLast && (cfg.Count || cfg.Histogram != 0) {
+		return Stats{}, &UsageError{"the last lines cannot be counted or drawn as a histogram"}
+	}
+	if cfg.HasLast && cfg.Last < 0 {
+		return Stats{}, &UsageError{"negative number of last lines"}
+	}
 	if cfg.Histogram < 0 {
 		return Stats{}, &UsageError{"negative histogram bucket"}
 	}
 	q := &query{cfg: &cfg, out: bufio.NewWriterSize(w, outBufSize)}
 	q.pr = printer{w: q.out, format: cfg.Format, prefix: cfg.Prefix, local: newClock(cfg.Zone), utc: newUTC()}
+	switch cfg.Format {
+	case ISO:
+		q.pr.other = tai64.NewLocalizer(tai64.LocalConfig{Format: tai64.FormatRFC3339, Zone: cfg.Zone})
+	case Unix:
+		q.pr.other = tai64.NewLocalizer(tai64.LocalConfig{Format: tai64.FormatUnix})
+	}
 	if cfg.Histogram != 0 {
 		hzone := cfg.Zone
-		if cfg.Format == UTC || cfg.Format == JSON {
+		if cfg.Format == UTC || cfg.Format == JSON || cfg.Format == Unix {
 			hzone = nil
 		}
 		q.hist = newHistogram(cfg.Histogram, hzone)
@@ -167,6 +203,9 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 		}
 		q.streams = append(q.streams, s)
 	}
+	if cfg.HasLast {
+		q.narrowToLast()
+	}
 	if nothingBefore(&cfg) {
 		// Nothing is before the zero label: no line can match, now or
 		// later. The logdirs were opened, so that a missing one is still
@@ -175,6 +214,14 @@ func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats,
 	} else if err := q.drain(ctx); err != nil {
 		q.out.Flush()
 		return q.stats, err
+	}
+	if q.last != nil {
+		n, err := q.last.flush(q.out)
+		q.stats.Matched += n
+		q.last = nil
+		if err != nil {
+			return q.stats, err
+		}
 	}
 	if cfg.Progress != nil {
 		cfg.Progress(q.progTotal, q.progTotal)
@@ -229,6 +276,9 @@ func (q *query) openStream(dir string) (*stream, error) {
 		q.progTotal += lf.size
 	}
 	s.started = q.started
+	if cfg.Progress != nil {
+		s.tick = q.ticked
+	}
 	if pos == nil {
 		return s, nil
 	}
@@ -361,6 +411,10 @@ func (q *query) merge(ctx context.Context, take func(i int, l *Line) error) erro
 // take handles one line of stream i.
 func (q *query) take(i int, l *Line) error {
 	if q.cfg.Match != nil && !q.cfg.Match(body(l)) {
+		return nil
+	}
+	if q.last != nil {
+		q.last.add(l)
 		return nil
 	}
 	q.stats.Matched++

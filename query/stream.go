@@ -101,6 +101,11 @@ type stream struct {
 	startTime tai64.Time
 
 	started func(*logFile) // called as each file is begun (progress)
+	// tick, if set, is called every tickLines lines with the bytes of the
+	// file read so far (of a compressed one, its compressed bytes).
+	tick    func(lf *logFile, read int64)
+	tickN   int
+	counted countingReader // a compressed file's bytes, for tick
 
 	// report is given the files that cannot be read or are skipped.
 	report func(error)
@@ -220,6 +225,16 @@ func (s *stream) next() bool {
 			s.finishFile(s.seg.lf)
 			s.endSegment()
 			continue
+		}
+		if s.tick != nil {
+			if s.tickN--; s.tickN <= 0 {
+				s.tickN = tickLines
+				read := s.lr.off
+				if s.seg.lf.comp != rotate.None {
+					read = s.counted.n
+				}
+				s.tick(s.seg.lf, read)
+			}
 		}
 		long := s.lr.partial
 		if !nl && s.hold && s.seg.lf.kind == kindCurrent && (!long || !s.complete(off)) {
@@ -403,6 +418,22 @@ func (s *stream) collectHead(text []byte, nl bool, off int64) {
 	s.headN = max(s.headN, off+int64(n))
 }
 
+// tickLines is how many lines a stream reads between progress ticks: a
+// few milliseconds' worth.
+const tickLines = 16384
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
 // completeEnd returns the offset after the last newline of the part of lf
 // the stream was given.
 func completeEnd(lf *logFile) (int64, error) {
@@ -428,7 +459,8 @@ func (s *stream) startSegment() error {
 	s.last = s.seg.inherit
 	s.decreased = false
 	if lf.comp != rotate.None {
-		d, err := s.dec.reader(lf.comp, io.NewSectionReader(lf.f, 0, lf.size))
+		s.counted = countingReader{r: io.NewSectionReader(lf.f, 0, lf.size)}
+		d, err := s.dec.reader(lf.comp, &s.counted)
 		if err != nil {
 			return err
 		}

@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // testify's assert needs a go.sum entry (yaml) this module does not have
@@ -76,9 +82,11 @@ func TestQueryCmd(t *testing.T) {
 		{"local", []string{"--local", "--until", "2026-01-02 10:27:30", dir}, 0, "2026-01-02 10:27:00.000000500 tcpserver: status: 1/100\n", ""},
 		{"count", []string{"-c", "-e", "tcpserver", dir}, 0, "3\n", ""},
 		{"nothing", []string{"--since", "2026-01-03", dir}, 1, "", ""},
+		{"until now", []string{"-c", "--until", "now", dir}, 0, "3\n", ""},
+		{"since now", []string{"-c", "--since", "now", dir}, 1, "0\n", ""},
 		{"invert", []string{"-c", "-v", "tcpserver", dir}, 1, "0\n", ""},
 		{"regexp", []string{"-E", "-i", "STATUS: [0-9]+/", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n", ""},
-		{"two logdirs", []string{"-c", dir, dir}, 0, dir + ":3\n" + dir + ":3\n", ""},
+		{"two logdirs", []string{"-c", "-e", "", dir, dir}, 0, dir + ":3\n" + dir + ":3\n", ""},
 		{"bad time", []string{"--since", "soon", dir}, 2, "", "mlog query: fatal: --since: invalid time \"soon\""},
 		{"bad range", []string{"--since", "2026-01-03", "--until", "2026-01-02", dir}, 2, "", "mlog query: fatal: invalid time range: until 2026-01-02T00:00:00.000000000Z is before since 2026-01-03T00:00:00.000000000Z\n"},
 		{"empty range", []string{"--since", "2026-01-02T10:27:44.0000005Z", "--until", "2026-01-02T10:27:44.0000005Z", dir}, 1, "", ""},
@@ -90,9 +98,9 @@ func TestQueryCmd(t *testing.T) {
 		{"until just after the first line", []string{"--until", "@4000000069579d7e000001f5", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n", ""},
 		{"bad regexp", []string{"-E", "(", dir}, 2, "", "mlog query: fatal: error parsing regexp"},
 		{"missing logdir", []string{filepath.Join(dir, "nope")}, 2, "", "mlog query: fatal: unable to open " + filepath.Join(dir, "nope") + ": file does not exist"},
-		{"bad flag", []string{"--frobnicate", dir}, 2, "", "mlog query: fatal: unknown flag: --frobnicate"},
+		{"bad flag", []string{"--frobnicate", dir}, 100, "", "mlog query: usage: unknown flag: --frobnicate"},
 		{"bad bucket", []string{"--histogram", "soon", dir}, 2, "", "mlog query: fatal: --histogram: invalid bucket"},
-		{"two formats", []string{"--utc", "--json", dir}, 2, "", "mlog query: fatal: choose one of"},
+		{"two formats", []string{"--utc", "--json", dir}, 100, "", "mlog query: usage: choose one output format"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,15 +165,62 @@ func TestSplitQueryArgs(t *testing.T) {
 		args           []string
 		explicit       bool
 		patterns, dirs string
+		err            string
 	}{
-		{[]string{"error", dir, dir}, false, "error", dir + " " + dir},
-		{[]string{"nope"}, false, "", "nope"},
-		{[]string{"a", "b", dir}, false, "a b", dir},
-		{[]string{dir, dir}, true, "", dir + " " + dir},
+		{[]string{"error", dir, dir}, false, "error", dir + " " + dir, ""},
+		{[]string{"nope"}, false, "", "nope", ""},
+		{[]string{"a", "b", dir}, false, "a", "b " + dir, ""},
+		{[]string{dir, dir}, true, "", dir + " " + dir, ""},
+		{[]string{dir, dir}, false, "", "", "is " + dir + " the PATTERN or a LOGDIR?"},
+		{[]string{}, false, "", "", "missing LOGDIR"},
+		{[]string{}, true, "", "", "missing LOGDIR"},
 	} {
-		p, l := splitQueryArgs(tc.args, tc.explicit)
+		p, l, err := splitQueryArgs(tc.args, tc.explicit)
 		equal(t, strings.Join(p, " "), tc.patterns, "patterns of "+strings.Join(tc.args, " "))
 		equal(t, strings.Join(l, " "), tc.dirs, "logdirs of "+strings.Join(tc.args, " "))
+		if (err == nil) != (tc.err == "") || err != nil && !strings.HasPrefix(err.Error(), tc.err) {
+			t.Errorf("%q: error %v, want %q", tc.args, err, tc.err)
+		}
+	}
+}
+
+// TestQueryGrammar: in a directory holding logdirs z and z5, no word is
+// silently taken for a logdir: -c z z5 is refused as ambiguous (z is a
+// directory) with a usage error, exit 100; -e z z5 counts the lines of z5
+// holding z; an empty -e counts every line of both; a pattern that is not a
+// directory comes first, as grep's; -- ends the options.
+func TestQueryGrammar(t *testing.T) {
+	root := t.TempDir()
+	z, z5 := filepath.Join(root, "z"), filepath.Join(root, "z5")
+	for _, d := range []string{z, z5} {
+		must(t, os.Mkdir(d, 0o755))
+	}
+	must(t, os.WriteFile(filepath.Join(z, "current"), []byte("@4000000069579d7e000001f4 a z b\n@4000000069579d7e000001f5 nothing\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(z5, "current"), []byte("@4000000069579d7e000001f4 lazy\n@4000000069579d7e000001f5 none\n@4000000069579d7e000001f6 fuzz\n"), 0o644))
+	t.Chdir(root)
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{[]string{"-c", "z", "z5"}, 100, "", "mlog query: usage: is z the PATTERN or a LOGDIR?"},
+		{[]string{"-c", "-e", "z", "z5"}, 0, "2\n", ""},
+		{[]string{"-c", "-e", "", "z", "z5"}, 0, "z:2\nz5:3\n", ""},
+		{[]string{"-c", "zz", "z5"}, 0, "1\n", ""},
+		{[]string{"-c", "--", "-e", "z5"}, 1, "0\n", ""}, // the pattern "-e"
+		{[]string{"-c", "z5"}, 0, "3\n", ""},
+		{[]string{"-c"}, 100, "", "mlog query: usage: missing LOGDIR"},
+		{[]string{}, 100, "", "mlog query: usage: missing LOGDIR"},
+		{[]string{"--frobnicate", "z"}, 100, "", "mlog query: usage: unknown flag: --frobnicate"},
+	} {
+		code, out, errOut := runQueryCmd(t, tc.args...)
+		name := "mlog query " + strings.Join(tc.args, " ")
+		equal(t, code, tc.code, name+": exit code (stderr "+errOut+")")
+		equal(t, out, tc.out, name+": stdout")
+		if !strings.HasPrefix(errOut, tc.err) || tc.err == "" && errOut != "" {
+			t.Errorf("%s: stderr %q, want it to start %q", name, errOut, tc.err)
+		}
 	}
 }
 
@@ -190,8 +245,8 @@ func TestQueryFast(t *testing.T) {
 		{[]string{"-E", "(", dir}, true},
 		{[]string{filepath.Join(dir, "nope")}, true},
 		{[]string{"--histogram", "1m", "--width", "40", dir}, true},
-		{[]string{}, false},
-		{[]string{"-c"}, false},
+		{[]string{}, true},
+		{[]string{"-c"}, true},
 		{[]string{"--help"}, false},
 		{[]string{"-h", dir}, false},
 		{[]string{"-ch", dir}, false},
@@ -213,4 +268,162 @@ func TestQueryFast(t *testing.T) {
 		equal(t, out.String(), wantOut, name+": stdout")
 		equal(t, errOut.String(), wantErr, name+": stderr")
 	}
+}
+
+// TestQueryLines: -n N prints the last N lines selected, as tail -n and
+// journalctl -n; -f without --since (or --cursor) starts with the last
+// 10, as tail -F and journalctl -f, not with the whole history.
+func TestQueryLines(t *testing.T) {
+	dir := queryLogdir(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"-n", "1", dir}, 0, "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"},
+		{[]string{"--lines=2", "-e", "tcpserver", dir}, 0, "@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"},
+		{[]string{"-n", "1", "--until", "2026-01-02T10:28:00Z", dir}, 0, "@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n"},
+		{[]string{"-n", "0", dir}, 1, ""},
+		{[]string{"-n", "5", dir}, 0, "@4000000069579d7e000001f4 tcpserver: status: 1/100\n@4000000069579daa000001f4 tcpserver: pid 4711 from 192.0.2.7\n@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n"},
+	} {
+		code, out, errOut := runQueryCmd(t, tc.args...)
+		equal(t, code, tc.code, "mlog query "+strings.Join(tc.args, " ")+": exit code (stderr "+errOut+")")
+		equal(t, out, tc.out, "mlog query "+strings.Join(tc.args, " ")+": stdout")
+	}
+	for _, tc := range []struct {
+		f        queryFlags
+		linesSet bool
+		hasLast  bool
+		last     int
+	}{
+		{queryFlags{follow: true}, false, true, 10},
+		{queryFlags{follow: true, lines: 3}, true, true, 3},
+		{queryFlags{follow: true, lines: 0}, true, true, 0},
+		{queryFlags{follow: true, since: "-1h"}, false, false, 0},
+		{queryFlags{follow: true, cursor: "c"}, false, false, 0},
+		{queryFlags{}, false, false, 0},
+		{queryFlags{lines: 7}, true, true, 7},
+	} {
+		tc.f.linesSet = tc.linesSet
+		cfg, _, err := queryConfig(&tc.f, []string{dir})
+		must(t, err)
+		equal(t, cfg.HasLast, tc.hasLast, "HasLast")
+		equal(t, cfg.Last, tc.last, "Last")
+	}
+}
+
+// TestQueryOutput: journalctl's -o modes; -l and -u, which grep and
+// journalctl read otherwise, are refused with what to type instead.
+func TestQueryOutput(t *testing.T) {
+	dir := queryLogdir(t)
+	last := []string{"-n", "1"}
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{[]string{"-o", "raw"}, 0, "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "short"}, 0, "2026-01-02 10:28:14.000000500 tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "short-precise"}, 0, "2026-01-02 10:28:14.000000500 tcpserver: end 4711 status 0\n", ""},
+		{[]string{"--output=short-iso"}, 0, "2026-01-02T10:28:14.000000500Z tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "utc", "--utc"}, 0, "2026-01-02T10:28:14.000000500Z tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "short-unix"}, 0, "1767349694.000000500 tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "cat"}, 0, "tcpserver: end 4711 status 0\n", ""},
+		{[]string{"-o", "json"}, 0, `{"time":"2026-01-02T10:28:14.000000500Z","logdir":"` + dir + `","line":"tcpserver: end 4711 status 0"}` + "\n", ""},
+		{[]string{"-o", "jsonish"}, 100, "", "mlog query: usage: -o: unknown output mode \"jsonish\""},
+		{[]string{"-o", "json", "--local"}, 100, "", "mlog query: usage: choose one output format"},
+		{[]string{"-l"}, 100, "", "mlog query: usage: -l no longer means --local"},
+		{[]string{"-u"}, 100, "", "mlog query: usage: -u no longer means --utc"},
+	} {
+		args := append(append(append([]string{}, last...), tc.args...), dir)
+		code, out, errOut := runQueryCmd(t, args...)
+		name := "mlog query " + strings.Join(args, " ")
+		equal(t, code, tc.code, name+": exit code (stderr "+errOut+")")
+		equal(t, out, tc.out, name+": stdout")
+		if !strings.HasPrefix(errOut, tc.err) || tc.err == "" && errOut != "" {
+			t.Errorf("%s: stderr %q, want it to start %q", name, errOut, tc.err)
+		}
+	}
+}
+
+// openPty returns the two ends of a new pseudo-terminal.
+func openPty(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skip("no pseudo-terminals:", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	must(t, unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0))
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	must(t, err)
+	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	must(t, err)
+	t.Cleanup(func() { s.Close() })
+	return m, s
+}
+
+// TestQueryTerminal: on a terminal, lines show local times a person reads
+// (TZ as tai64nlocal reads it); -o raw gives the labels; into a pipe the
+// lines are as stored, as scripts have always had them.
+func TestQueryTerminal(t *testing.T) {
+	dir := queryLogdir(t)
+	t.Setenv("TZ", "JST-9")
+	run := func(out *os.File, args ...string) int {
+		cmd := newQueryCmd()
+		cmd.SetOut(out)
+		var errOut bytes.Buffer
+		cmd.SetErr(&errOut)
+		cmd.SetArgs(args)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		err := cmd.Execute()
+		if errOut.Len() > 0 {
+			t.Errorf("stderr %q", errOut.String())
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		return 0
+	}
+	read := func(f *os.File) string {
+		b := make([]byte, 4096)
+		n, err := f.Read(b)
+		must(t, err)
+		return strings.ReplaceAll(string(b[:n]), "\r\n", "\n")
+	}
+	m, s := openPty(t)
+	equal(t, run(s, "-n", "1", dir), 0, "exit code on a terminal")
+	equal(t, read(m), "2026-01-02 19:28:14.000000500 tcpserver: end 4711 status 0\n", "on a terminal")
+	equal(t, run(s, "-n", "1", "-o", "raw", dir), 0, "exit code on a terminal, -o raw")
+	equal(t, read(m), "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n", "on a terminal, -o raw")
+	r, w, err := os.Pipe()
+	must(t, err)
+	defer r.Close()
+	equal(t, run(w, "-n", "1", dir), 0, "exit code into a pipe")
+	w.Close()
+	equal(t, read(r), "@4000000069579dc8000001f4 tcpserver: end 4711 status 0\n", "into a pipe")
+}
+
+// TestProgressBelowOutput: with stdout on the same terminal, the progress
+// line is erased before each write of output and drawn again at the next
+// update, so it stays below the lines; at the end it is erased.
+func TestProgressBelowOutput(t *testing.T) {
+	r, w, err := os.Pipe()
+	must(t, err)
+	defer r.Close()
+	p := newProgress(w)
+	p.start = time.Now().Add(-time.Second) // past the half second of quiet
+	var out bytes.Buffer
+	stdout := &belowOutput{&out, p}
+	p.update(1e9, 4e9)
+	stdout.Write([]byte("line\n"))
+	p.update(2e9, 4e9)
+	p.update(4e9, 4e9)
+	w.Close()
+	b, err := io.ReadAll(r)
+	must(t, err)
+	equal(t, string(b), "\rmlog query: 1.0 of 4.0 GB (25%)\033[K"+"\r\033[K"+"\rmlog query: 2.0 of 4.0 GB (50%)\033[K"+"\r\033[K", "stderr")
+	equal(t, out.String(), "line\n", "stdout")
 }
