@@ -23,15 +23,12 @@ type decoder struct {
 
 // errEmptyArchive: a compressed archive of no bytes at all (a compressor
 // killed before it wrote, a full disk) holds no lines, not zero of them:
-// even an empty zstd or gzip stream has a header.
+// even an empty zstd or gzip stream has a header. plan reports it.
 var errEmptyArchive = errors.New("empty file, not a compressed archive")
 
 // reader returns the plain bytes of r stored with c, valid until the next
 // call.
-func (d *decoder) reader(c rotate.Compression, r *io.SectionReader) (io.Reader, error) {
-	if c != rotate.None && r.Size() == 0 {
-		return nil, errEmptyArchive
-	}
+func (d *decoder) reader(c rotate.Compression, r io.Reader) (io.Reader, error) {
 	switch c {
 	case rotate.None:
 		return r, nil
