@@ -477,7 +477,7 @@ func (s *stream) plan(lf *logFile) (bool, error) {
 	rng := s.rng
 	s.seg = segment{lf: lf, start: 0, end: lf.size}
 	if lf.size == 0 {
-		if lf.comp != rotate.None {
+		if lf.comp != rotate.None && lf.f != nil { // not one left out (narrowToLast)
 			return false, errEmptyArchive
 		}
 		return false, nil
