@@ -20,7 +20,9 @@ func TestParse(t *testing.T) {
 			}},
 		{"info bounce", "info msg 7: bytes 1 from <> qp 1 uid 2", InfoMsg, func(l *Line) bool { return len(l.Addr) == 0 }},
 		{"start remote", "starting delivery 12: msg 4194304 to remote bob@example.com", StartDelivery,
-			func(l *Line) bool { return l.Delivery == 12 && l.Msg == 4194304 && l.Remote && string(l.Addr) == "bob@example.com" }},
+			func(l *Line) bool {
+				return l.Delivery == 12 && l.Msg == 4194304 && l.Remote && string(l.Addr) == "bob@example.com"
+			}},
 		{"start local", "starting delivery 1: msg 5 to local example.org-bob@example.org", StartDelivery,
 			func(l *Line) bool { return !l.Remote && string(l.Addr) == "example.org-bob@example.org" }},
 		{"success", "delivery 12: success: did_0+0+1/", DeliveryDone, func(l *Line) bool { return l.Result == Success && string(l.Reason) == "did_0+0+1/" }},

@@ -44,6 +44,7 @@ type Stats struct {
 	OpenMessages     int64 `json:"open_messages"`     // messages still in the queue after the last line
 	OpenDeliveries   int64 `json:"open_deliveries"`   // deliveries still in progress after the last line
 	Notes            int64 `json:"notes"`             // qmail-send warnings and alerts
+	FailedFiles      int   `json:"failed_files"`      // files that could not be read, or not to their end
 
 	DeliveryDelay Dist `json:"delivery_delay"` // starting delivery to its result
 	QueueTime     Dist `json:"queue_time"`     // new msg to end msg
