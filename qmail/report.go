@@ -76,7 +76,7 @@ func (r *report) table(indent string, rows [][]string) {
 				sb.WriteString(c + pad)
 			}
 		}
-		r.line(sb.String())
+		r.line(strings.TrimRight(sb.String(), " "))
 	}
 }
 
