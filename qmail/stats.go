@@ -73,6 +73,8 @@ type Stats struct {
 	BucketSize string      `json:"bucket,omitempty"`
 
 	First, Last time.Time `json:"-"`
+
+	delays, queue []time.Duration // the samples, sorted, for tests
 }
 
 // Count is a key and how many times it was counted.
@@ -303,14 +305,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 // host counts a remote delivery's result under the host its reason
 // names: "IP_accepted_message." or "Connected_to_IP_but...".
 func (c *Collector) host(reason []byte, r Result) {
-	var h []byte
-	if b, ok := cut(reason, "Connected_to_"); ok {
-		if i := index(b, "_"); i > 0 {
-			h = b[:i]
-		}
-	} else if i := index(reason, "_accepted_message"); i > 0 {
-		h = reason[:i]
-	}
+	h := remoteHost(reason)
 	if len(h) == 0 {
 		return
 	}
@@ -339,6 +334,19 @@ func inc(m map[string]*int64, key []byte) {
 	}
 	n := int64(1)
 	m[string(key)] = &n
+}
+
+// remoteHost returns the host a remote delivery's reason names:
+// "IP_accepted_message." or "Connected_to_IP_but...", or nil.
+func remoteHost(reason []byte) []byte {
+	if b, ok := cut(reason, "Connected_to_"); ok {
+		if i := index(b, "_"); i > 0 {
+			return b[:i]
+		}
+	} else if i := index(reason, "_accepted_message"); i > 0 {
+		return reason[:i]
+	}
+	return nil
 }
 
 func lastAt(b []byte) int {
@@ -382,8 +390,9 @@ func (c *Collector) bucket(t tai64.Time) *Bucket {
 // Stats returns what the collector counted so far.
 func (c *Collector) Stats() Stats {
 	s := c.s
-	s.DeliveryDelay = Summarize(slices.Clone(c.delays))
-	s.QueueTime = Summarize(slices.Clone(c.queue))
+	s.delays, s.queue = slices.Clone(c.delays), slices.Clone(c.queue)
+	s.DeliveryDelay = Summarize(s.delays)
+	s.QueueTime = Summarize(s.queue)
 	s.Failures = top(c.failures, 0)
 	s.Deferrals = top(c.deferrals, 0)
 	s.Senders = top(c.senders, topN)
