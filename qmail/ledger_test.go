@@ -372,6 +372,9 @@ func TestStatsAgainstLedger(t *testing.T) {
 				t.Fatal(err)
 			}
 			compare(t, tc.name, got, led, tc.r)
+			if tc.name == "all" && (got.Restarts == 0 || got.Bounces == 0 || got.Failure == 0 || got.Deferral == 0 || got.Unknown == 0 || got.Notes == 0 || got.RBLRejections == 0) {
+				t.Errorf("the log lacks a case the test is for: %+v", got)
+			}
 			if tc.name != "all" && got.EndedUnstarted+got.OpenMessages == 0 {
 				t.Errorf("%s: the range cut no message: the test tests nothing", tc.name)
 			}
