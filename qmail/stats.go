@@ -421,13 +421,10 @@ func (c *Collector) Stats() Stats {
 }
 
 // top returns the n largest counts of m (all if n is 0), most first, ties
-// by key.
+// by key. It keeps the best n as it goes, so that a map of a million
+// client addresses costs a pass, not a sort.
 func top(m map[string]*int64, n int) []Count {
-	out := make([]Count, 0, len(m))
-	for k, v := range m {
-		out = append(out, Count{k, *v})
-	}
-	slices.SortFunc(out, func(a, b Count) int {
+	less := func(a, b Count) int { // a before b
 		if a.Count != b.Count {
 			if a.Count > b.Count {
 				return -1
@@ -435,9 +432,21 @@ func top(m map[string]*int64, n int) []Count {
 			return 1
 		}
 		return strings.Compare(a.Key, b.Key)
-	})
-	if n > 0 && len(out) > n {
-		out = out[:n]
+	}
+	out := make([]Count, 0, min(len(m), max(n, 1)))
+	for k, v := range m {
+		c := Count{k, *v}
+		if n > 0 && len(out) == n {
+			if less(c, out[n-1]) >= 0 {
+				continue
+			}
+			out = out[:n-1]
+		}
+		i, _ := slices.BinarySearchFunc(out, c, less)
+		out = slices.Insert(out, i, c)
+	}
+	if n == 0 {
+		slices.SortFunc(out, less)
 	}
 	return out
 }

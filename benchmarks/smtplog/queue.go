@@ -423,7 +423,7 @@ func (q *Queue) result(b []byte, a *qatt) []byte {
 	case x < 78:
 		la.Result = "success"
 		if r.remote {
-			la.Reason = appendIPString(q.next()&0xffffff|0xc6000000) + "_accepted_message./Remote_host_said:_250_2.0.0_Ok:_queued_as_" + string(appendQueueID(nil, q.next()))
+			la.Reason = mxOf(r.addr) + "_accepted_message./Remote_host_said:_250_2.0.0_Ok:_queued_as_" + string(appendQueueID(nil, q.next()))
 		} else {
 			la.Reason = "did_0+0+1/"
 		}
@@ -458,6 +458,16 @@ func (q *Queue) result(b []byte, a *qatt) []byte {
 		}
 	}
 	return b
+}
+
+// mxOf returns the address of the mail exchanger of addr's domain: a few
+// per domain, as real domains have.
+func mxOf(addr string) string {
+	h := uint64(14695981039346656037)
+	for i := strings.LastIndexByte(addr, '@') + 1; i < len(addr); i++ {
+		h = (h ^ uint64(addr[i])) * 1099511628211
+	}
+	return appendIPString(h&0xffff00 | uint64(len(addr)%3))
 }
 
 func appendIPString(r uint64) string { return string(appendIP(nil, r)) }
