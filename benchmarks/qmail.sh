@@ -39,7 +39,7 @@ D=$DATA/qmail-$SIZE-g$GEN
 if [ ! -d "$D" ]; then
   echo "making $D ..." >&2
   rm -rf "$D.tmp"
-  "$DATA/gensmtp" -queue -stamp -size "$SIZE" | "$MLOG" multilog s16777215 n100000 "$D.tmp"
+  "$DATA/gensmtp" -queue -stamp -size "$SIZE" | "$MLOG" multilog s16777215 n100000 "./$D.tmp"
   mv "$D.tmp" "$D"
 fi
 D=$PWD/$D

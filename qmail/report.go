@@ -66,8 +66,8 @@ func (r *report) table(indent string, rows [][]string) {
 				sb.WriteString("  ")
 			}
 			pad := strings.Repeat(" ", w[i]-len(c))
-			if i == len(row)-1 && !numeric(c) {
-				sb.WriteString(c) // no trailing blanks
+			if i == len(row)-1 && (!numeric(c) || len(w) == 3) {
+				sb.WriteString(c) // a note: no trailing blanks
 				continue
 			}
 			if numeric(c) {
