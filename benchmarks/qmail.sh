@@ -5,6 +5,11 @@
 #
 #   awk   cat @* current | awk counting four numbers (messages, successes,
 #         failures, deferrals): no joining, no delays, no top lists
+#   classic  the classic pipeline: a tai64n2tai-style conversion of the
+#         labels to epoch seconds (an awk stage: qmailanalog's tai64n2tai
+#         is not packaged), then a matchup-equivalent awk that joins
+#         deliveries to their starts and messages to their births, for the
+#         delays (delivery delay and queue time totals), and the four numbers
 #   mlog  mlog qmail stats --json (everything: joined deliveries, delays,
 #         percentiles, top lists, SMTP sessions)
 #
@@ -57,6 +62,25 @@ awk4() {
     $2 == "delivery" { if ($4 == "success:") s++; else if ($4 == "failure:") f++; else if ($4 == "deferral:") d++ }
     END { print m + 0, s + 0, f + 0, d + 0 }')
 }
+classic() {
+  (cd "$D" && cat @* current | awk '
+    BEGIN { for (i = 0; i < 16; i++) H[substr("0123456789abcdef", i + 1, 1)] = i }
+    function hex(s,   i, n) { n = 0; for (i = 1; i <= length(s); i++) n = n * 16 + H[substr(s, i, 1)]; return n }
+    # tai64n2tai: the label to epoch seconds (the low 32 bits of the seconds
+    # suffice until 2106; the label counts 10 s ahead of Unix time).
+    substr($0, 1, 1) == "@" { $1 = sprintf("%d.%09d", hex(substr($1, 10, 8)) - 10, hex(substr($1, 18, 8))) }
+    { print }' | awk '
+    $2 == "new" && $3 == "msg" { m++; born[$4] = $1 }
+    $2 == "end" && $3 == "msg" { if ($4 in born) { q += $1 - born[$4]; nq++; delete born[$4] } }
+    $2 == "starting" && $3 == "delivery" { d = $4; sub(":", "", d); start[d] = $1 }
+    $2 == "delivery" {
+      d = $3; sub(":", "", d)
+      if ($4 == "success:") s++; else if ($4 == "failure:") f++; else if ($4 == "deferral:") df++
+      if (d in start) { dl += $1 - start[d]; nd++; delete start[d] }
+    }
+    $2 == "status:" && $3 == "exiting" { for (k in start) delete start[k] }
+    END { print m + 0, s + 0, f + 0, df + 0 }')
+}
 mlog4() {
   "$MLOG" qmail stats --json "$D" | awk -F'[:,]' '
     $1 == "  \"messages\"" { m = $2 + 0 } $1 == "  \"success\"" { s = $2 + 0 }
@@ -78,18 +102,23 @@ i=0
 while [ $i -lt "$RUNS" ]; do
   timeit awk4
   timeit mlog4
+  [ $i -eq 0 ] && timeit classic
   i=$((i + 1))
 done
+cmp -s "$OUT/awk4.out" "$OUT/classic.out" || { echo "qmail.sh: the classic pipeline's counts differ: $(cat "$OUT/classic.out")" >&2; exit 1; }
 cmp -s "$OUT/awk4.out" "$OUT/mlog4.out" || { echo "qmail.sh: the counts differ: awk $(cat "$OUT/awk4.out"), mlog $(cat "$OUT/mlog4.out")" >&2; exit 1; }
 median() { sort -n "$OUT/$1.times" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 a=$(median awk4)
 m=$(median mlog4)
+c=$(median classic)
 echo "logdir: $(du -sh "$D" | cut -f1) in $(ls "$D" | grep -c '^@') archives; messages successes failures deferrals: $(cat "$OUT/awk4.out")"
-awk -v a="$a" -v m="$m" 'BEGIN {
+awk -v a="$a" -v m="$m" -v c="$c" 'BEGIN {
   printf "cat | awk (4 numbers)      %8.3f s\n", a / 1e6
-  printf "mlog qmail stats (all)     %8.3f s    %.2fx the awk pipeline\n", m / 1e6, a / m
+  printf "classic (tai2tai, matchup) %8.3f s    (one run)\n", c / 1e6
+  printf "mlog qmail stats (all)     %8.3f s    %.2fx the awk pipeline, %.2fx the classic one\n", m / 1e6, a / m, c / m
 }'
 # CPU: one more run of each under bash's time.
 TIMEFORMAT='%3R s wall, %3U s user, %3S s sys'
 echo "cpu, cat | awk:"; { time awk4 >/dev/null; } 2>&1
 echo "cpu, mlog qmail stats:"; { time mlog4 >/dev/null; } 2>&1
+echo "cpu, classic:"; { time classic >/dev/null; } 2>&1
