@@ -4,7 +4,8 @@
 # mail sent with swaks through Debian's tcpserver, logged by our multilog
 # (here with z and a small s so rotation and zstd archives show), then the
 # article's commands: svstat, svc -d, svc -u, the down file, the dot-rename
-# with svc -x; and the logs read back with tai64nlocal and mlog query.
+# with svc -x; and the logs read back with tai64nlocal and mlog query, and
+# at the end the day's mail told by mlog qmail stats and mlog qmail trace.
 #
 # Without tcpserver and swaks (make peers installs them as root) it falls
 # back to a generated burst of qmail-smtpd/qmail-send lines.
@@ -150,11 +151,6 @@ if [ $story = 1 ]; then
 	say "mlog query --since -1m --histogram 5s demo/log/smtpd"
 	mlog query --since -1m --histogram 5s demo/log/smtpd | tail -8 || true
 
-	say "mlog qmail stats --since '$start' demo/log/qmail demo/log/smtpd"
-	mlog qmail stats --since "$start" demo/log/qmail demo/log/smtpd || fail "mlog qmail stats failed."
-	say "mlog qmail trace user3@example.org demo/log/qmail"
-	mlog qmail trace user3@example.org demo/log/qmail || fail "mlog qmail trace found no message from user3@example.org."
-
 	say "svc -d demo/service/smtpd; svstat        (the article: stop a service)"
 	svc -d demo/service/smtpd
 	waitfor 60 sh -c 'svstat demo/service/smtpd | grep -q ": down "' || fail "smtpd did not go down after svc -d."
@@ -176,6 +172,12 @@ if [ $story = 1 ]; then
 		fail "supervise for .pop3d/log did not exit after svc -x."
 	svstat demo/service/.pop3d demo/service/.pop3d/log
 	quiet || fail "a service or a logger failed during the svc commands."
+
+	# The day's mail, as qmailanalog would tell it, straight from the logdirs.
+	say "mlog qmail stats --since '$start' demo/log/qmail demo/log/smtpd"
+	mlog qmail stats --since "$start" demo/log/qmail demo/log/smtpd || fail "mlog qmail stats failed."
+	say "mlog qmail trace user3@example.org demo/log/qmail demo/log/smtpd"
+	mlog qmail trace user3@example.org demo/log/qmail demo/log/smtpd || fail "mlog qmail trace found no message from user3@example.org."
 	say "the demo worked: demo is $DEMO"
 	exit 0
 fi
