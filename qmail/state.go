@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/mlog/mlog/tai64"
 )
@@ -25,6 +27,8 @@ type State struct {
 	Seq        uint64         `json:"seq"`
 	Messages   []stateMessage `json:"messages"`
 	Deliveries []stateAttempt `json:"deliveries"`
+	// Totals, for Config.Cumulative, are the counts so far.
+	Totals *totals `json:"totals,omitempty"`
 }
 
 type stateMessage struct {
@@ -148,4 +152,69 @@ func SaveState(path string, st *State) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// totals is a [Collector]'s counts, for a cumulative cursor: with them a
+// run goes on counting where the last one stopped, and reports what one
+// run over everything read so far reports, percentiles included.
+type totals struct {
+	Range     string                `json:"range"` // the range and bucket width counted, see rangeKey
+	Stats     Stats                 `json:"stats"` // the counters; the lists are rebuilt from the rest
+	First     time.Time             `json:"first"`
+	Last      time.Time             `json:"last"`
+	Started   bool                  `json:"started"`
+	Delays    []time.Duration       `json:"delays"`
+	Queue     []time.Duration       `json:"queue"`
+	Failures  map[string]int64      `json:"failures"`
+	Deferrals map[string]int64      `json:"deferrals"`
+	Senders   map[string]int64      `json:"senders"`
+	Rcpts     map[string]int64      `json:"rcpts"`
+	Domains   map[string]int64      `json:"domains"`
+	Clients   map[string]int64      `json:"clients"`
+	Hosts     map[string]*HostCount `json:"hosts"`
+	Buckets   []Bucket              `json:"buckets"`
+}
+
+// rangeKey names what a cumulative run counts: its range and buckets.
+func rangeKey(cfg *Config) string {
+	return cfg.Since.String() + " " + cfg.Until.String() + " " + strconv.FormatBool(cfg.HasUntil) + " " + cfg.By.String()
+}
+
+func plain(m map[string]*int64) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = *v
+	}
+	return out
+}
+
+func pointers(m map[string]int64) map[string]*int64 {
+	out := make(map[string]*int64, len(m))
+	for k, v := range m {
+		out[k] = &v
+	}
+	return out
+}
+
+// save returns c's counts.
+func (c *Collector) save(key string) *totals {
+	return &totals{
+		Range: key, Stats: c.s, First: c.s.First, Last: c.s.Last, Started: !c.first,
+		Delays: c.delays, Queue: c.queue,
+		Failures: plain(c.failures), Deferrals: plain(c.deferrals), Senders: plain(c.senders),
+		Rcpts: plain(c.rcpts), Domains: plain(c.domains), Clients: plain(c.clients),
+		Hosts: c.hosts, Buckets: c.buckets,
+	}
+}
+
+// restore sets c's counts to t's.
+func (c *Collector) restore(t *totals) {
+	c.s = t.Stats
+	c.s.First, c.s.Last, c.first = t.First, t.Last, !t.Started
+	c.delays, c.queue, c.buckets = t.Delays, t.Queue, t.Buckets
+	c.failures, c.deferrals, c.senders = pointers(t.Failures), pointers(t.Deferrals), pointers(t.Senders)
+	c.rcpts, c.domains, c.clients = pointers(t.Rcpts), pointers(t.Domains), pointers(t.Clients)
+	if t.Hosts != nil {
+		c.hosts = t.Hosts
+	}
 }

@@ -191,7 +191,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	ev := &c.ev
 	c.j.Add(t, body, ev)
 	if c.first {
-		s.First, c.first = t.Time(), false
+		s.First, c.first = t.Time().UTC(), false
 	}
 	var b *Bucket
 	if c.by > 0 {
@@ -298,7 +298,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	case RBL:
 		s.RBLRejections++
 	}
-	s.Last = t.Time()
+	s.Last = t.Time().UTC()
 	return ev
 }
 

@@ -43,6 +43,7 @@ type qmailFlags struct {
 	json         bool
 	by           time.Duration
 	cursor       string
+	cumulative   bool
 }
 
 func newQmailCmd() *cobra.Command {
@@ -63,17 +64,19 @@ func newQmailCmd() *cobra.Command {
 		})
 	}
 	stats := &cobra.Command{
-		Use:   "stats [--since T] [--until T] [--json] [--by DURATION] [--cursor FILE] LOGDIR...",
+		Use:   "stats [--since T] [--until T] [--json] [--by DURATION] [--cursor FILE [--cumulative]] LOGDIR...",
 		Short: "count messages, deliveries, delays, senders, recipients, hosts",
 		Example: `  mlog qmail stats --since today /var/log/qmail /var/log/qmail/smtpd
   mlog qmail stats --since yesterday --until today --by 1h --json /var/log/qmail
-  mlog qmail stats --cursor /var/lib/mlog/qmail.cursor --json /var/log/qmail   # from cron`,
+  mlog qmail stats --cursor /var/lib/mlog/qmail.cursor --json /var/log/qmail   # from cron
+  mlog qmail stats --since today --cumulative --cursor /var/lib/mlog/today.cursor /var/log/qmail`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return exitCode(runQmailStats(cmd, &f, args)) },
 	}
 	flags(stats)
 	stats.Flags().DurationVar(&f.by, "by", 0, "also count per bucket of `DURATION` (a time series)")
 	stats.Flags().StringVar(&f.cursor, "cursor", "", "start where the run that saved `FILE` stopped, with its open messages, and save there")
+	stats.Flags().BoolVar(&f.cumulative, "cumulative", false, "with --cursor: report everything counted since the cursor was new (for this --since/--until/--by), not only this run's lines")
 	trace := &cobra.Command{
 		Use:   "trace [--since T] [--until T] [--json] MSG|ADDRESS|qp Q LOGDIR...",
 		Short: "every line about one message, address or qp",
@@ -131,6 +134,11 @@ func runQmailStats(cmd *cobra.Command, f *qmailFlags, logdirs []string) int {
 		qmailFatal(stderr, err)
 		return compat.ExitUsage
 	}
+	if f.cumulative && f.cursor == "" {
+		qmailFatal(stderr, errors.New("--cumulative needs --cursor"))
+		return compat.ExitUsage
+	}
+	cfg.Cumulative = f.cumulative
 	if f.cursor != "" {
 		if cfg.State, err = qmail.LoadState(f.cursor); err != nil {
 			qmailFatal(stderr, err)

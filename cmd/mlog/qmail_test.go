@@ -102,3 +102,18 @@ func TestQmailTraceCmd(t *testing.T) {
 	code, _, _ = runQmailCmd(t, "trace", "qp", dir)
 	equal(t, code, 100, "exit code of qp without a number")
 }
+
+func TestQmailStatsCumulativeCmd(t *testing.T) {
+	dir := qmailLogdir(t)
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	for range 2 {
+		code, out, _ := runQmailCmd(t, "stats", "--json", "--cumulative", "--cursor", cursor, dir)
+		equal(t, code, 0, "exit code")
+		if !strings.Contains(out, `"messages": 1,`) || !strings.Contains(out, `"lines": 6,`) {
+			t.Errorf("a cumulative run does not report everything so far:\n%s", out)
+		}
+	}
+	code, _, errOut := runQmailCmd(t, "stats", "--cumulative", dir)
+	equal(t, code, 100, "exit code of --cumulative without --cursor")
+	equal(t, errOut, "mlog qmail: fatal: --cumulative needs --cursor\n", "stderr")
+}
