@@ -390,6 +390,10 @@ func (c *Collector) bucket(t tai64.Time) *Bucket {
 // Stats returns what the collector counted so far.
 func (c *Collector) Stats() Stats {
 	s := c.s
+	// Sorted in place: a cumulative cursor keeps them so, and the next
+	// run's sort finds all but its new tail in order.
+	slices.Sort(c.delays)
+	slices.Sort(c.queue)
 	s.delays, s.queue = slices.Clone(c.delays), slices.Clone(c.queue)
 	s.DeliveryDelay = Summarize(s.delays)
 	s.QueueTime = Summarize(s.queue)
