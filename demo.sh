@@ -4,7 +4,8 @@
 # mail sent with swaks through Debian's tcpserver, logged by our multilog
 # (here with z and a small s so rotation and zstd archives show), then the
 # article's commands: svstat, svc -d, svc -u, the down file, the dot-rename
-# with svc -x; and the logs read back with tai64nlocal and mlog query.
+# with svc -x; and the logs read back with tai64nlocal and mlog query, and
+# at the end the day's mail told by mlog qmail stats and mlog qmail trace.
 #
 # Without tcpserver and swaks (make peers installs them as root) it falls
 # back to a generated burst of qmail-smtpd/qmail-send lines.
@@ -77,13 +78,16 @@ command -v tcpserver >/dev/null 2>&1 && command -v swaks >/dev/null 2>&1 || stor
 if [ $story = 1 ]; then
 	CGO_ENABLED=0 go build -o "$BIN/qmail-sim" ./examples/qmail/cmd/qmail-sim
 	if [ "$(id -u)" = 0 ]; then account=nobody; else account=; fi
+	# qmail-sim's queue: smtpd (as nobody) puts mail there, qmail takes it.
+	mkdir "$DEMO/queue"
+	[ -n "$account" ] && chown $account "$DEMO/queue"
 	# The article's run scripts, pointed at ./demo instead of /var.
 	for svc in qmail smtpd pop3d; do
 		mkdir -p demo/services/$svc/log "$LOG/$svc"
 		[ -n "$account" ] && chown $account "$LOG/$svc"
 		for f in run log/run; do
 			sed -e "s| /var/log/| $LOG/|" \
-				-e "s| /var/qmail/bin/qmail-sim | $BIN/qmail-sim |" \
+				-e "s| /var/qmail/bin/qmail-sim | $BIN/qmail-sim |" -e "s| /var/qmail/queue-sim| $DEMO/queue|" \
 				-e "s| 0 smtp | 127.0.0.1 $SMTP_PORT |" -e "s| 0 pop3 | 127.0.0.1 $POP_PORT |" \
 				-e "s|multilog t s16777215|multilog t z s65536|" \
 				examples/qmail/$svc/$f >demo/services/$svc/$f
@@ -120,22 +124,28 @@ if [ $story = 1 ]; then
 	i=0
 	while [ $i -lt "$MAILS" ]; do
 		for j in 1 2 3 4 5 6 7 8; do
-			swaks --silent 2 --server 127.0.0.1 --port "$SMTP_PORT" --from "user$i@example.org" --to "postmaster@example.com" --body "mail $i" >/dev/null 2>&1 &
+			# Some mail for local mailboxes, most for remote hosts.
+			case $((i % 4)) in 0) to=postmaster@example.org ;; 1) to=sales@example.com ;; 2) to=user$((i % 7))@example.net ;; *) to=info@example.com,billing@example.net ;; esac
+			swaks --silent 2 --server 127.0.0.1 --port "$SMTP_PORT" --from "user$i@example.org" --to "$to" --body "mail $i" >/dev/null 2>&1 &
 			i=$((i + 1))
 		done
 		wait_swaks=$(jobs -p | grep -v "^$SVSCAN\$" || true)
 		[ -n "$wait_swaks" ] && wait $wait_swaks 2>/dev/null || true
 	done
-	waitfor 60 sh -c "[ \$(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) -ge $MAILS ]" ||
-		fail "of $MAILS mails, $(mlog query --count 'info msg' demo/log/smtpd 2>/dev/null || echo 0) reached demo/log/smtpd in 60 seconds."
+	# qmail-send logs each message's end once every recipient is done
+	# (deferrals are retried a few seconds later).
+	waitfor 60 sh -c "[ \$(mlog query --count 'end msg' demo/log/qmail 2>/dev/null || echo 0) -ge $MAILS ]" ||
+		fail "of $MAILS mails, $(mlog query --count 'end msg' demo/log/qmail 2>/dev/null || echo 0) were delivered (end msg in demo/log/qmail) in 60 seconds."
 	quiet || fail "a service or a logger failed while the mails went through."
 
 	say "ls -l demo/log/smtpd   (@<tai64n>.s.zst: finished, compressed archives; current: being written)"
 	ls -l demo/log/smtpd
 	say "tail -4 demo/log/smtpd/current | tai64nlocal"
 	tail -4 demo/log/smtpd/current | tai64nlocal
-	say "mlog query --since '$start' --count 'info msg' demo/log/smtpd   (current and the zstd archives)"
-	mlog query --since "$start" --count 'info msg' demo/log/smtpd || true
+	say "tail -4 demo/log/qmail/current | tai64nlocal"
+	tail -4 demo/log/qmail/current | tai64nlocal
+	say "mlog query --since '$start' --count 'info msg' demo/log/qmail   (current and the zstd archives)"
+	mlog query --since "$start" --count 'info msg' demo/log/qmail || true
 	say "mlog query --since '$start' --local 'starting delivery' demo/log/qmail demo/log/smtpd | tail -3"
 	mlog query --since "$start" --local 'starting delivery' demo/log/qmail demo/log/smtpd | tail -3 || true
 	say "mlog query --since -1m --histogram 5s demo/log/smtpd"
@@ -162,6 +172,12 @@ if [ $story = 1 ]; then
 		fail "supervise for .pop3d/log did not exit after svc -x."
 	svstat demo/service/.pop3d demo/service/.pop3d/log
 	quiet || fail "a service or a logger failed during the svc commands."
+
+	# The day's mail, as qmailanalog would tell it, straight from the logdirs.
+	say "mlog qmail stats --since '$start' demo/log/qmail demo/log/smtpd"
+	mlog qmail stats --since "$start" demo/log/qmail demo/log/smtpd || fail "mlog qmail stats failed."
+	say "mlog qmail trace user3@example.org demo/log/qmail demo/log/smtpd"
+	mlog qmail trace user3@example.org demo/log/qmail demo/log/smtpd || fail "mlog qmail trace found no message from user3@example.org."
 	say "the demo worked: demo is $DEMO"
 	exit 0
 fi

@@ -10,8 +10,20 @@
 // The same flags always give the same bytes. It writes whole lines, at most
 // -size bytes of them, at well over 500 MB/s.
 //
+// With -queue (implied by -ledger and -smtpd) the log follows qmail-send's
+// rules instead (smtplog.Queue): every message gets its info, deliveries
+// until success or failure, bounce and end; ids are reused; qmail-send
+// restarts now and then. -ledger FILE writes the truth there, one JSON
+// object per line (each message with its sender, recipients and every
+// attempt's result and times; every other line's time and kind), for tests
+// that check mlog qmail against it. -smtpd FILE writes tcpserver's and
+// rblsmtpd's lines there instead of beside qmail-send's, as a real host
+// logs them (qmail-smtpd's logdir and qmail's). -queue writes at least
+// -size bytes (the last line may end past it).
+//
 //	gensmtp -size 256M -stamp > smtp.log
 //	gensmtp -size 1G | multilog t s16777215 ./main
+//	gensmtp -size 64M -stamp -ledger truth.json -smtpd smtpd.log -o send.log
 package main
 
 import (
@@ -33,6 +45,9 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the pseudo-random sequence")
 	start := flag.String("start", "2024-03-01T00:00:00Z", "time of the first line (RFC 3339)")
 	out := flag.String("o", "-", "output file (- for stdout)")
+	queue := flag.Bool("queue", false, "follow qmail-send's rules (see the command's doc)")
+	ledger := flag.String("ledger", "", "write the truth to `FILE` (implies -queue)")
+	smtpd := flag.String("smtpd", "", "write tcpserver's lines to `FILE` (implies -queue)")
 	flag.Parse()
 	if flag.NArg() != 0 {
 		fail(errors.New("usage: gensmtp [-size N] [-stamp] [-seed N] [-start TIME] [-o FILE]"))
@@ -53,6 +68,34 @@ func main() {
 		}
 		defer f.Close()
 		w = f
+	}
+	if *queue || *ledger != "" || *smtpd != "" {
+		var led io.Writer
+		if *ledger != "" {
+			f, err := os.Create(*ledger)
+			if err != nil {
+				fail(err)
+			}
+			defer f.Close()
+			led = f
+		}
+		sw := w
+		if *smtpd != "" {
+			f, err := os.Create(*smtpd)
+			if err != nil {
+				fail(err)
+			}
+			defer f.Close()
+			sw = f
+		}
+		q := smtplog.NewQueue(*seed, t0, *stamp, led)
+		if err := q.Write(w, sw, n); err != nil {
+			fail(err)
+		}
+		if err := q.Close(); err != nil {
+			fail(err)
+		}
+		return
 	}
 	g := smtplog.New(*seed, t0, *stamp)
 	if err := g.Write(w, n); err != nil {

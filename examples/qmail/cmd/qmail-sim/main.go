@@ -3,17 +3,24 @@
 // swaks and a POP3 client, and logs to stderr the lines qmail's programs log,
 // so the services' log/run scripts see a realistic stream.
 //
-//	qmail-sim smtpd   an SMTP server on fd 0/1, as tcpserver runs qmail-smtpd;
-//	                  each accepted message is logged as qmail-send logs its
-//	                  queueing and local delivery
+//	qmail-sim smtpd [-q QUEUE]
+//	                  an SMTP server on fd 0/1, as tcpserver runs qmail-smtpd;
+//	                  it logs nothing (qmail-smtpd does not: tcpserver's lines
+//	                  are the smtpd log) and puts each accepted message in the
+//	                  queue directory QUEUE, as qmail-queue does
 //	qmail-sim pop3d   a POP3 server on fd 0/1 (USER, PASS, STAT, LIST, NOOP, QUIT)
-//	qmail-sim send [SECONDS]
-//	                  qmail-send's status line at start and every SECONDS
+//	qmail-sim send [-q QUEUE] [SECONDS]
+//	                  qmail-send: takes the messages from QUEUE and "delivers"
+//	                  them, logging what qmail-send logs (new msg, info msg,
+//	                  starting delivery, delivery results with some deferrals,
+//	                  retried, and some failures, bounce msg, end msg, status
+//	                  lines); its status line at start and every SECONDS
 //	                  (default 60); "status: exiting" on TERM
 //
-// The message number of an accepted message is the smtpd's pid, which is
-// also its qp (it is its own qmail-queue) and tcpserver's "pid N": the log
-// lines of one session can be tied together, as in a real qmail log.
+// QUEUE defaults to /var/qmail/queue-sim; smtpd must be able to write it.
+// A message's number is its queue file's inode, as qmail's is; its qp is
+// the smtpd's pid (it is its own qmail-queue), which is also tcpserver's
+// "pid N".
 package main
 
 import (
@@ -22,6 +29,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,11 +48,13 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "smtpd":
-		err = smtpd(in, out, os.Stderr)
+		q, _ := queueFlag(os.Args[2:])
+		err = smtpd(in, out, q)
 	case "pop3d":
 		err = pop3d(in, out, os.Stderr)
 	case "send":
-		err = send(os.Args[2:], os.Stderr)
+		q, rest := queueFlag(os.Args[2:])
+		err = send(rest, q, os.Stderr)
 	default:
 		os.Stderr.WriteString(usage)
 		os.Exit(100)
@@ -53,6 +63,14 @@ func main() {
 		fmt.Fprintf(os.Stderr, "qmail-sim: fatal: %v\n", err)
 		os.Exit(111)
 	}
+}
+
+// queueFlag takes "-q DIR" off the front of args.
+func queueFlag(args []string) (string, []string) {
+	if len(args) >= 2 && args[0] == "-q" {
+		return args[1], args[2:]
+	}
+	return "/var/qmail/queue-sim", args
 }
 
 // me is the name in greetings, as qmail's control/me.
@@ -112,7 +130,7 @@ func address(arg string) string {
 }
 
 // smtpd answers as qmail-smtpd, with its reply texts.
-func smtpd(in *bufio.Reader, out *bufio.Writer, log io.Writer) error {
+func smtpd(in *bufio.Reader, out *bufio.Writer, queue string) error {
 	c := &conn{in, out}
 	host := me()
 	var from string
@@ -158,8 +176,9 @@ func smtpd(in *bufio.Reader, out *bufio.Writer, log io.Writer) error {
 				return err
 			}
 			pid := os.Getpid()
-			if err = deliver(log, pid, n, from, rcpts); err != nil {
-				return err
+			if err = enqueue(queue, pid, n, from, rcpts); err != nil {
+				err = c.reply("451 qq write error or disk full (#4.3.0)")
+				break
 			}
 			from, rcpts, haveMail = "", nil, false
 			err = c.reply("250 ok " + strconv.FormatInt(time.Now().Unix(), 10) + " qp " + strconv.Itoa(pid))
@@ -202,26 +221,20 @@ func (c *conn) data() (int, error) {
 	}
 }
 
-// deliver logs the message's life in qmail-send's words, in one write so
-// that concurrent sessions do not interleave within a block.
-func deliver(log io.Writer, msg, bytes int, from string, rcpts []string) error {
-	id := strconv.Itoa(msg)
+// enqueue writes a message's envelope to the queue directory: qp, uid,
+// bytes, sender, then one recipient a line; written under a temporary
+// name and renamed, so qmail-sim send never reads half of one.
+func enqueue(queue string, pid, bytes int, from string, rcpts []string) error {
 	var b strings.Builder
-	b.WriteString("new msg " + id + "\n")
-	fmt.Fprintf(&b, "info msg %s: bytes %d from <%s> qp %s uid %d\n", id, bytes, from, id, os.Getuid())
-	for i, r := range rcpts {
-		d := strconv.Itoa(i + 1)
-		b.WriteString("starting delivery " + d + ": msg " + id + " to local " + r + "\n")
-		fmt.Fprintf(&b, "status: local %d/10 remote 0/20\n", i+1)
+	fmt.Fprintf(&b, "%d\n%d\n%d\n%s\n", pid, os.Getuid(), bytes, from)
+	for _, r := range rcpts {
+		b.WriteString(r + "\n")
 	}
-	for i := range rcpts {
-		d := strconv.Itoa(i + 1)
-		b.WriteString("delivery " + d + ": success: did_0+0+1/\n")
-		fmt.Fprintf(&b, "status: local %d/10 remote 0/20\n", len(rcpts)-i-1)
+	tmp := filepath.Join(queue, "tmp."+strconv.Itoa(pid))
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
 	}
-	b.WriteString("end msg " + id + "\n")
-	_, err := io.WriteString(log, b.String())
-	return err
+	return os.Rename(tmp, filepath.Join(queue, strconv.Itoa(pid)+".msg"))
 }
 
 // pop3d answers as qmail-popup and qmail-pop3d with an empty maildir,
@@ -279,9 +292,195 @@ func pop3d(in *bufio.Reader, out *bufio.Writer, log io.Writer) error {
 	}
 }
 
-// send logs qmail-send's idle status line at start and every interval, and
-// "status: exiting" when told to stop, as qmail-send does.
-func send(args []string, log io.Writer) error {
+// qmsg is a message qmail-sim send has taken from the queue.
+type qmsg struct {
+	id, file string
+	from     string
+	rcpts    []*qrcpt
+	running  int
+	failed   bool
+}
+
+type qrcpt struct {
+	addr    string
+	tries   int
+	done    bool
+	busy    bool
+	retryAt time.Time
+}
+
+type delivery struct {
+	id  int
+	m   *qmsg
+	r   *qrcpt
+	due time.Time
+}
+
+// sendState is qmail-send's: its messages, its deliveries in progress.
+type sendState struct {
+	log     io.Writer
+	queue   string
+	msgs    map[string]*qmsg // by file name
+	running []*delivery
+	delid   int
+	local   int
+	remote  int
+	seq     uint64
+}
+
+func (s *sendState) logf(format string, a ...any) { fmt.Fprintf(s.log, format+"\n", a...) }
+
+func (s *sendState) status() {
+	s.logf("status: local %d/10 remote %d/20", s.local, s.remote)
+}
+
+// hash gives a delivery's fate: the same message, recipient and try give
+// the same answer.
+func hash(parts ...string) uint64 {
+	h := uint64(14695981039346656037)
+	for _, p := range parts {
+		for i := 0; i < len(p); i++ {
+			h = (h ^ uint64(p[i])) * 1099511628211
+		}
+		h = (h ^ 0xff) * 1099511628211
+	}
+	return h
+}
+
+func remote(addr string) bool { return !strings.HasSuffix(addr, "@example.org") }
+
+// scan takes new messages from the queue directory.
+func (s *sendState) scan() {
+	ents, err := os.ReadDir(s.queue)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".msg") || s.msgs[name] != nil {
+			continue
+		}
+		path := filepath.Join(s.queue, name)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		info, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		st, _ := info.Sys().(*syscall.Stat_t)
+		f := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if len(f) < 5 || st == nil {
+			continue
+		}
+		m := &qmsg{id: strconv.FormatUint(st.Ino, 10), file: path, from: f[3]}
+		for _, r := range f[4:] {
+			m.rcpts = append(m.rcpts, &qrcpt{addr: r})
+		}
+		s.msgs[name] = m
+		s.logf("new msg %s", m.id)
+		s.logf("info msg %s: bytes %s from <%s> qp %s uid %s", m.id, f[2], m.from, f[0], f[1])
+	}
+}
+
+// start starts the deliveries whose time has come.
+func (s *sendState) start(now time.Time) {
+	for _, m := range s.msgs {
+		for _, r := range m.rcpts {
+			if r.done || r.busy || now.Before(r.retryAt) {
+				continue
+			}
+			rem := remote(r.addr)
+			if rem && s.remote >= 20 || !rem && s.local >= 10 {
+				continue
+			}
+			s.delid++
+			r.busy, r.tries = true, r.tries+1
+			m.running++
+			ch := "local"
+			if rem {
+				ch = "remote"
+				s.remote++
+			} else {
+				s.local++
+			}
+			s.logf("starting delivery %d: msg %s to %s %s", s.delid, m.id, ch, r.addr)
+			s.status()
+			took := time.Duration(hash(m.id, r.addr, "took")%300) * time.Millisecond
+			s.running = append(s.running, &delivery{s.delid, m, r, now.Add(took)})
+		}
+	}
+}
+
+// finish logs the results of the deliveries that are done, and the end of
+// the messages that have no recipient left.
+func (s *sendState) finish(now time.Time, all bool) {
+	keep := s.running[:0]
+	for _, d := range s.running {
+		if !all && now.Before(d.due) {
+			keep = append(keep, d)
+			continue
+		}
+		m, r := d.m, d.r
+		r.busy = false
+		m.running--
+		rem := remote(r.addr)
+		if rem {
+			s.remote--
+		} else {
+			s.local--
+		}
+		x := hash(m.id, r.addr, strconv.Itoa(r.tries)) % 100
+		switch {
+		case x < 12 && r.tries < 3:
+			s.logf("delivery %d: deferral: Connected_to_192.0.2.%d_but_greeting_failed./Remote_host_said:_421_4.7.0_Try_again_later/", d.id, 10+x)
+			r.retryAt = now.Add(time.Duration(1+x%3) * time.Second)
+		case x >= 92:
+			r.done, m.failed = true, true
+			if rem {
+				s.logf("delivery %d: failure: Connected_to_192.0.2.77_but_sender_was_rejected./Remote_host_said:_550_5.7.1_Mailbox_unavailable/", d.id)
+			} else {
+				s.logf("delivery %d: failure: Sorry,_no_mailbox_here_by_that_name._(#5.1.1)/", d.id)
+			}
+		default:
+			r.done = true
+			if rem {
+				s.logf("delivery %d: success: 192.0.2.25_accepted_message./Remote_host_said:_250_2.0.0_Ok:_queued/", d.id)
+			} else {
+				s.logf("delivery %d: success: did_0+0+1/", d.id)
+			}
+		}
+		s.status()
+		s.end(m)
+	}
+	s.running = keep
+}
+
+// end logs a message's bounce and end once every recipient is done.
+func (s *sendState) end(m *qmsg) {
+	if m.running > 0 {
+		return
+	}
+	for _, r := range m.rcpts {
+		if !r.done {
+			return
+		}
+	}
+	if m.failed && m.from != "" {
+		s.seq++
+		s.logf("bounce msg %s qp %d", m.id, os.Getpid()+int(s.seq))
+	}
+	s.logf("end msg %s", m.id)
+	os.Remove(m.file)
+	delete(s.msgs, filepath.Base(m.file))
+}
+
+// send is qmail-send: it logs its status line at start and every
+// interval, delivers what smtpd queues, and logs "status: exiting" when
+// told to stop, once its deliveries in progress are done, as qmail-send
+// does.
+func send(args []string, queue string, log io.Writer) error {
 	interval := 60 * time.Second
 	if len(args) > 0 {
 		n, err := strconv.Atoi(args[0])
@@ -294,15 +493,21 @@ func send(args []string, log io.Writer) error {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	tick := time.NewTicker(interval)
+	poll := time.NewTicker(50 * time.Millisecond)
+	s := &sendState{log: log, queue: queue, msgs: map[string]*qmsg{}}
+	s.status()
 	for {
-		if _, err := io.WriteString(log, "status: local 0/10 remote 0/20\n"); err != nil {
-			return err
-		}
 		select {
 		case <-tick.C:
+			s.status()
+		case now := <-poll.C:
+			s.finish(now, false)
+			s.scan()
+			s.start(now)
 		case <-stop:
-			_, err := io.WriteString(log, "status: exiting\n")
-			return err
+			s.finish(time.Now(), true)
+			s.logf("status: exiting")
+			return nil
 		}
 	}
 }

@@ -1,0 +1,697 @@
+package qmail
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlog/mlog/benchmarks/smtplog"
+	"github.com/mlog/mlog/multilog"
+	"github.com/mlog/mlog/rotate"
+	"github.com/mlog/mlog/rotate/compress"
+	"github.com/mlog/mlog/tai64"
+)
+
+// ledger is the generator's truth.
+type ledger struct {
+	msgs  []*smtplog.LedgerMsg
+	lines []*smtplog.LedgerLine
+}
+
+// generate makes a log of about size bytes of qmail-send's lines (send)
+// and tcpserver's (smtpd) with the truth about them.
+func generate(t testing.TB, seed uint64, size int64) (send, smtpd []byte, led *ledger) {
+	var sb, tb, lb bytes.Buffer
+	q := smtplog.NewQueue(seed, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), true, &lb)
+	if err := q.Write(&sb, &tb, size); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	led = &ledger{}
+	sc := bufio.NewScanner(&lb)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var kind struct{ Type string }
+		json.Unmarshal(sc.Bytes(), &kind)
+		switch kind.Type {
+		case "msg":
+			m := &smtplog.LedgerMsg{}
+			if err := json.Unmarshal(sc.Bytes(), m); err != nil {
+				t.Fatal(err)
+			}
+			if m.New != "" {
+				led.msgs = append(led.msgs, m)
+			}
+		case "line":
+			l := &smtplog.LedgerLine{}
+			if err := json.Unmarshal(sc.Bytes(), l); err != nil {
+				t.Fatal(err)
+			}
+			led.lines = append(led.lines, l)
+		}
+	}
+	return sb.Bytes(), tb.Bytes(), led
+}
+
+// label reads a ledger time; "" is no time (never).
+func label(t testing.TB, s string) (tai64.Time, bool) {
+	if s == "" {
+		return tai64.Time{}, false
+	}
+	tm, _, err := tai64.Parse([]byte(s))
+	if err != nil {
+		t.Fatalf("ledger time %q: %v", s, err)
+	}
+	return tm, true
+}
+
+// span is [since, until); a zero until is no end.
+type span struct{ since, until tai64.Time }
+
+func (r span) in(t tai64.Time, ok bool) bool {
+	return ok && !t.Before(r.since) && (r.until == tai64.Time{} || t.Before(r.until))
+}
+
+func (r span) before(t tai64.Time, ok bool) bool { return ok && t.Before(r.since) }
+
+// expect computes from the ledger what Collect must find in r.
+func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.Duration) {
+	var s Stats
+	var delays, queue []time.Duration
+	fail, def := map[string]*int64{}, map[string]*int64{}
+	snd, rc, dom, cl := map[string]*int64{}, map[string]*int64{}, map[string]*int64{}, map[string]*int64{}
+	hosts := map[string]*HostCount{}
+	for _, m := range led.msgs {
+		nt, nok := label(t, m.New)
+		it, iok := label(t, m.Info)
+		et, eok := label(t, m.End)
+		bt, bok := label(t, m.Bounce)
+		seen := r.in(nt, nok) || r.in(it, iok) || r.in(bt, bok)
+		if r.in(nt, nok) {
+			s.Messages++
+		}
+		if r.in(it, iok) {
+			s.Infos++
+			s.Bytes += int64(m.Bytes)
+			inc(snd, []byte(m.Sender))
+		}
+		if r.in(et, eok) {
+			s.Ended++
+			if r.in(nt, nok) {
+				queue = append(queue, Sub(et, nt))
+			} else {
+				s.EndedUnstarted++
+			}
+		}
+		if r.in(bt, bok) {
+			s.Bounces++
+		}
+		for _, a := range m.Attempts {
+			st, sok := label(t, a.Start)
+			at, aok := label(t, a.End)
+			if r.in(st, sok) {
+				seen = true
+				s.Starts++
+				if a.Remote {
+					s.Remote++
+				} else {
+					s.Local++
+				}
+				inc(rc, []byte(a.Rcpt))
+				inc(dom, []byte(a.Rcpt[strings.LastIndexByte(a.Rcpt, '@')+1:]))
+				if !r.in(at, aok) {
+					s.OpenDeliveries++
+				}
+			}
+			if !r.in(at, aok) {
+				continue
+			}
+			switch a.Result {
+			case "success":
+				s.Success++
+			case "failure":
+				s.Failure++
+				inc(fail, []byte(a.Reason))
+			case "deferral":
+				s.Deferral++
+				inc(def, []byte(a.Reason))
+			}
+			if !r.in(st, sok) {
+				s.ResultsUnstarted++
+				continue
+			}
+			delays = append(delays, Sub(at, st))
+			if h := remoteHost([]byte(a.Reason)); a.Remote && h != nil {
+				hc := hosts[string(h)]
+				if hc == nil {
+					hc = &HostCount{Host: string(h)}
+					hosts[hc.Host] = hc
+				}
+				hc.Count++
+				switch a.Result {
+				case "success":
+					hc.Success++
+				case "failure":
+					hc.Failure++
+				case "deferral":
+					hc.Deferral++
+				}
+			}
+		}
+		if seen && !r.in(et, eok) {
+			s.OpenMessages++
+		}
+	}
+	s.Recipients = s.Success + s.Failure
+	for _, l := range led.lines {
+		if !r.in(label(t, l.Time)) {
+			continue
+		}
+		switch l.Kind {
+		case "status":
+			s.LocalPeak, s.LocalLimit = max(s.LocalPeak, l.N), 10
+			s.RemotePeak, s.RemoteLimit = max(s.RemotePeak, l.N2), 20
+		case "exiting":
+			s.Restarts++
+		case "warning":
+			s.Notes++
+		case "junk", "long":
+			s.Unknown++
+		case "tcp-status":
+			s.SMTPPeak, s.SMTPLimit = max(s.SMTPPeak, l.N), 40
+		case "tcp-pid":
+			s.Connections++
+			inc(cl, []byte(l.Text))
+		case "tcp-ok":
+			s.Sessions++
+		case "tcp-end":
+			s.SessionEnds++
+			if l.N != 0 {
+				s.SessionErrors++
+			}
+		case "rbl":
+			s.RBLRejections++
+		}
+	}
+	s.Failures, s.Deferrals = top(fail, 0), top(def, 0)
+	s.Senders, s.Rcpts, s.Domains, s.Clients = top(snd, topN), top(rc, topN), top(dom, topN), top(cl, topN)
+	for _, h := range hosts {
+		s.Hosts = append(s.Hosts, *h)
+	}
+	slices.SortFunc(s.Hosts, func(a, b HostCount) int {
+		if a.Count != b.Count {
+			return int(b.Count - a.Count)
+		}
+		return strings.Compare(a.Host, b.Host)
+	})
+	if len(s.Hosts) > topN {
+		s.Hosts = s.Hosts[:topN]
+	}
+	slices.Sort(delays)
+	slices.Sort(queue)
+	return s, delays, queue
+}
+
+// longIn reports whether a line too long for multilog's s lies in r.
+func longIn(t testing.TB, led *ledger, r span) bool {
+	for _, l := range led.lines {
+		if l.Kind == "long" && r.in(label(t, l.Time)) {
+			return true
+		}
+	}
+	return false
+}
+
+// compare checks got against the ledger's truth for r.
+func compare(t *testing.T, name string, got Stats, led *ledger, r span) {
+	t.Helper()
+	want, delays, queue := expect(t, led, r)
+	if longIn(t, led, r) != (got.Cut > 0) {
+		t.Errorf("%s: %d lines cut by multilog, want some: %v", name, got.Cut, longIn(t, led, r))
+	}
+	if !slices.Equal(got.delays, delays) {
+		t.Errorf("%s: %d delivery delays, want %d (or they differ)", name, len(got.delays), len(delays))
+	}
+	if !slices.Equal(got.queue, queue) {
+		t.Errorf("%s: %d queue times, want %d (or they differ)", name, len(got.queue), len(queue))
+	}
+	if want.DeliveryDelay = Summarize(delays); got.DeliveryDelay != want.DeliveryDelay {
+		t.Errorf("%s: delivery delay %+v, want %+v", name, got.DeliveryDelay, want.DeliveryDelay)
+	}
+	want.QueueTime = Summarize(queue)
+	// What the ledger does not model.
+	want.Lines, want.Cut, want.First, want.Last, want.delays, want.queue = got.Lines, got.Cut, got.First, got.Last, got.delays, got.queue
+	if want.LocalLimit == 0 {
+		want.LocalLimit, want.RemoteLimit = got.LocalLimit, got.RemoteLimit
+	}
+	if want.SMTPLimit == 0 {
+		want.SMTPLimit = got.SMTPLimit
+	}
+	if !reflect.DeepEqual(got, want) {
+		gj, _ := json.MarshalIndent(got, "", " ")
+		wj, _ := json.MarshalIndent(want, "", " ")
+		t.Errorf("%s: stats differ from the ledger:\n%s", name, diffLines(string(gj), string(wj)))
+	}
+}
+
+// diffLines returns the lines of got and want that differ, side by side.
+func diffLines(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var x, y string
+		if i < len(g) {
+			x = g[i]
+		}
+		if i < len(w) {
+			y = w[i]
+		}
+		if x != y {
+			fmt.Fprintf(&b, "got  %s\nwant %s\n", x, y)
+		}
+	}
+	return b.String()
+}
+
+// writeLogdir feeds lines to our multilog (no t: the lines carry the
+// generator's stamps) with script args ahead of the logdir, in one run.
+func writeLogdir(t testing.TB, dir string, in []byte, args ...string) {
+	t.Helper()
+	script, err := multilog.ParseScript(append(args, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lc rotate.Config
+	lc.Warn = func(err error) { t.Errorf("multilog warning: %v", err) }
+	// The compressor reads the archive on stdin and writes the compressed
+	// archive on stdout.
+	lc.CompressCommand = []string{"/bin/sh", "-c", "exec zstd -q -c", "sh"}
+	l, err := multilog.Open(multilog.Config{Script: script, Stdin: bytes.NewReader(in), Logdir: lc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Run()
+	l.Close()
+}
+
+// compressSome compresses every other plain archive of dir with zstd, as
+// multilog's z leaves them (its compressor, a process per archive, would
+// make the test slow at s4096), and returns how many it compressed.
+func compressSome(t testing.TB, dir string) int {
+	names, _ := filepath.Glob(filepath.Join(dir, "@*.s"))
+	n := 0
+	for i, name := range names {
+		if i%2 != 0 {
+			continue
+		}
+		src, err := os.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, err := os.Create(name + ".zst")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := compress.File(rotate.Zstd, dst, src); err != nil {
+			t.Fatal(err)
+		}
+		src.Close()
+		dst.Close()
+		os.Remove(name)
+		n++
+	}
+	return n
+}
+
+// TestStatsAgainstLedger: stats over logdirs our multilog wrote (rotated
+// at 4096 bytes, archives compressed with zstd, a line too long for s cut)
+// equal what the generator's ledger says, for the whole log and for ranges
+// that cut messages in half.
+func TestStatsAgainstLedger(t *testing.T) {
+	send, smtpd, led := generate(t, 7, 3<<20)
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	writeLogdir(t, sd, send, "s4096", "n100000")
+	writeLogdir(t, td, smtpd, "s262144", "n100000", "z")
+	if compressSome(t, sd) == 0 {
+		t.Fatal("no zstd archive made")
+	}
+	first, _ := label(t, led.msgs[0].New)
+	last, _ := label(t, led.msgs[len(led.msgs)-1].New)
+	mid := tai64.Time{Sec: (first.Sec + last.Sec) / 2, Nsec: 123456789}
+	ranges := []struct {
+		name string
+		r    span
+	}{
+		{"all", span{}},
+		{"first half", span{until: mid}},
+		{"second half", span{since: mid}},
+		{"middle", span{since: tai64.Time{Sec: first.Sec + (last.Sec-first.Sec)/4}, until: tai64.Time{Sec: last.Sec - (last.Sec-first.Sec)/4, Nsec: 999}}},
+	}
+	if !longIn(t, led, span{}) {
+		t.Fatal("the generator logged no line too long for s: raise the size")
+	}
+	for _, tc := range ranges {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Range: Range{Since: tc.r.since, Until: tc.r.until, Warn: func(err error) { t.Error(err) }}}
+			got, err := Collect(context.Background(), cfg, []string{sd, td})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compare(t, tc.name, got, led, tc.r)
+			if tc.name == "all" && (got.Restarts == 0 || got.Bounces == 0 || got.Failure == 0 || got.Deferral == 0 || got.Unknown == 0 || got.Notes == 0 || got.RBLRejections == 0) {
+				t.Errorf("the log lacks a case the test is for: %+v", got)
+			}
+			if tc.name != "all" && got.EndedUnstarted+got.OpenMessages == 0 {
+				t.Errorf("%s: the range cut no message: the test tests nothing", tc.name)
+			}
+		})
+	}
+}
+
+// TestCursorRunsAddUp: a log written in chunks, with mlog qmail stats
+// --cursor run after each (as cron would), counts in all what one run over
+// the whole log counts, and their samples together are one run's.
+func TestCursorRunsAddUp(t *testing.T) {
+	send, smtpd, led := generate(t, 11, 2<<20)
+	r := rand.New(rand.NewPCG(3, 4))
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	statePath := filepath.Join(root, "cursor")
+	// Split both logs at the same random instants, as a cron job cuts
+	// them: a run reads what each logdir holds when it runs.
+	var cuts []tai64.Time
+	for range 12 {
+		cuts = append(cuts, timeAt(t, send, r.IntN(len(send))))
+	}
+	slices.SortFunc(cuts, func(a, b tai64.Time) int { return a.Compare(b) })
+	cuts = append(cuts, tai64.Time{Sec: 1 << 63})
+	var sum Stats
+	var delays, queue []time.Duration
+	so, to := 0, 0
+	for i, c := range cuts {
+		sn, tn := upTo(t, send, so, c), upTo(t, smtpd, to, c)
+		writeLogdir(t, sd, send[so:sn], "s4096", "n100000")
+		writeLogdir(t, td, smtpd[to:tn], "s16384", "n100000")
+		compressSome(t, sd)
+		so, to = sn, tn
+		st, err := LoadState(statePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Collect(context.Background(), Config{State: st, Range: Range{Warn: func(err error) { t.Error(err) }}}, []string{sd, td})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := SaveState(statePath, st); err != nil {
+			t.Fatal(err)
+		}
+		add(&sum, &got)
+		delays = append(delays, got.delays...)
+		queue = append(queue, got.queue...)
+		if i == len(cuts)-1 {
+			sum.OpenMessages, sum.OpenDeliveries = got.OpenMessages, got.OpenDeliveries
+		}
+	}
+	slices.Sort(delays)
+	slices.Sort(queue)
+	one, err := Collect(context.Background(), Config{}, []string{sd, td})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(delays, one.delays) || !slices.Equal(queue, one.queue) {
+		t.Errorf("the runs' samples (%d, %d) differ from one run's (%d, %d)", len(delays), len(queue), len(one.delays), len(one.queue))
+	}
+	want := one
+	want.delays, want.queue, want.First, want.Last = nil, nil, time.Time{}, time.Time{}
+	want.Failures, want.Deferrals, want.Senders, want.Rcpts, want.Domains, want.Hosts, want.Clients = nil, nil, nil, nil, nil, nil, nil
+	want.DeliveryDelay, want.QueueTime = Dist{}, Dist{}
+	if !reflect.DeepEqual(sum, want) {
+		gj, _ := json.MarshalIndent(sum, "", " ")
+		wj, _ := json.MarshalIndent(want, "", " ")
+		t.Errorf("the runs add up to something else than one run:\n%s", diffLines(string(gj), string(wj)))
+	}
+	compare(t, "one run", one, led, span{})
+}
+
+// add adds the counts of b to a.
+func add(a, b *Stats) {
+	a.Lines += b.Lines
+	a.Unknown += b.Unknown
+	a.Cut += b.Cut
+	a.Messages += b.Messages
+	a.Infos += b.Infos
+	a.Bytes += b.Bytes
+	a.Ended += b.Ended
+	a.Bounces += b.Bounces
+	a.TripleBounce += b.TripleBounce
+	a.Starts += b.Starts
+	a.Local += b.Local
+	a.Remote += b.Remote
+	a.Success += b.Success
+	a.Failure += b.Failure
+	a.Deferral += b.Deferral
+	a.Recipients += b.Recipients
+	a.EndedUnstarted += b.EndedUnstarted
+	a.ResultsUnstarted += b.ResultsUnstarted
+	a.Unended += b.Unended
+	a.Restarts += b.Restarts
+	a.Abandoned += b.Abandoned
+	a.Notes += b.Notes
+	a.FailedFiles += b.FailedFiles
+	a.LocalPeak, a.LocalLimit = max(a.LocalPeak, b.LocalPeak), max(a.LocalLimit, b.LocalLimit)
+	a.RemotePeak, a.RemoteLimit = max(a.RemotePeak, b.RemotePeak), max(a.RemoteLimit, b.RemoteLimit)
+	a.SMTPPeak, a.SMTPLimit = max(a.SMTPPeak, b.SMTPPeak), max(a.SMTPLimit, b.SMTPLimit)
+	a.Connections += b.Connections
+	a.Sessions += b.Sessions
+	a.Denied += b.Denied
+	a.SessionEnds += b.SessionEnds
+	a.SessionErrors += b.SessionErrors
+	a.RBLRejections += b.RBLRejections
+}
+
+// timeAt returns the stamp of the line at or after byte i of log.
+func timeAt(t testing.TB, log []byte, i int) tai64.Time {
+	for i > 0 && log[i-1] != '\n' {
+		i--
+	}
+	for {
+		if tm, _, err := tai64.Parse(log[i:]); err == nil {
+			return tm
+		}
+		i += bytes.IndexByte(log[i:], '\n') + 1
+	}
+}
+
+// upTo returns the end of the lines of log from byte from whose stamp is
+// before c (unstamped lines go with the line before them).
+func upTo(t testing.TB, log []byte, from int, c tai64.Time) int {
+	i := from
+	for i < len(log) {
+		if tm, _, err := tai64.Parse(log[i:]); err == nil && !tm.Before(c) {
+			return i
+		}
+		i += bytes.IndexByte(log[i:], '\n') + 1
+	}
+	return i
+}
+
+// TestTraceAgainstLedger: trace by message id, by address and by qp finds
+// exactly the messages the ledger says, each with exactly its lines.
+func TestTraceAgainstLedger(t *testing.T) {
+	send, smtpd, led := generate(t, 5, 1<<20)
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	writeLogdir(t, sd, send, "s4096", "n100000")
+	writeLogdir(t, td, smtpd, "s65536", "n100000")
+	compressSome(t, sd)
+	type life struct {
+		id    uint64
+		start string
+	}
+	lines := func(m *smtplog.LedgerMsg) []string {
+		type tl struct{ t, s string }
+		var ls []tl
+		ls = append(ls, tl{m.New, "new msg " + strconv.FormatUint(m.ID, 10)})
+		if m.Info != "" {
+			ls = append(ls, tl{m.Info, fmt.Sprintf("info msg %d: bytes %d from <%s> qp %d uid %d", m.ID, m.Bytes, m.Sender, m.Qp, m.Uid)})
+		}
+		for _, a := range m.Attempts {
+			ch := "local"
+			if a.Remote {
+				ch = "remote"
+			}
+			ls = append(ls, tl{a.Start, fmt.Sprintf("starting delivery %d: msg %d to %s %s", a.Delivery, m.ID, ch, a.Rcpt)})
+			if a.End != "" {
+				ls = append(ls, tl{a.End, fmt.Sprintf("delivery %d: %s: %s", a.Delivery, a.Result, a.Reason)})
+			}
+		}
+		if m.Bounce != "" {
+			ls = append(ls, tl{m.Bounce, fmt.Sprintf("bounce msg %d qp %d", m.ID, m.BounceQp)})
+		}
+		if m.End != "" {
+			ls = append(ls, tl{m.End, "end msg " + strconv.FormatUint(m.ID, 10)})
+		}
+		slices.SortFunc(ls, func(a, b tl) int { return strings.Compare(a.t, b.t) })
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.t+" "+l.s)
+		}
+		return out
+	}
+	check := func(t *testing.T, target Target, want func(m *smtplog.LedgerMsg) bool) {
+		found, failed, err := Trace(context.Background(), Config{}, []string{sd, td}, target)
+		if err != nil || failed != 0 {
+			t.Fatal(err, failed)
+		}
+		got := map[life][]string{}
+		for _, f := range found {
+			var ls []string
+			for _, l := range f.Lines {
+				ls = append(ls, l.Time.String()+" "+l.Text)
+			}
+			got[life{f.Msg.ID, f.Msg.Start.String()}] = ls
+			if f.Open == f.Msg.Ended {
+				t.Errorf("msg %d: open %v, ended %v", f.Msg.ID, f.Open, f.Msg.Ended)
+			}
+		}
+		n := 0
+		for _, m := range led.msgs {
+			if !want(m) {
+				continue
+			}
+			n++
+			k := life{m.ID, m.New}
+			g, ok := got[k]
+			if !ok {
+				t.Errorf("%+v: msg %d of %s not found", target, m.ID, m.New)
+				continue
+			}
+			if w := lines(m); !slices.Equal(g, w) {
+				t.Errorf("%+v: msg %d of %s:\ngot  %q\nwant %q", target, m.ID, m.New, g, w)
+			}
+		}
+		if n != len(got) || n == 0 {
+			t.Errorf("%+v: found %d messages, want %d", target, len(got), n)
+		}
+	}
+	// An id used by several messages in turn.
+	ids := map[uint64]int{}
+	for _, m := range led.msgs {
+		ids[m.ID]++
+	}
+	var reused uint64
+	for _, m := range led.msgs {
+		if ids[m.ID] > 1 {
+			reused = m.ID
+			break
+		}
+	}
+	if reused == 0 {
+		t.Fatal("no id was reused: the test tests nothing")
+	}
+	t.Run("msg", func(t *testing.T) {
+		check(t, Target{Msg: reused}, func(m *smtplog.LedgerMsg) bool { return m.ID == reused })
+	})
+	var bounced *smtplog.LedgerMsg
+	for _, m := range led.msgs {
+		if m.BounceQp != 0 {
+			bounced = m
+			break
+		}
+	}
+	t.Run("qp", func(t *testing.T) {
+		q := bounced.BounceQp
+		check(t, Target{Qp: q}, func(m *smtplog.LedgerMsg) bool { return m.Qp == q || m.BounceQp == q })
+	})
+	t.Run("address", func(t *testing.T) {
+		a := strings.ToUpper(bounced.Sender)
+		check(t, Target{Addr: a}, func(m *smtplog.LedgerMsg) bool {
+			if strings.EqualFold(m.Sender, a) {
+				return true
+			}
+			for _, at := range m.Attempts {
+				if strings.EqualFold(at.Rcpt, a) {
+					return true
+				}
+			}
+			return false
+		})
+	})
+}
+
+// TestCursorCumulative: with Cumulative, each run of a cron-like series
+// (a log written in chunks, a run after each) reports exactly what one
+// run over the logdir as it then is reports, percentiles and top lists
+// included, though it reads only what is new; and at the end the ledger's
+// truth.
+func TestCursorCumulative(t *testing.T) {
+	send, smtpd, led := generate(t, 13, 1<<20)
+	r := rand.New(rand.NewPCG(5, 6))
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	statePath := filepath.Join(root, "cursor")
+	var cuts []tai64.Time
+	for range 8 {
+		cuts = append(cuts, timeAt(t, send, r.IntN(len(send))))
+	}
+	slices.SortFunc(cuts, func(a, b tai64.Time) int { return a.Compare(b) })
+	cuts = append(cuts, tai64.Time{Sec: 1 << 63})
+	so, to := 0, 0
+	var got Stats
+	for i, c := range cuts {
+		sn, tn := upTo(t, send, so, c), upTo(t, smtpd, to, c)
+		writeLogdir(t, sd, send[so:sn], "s4096", "n100000")
+		writeLogdir(t, td, smtpd[to:tn], "s16384", "n100000")
+		compressSome(t, sd)
+		so, to = sn, tn
+		st, err := LoadState(statePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{State: st, Cumulative: true, By: 10 * time.Minute}
+		if got, err = Collect(context.Background(), cfg, []string{sd, td}); err != nil {
+			t.Fatal(err)
+		}
+		if err := SaveState(statePath, st); err != nil {
+			t.Fatal(err)
+		}
+		one, err := Collect(context.Background(), Config{By: 10 * time.Minute}, []string{sd, td})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, one) {
+			gj, _ := json.MarshalIndent(got, "", " ")
+			wj, _ := json.MarshalIndent(one, "", " ")
+			t.Fatalf("run %d: cumulative stats differ from one run's:\n%s", i, diffLines(string(gj), string(wj)))
+		}
+	}
+	got.Series, got.BucketSize = nil, ""
+	compare(t, "cumulative", got, led, span{})
+
+	// Another range: the counts start afresh.
+	st, err := LoadState(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := label(t, led.msgs[len(led.msgs)/2].New)
+	cfg := Config{State: st, Cumulative: true, Range: Range{Since: first}}
+	got, err = Collect(context.Background(), cfg, []string{sd, td})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "another range", got, led, span{since: first})
+}
