@@ -87,11 +87,11 @@ var extraCommands []func() *cobra.Command
 // parsing: cobra must not read its words (multilog scripts are full of
 // -pattern words).
 func compatCommand(name string) *cobra.Command {
-	long, _ := docs.Page(name)
+	long, _ := docs.Text(name)
 	return &cobra.Command{
 		Use:                name + " [args...]",
 		Short:              "the daemontools " + name + " program, drop-in",
-		Long:               long, // mlog help NAME shows the manual page
+		Long:               long, // mlog help NAME shows the manual page, as man shows it
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Through the mlog front, help never runs the program: mlog
