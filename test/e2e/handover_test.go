@@ -75,17 +75,22 @@ func TestHandOverFromDaemontools(t *testing.T) {
 	s.waitFunc("lines still flowing beside our svscan", func() bool { return count(func(string) bool { return true }) > before+20 })
 	s.phase("our svscan waits")
 
-	// Step 3: hand over: Debian's supervise stops the service and its
-	// multilog and exits; ours starts them at its next scan, on the same
-	// pipe, which held what the old multilog had not read.
-	s.run("/usr/bin/svc", "-dx", svc, svc+"/log")
+	// Step 3: hand over, the log first: Debian's supervise stops its
+	// multilog and exits, and ours starts one at its next scan, on the
+	// same pipe, which holds what the old multilog had not read; the old
+	// service goes on writing into it meanwhile. (With a new pipe, as
+	// daemontools' svscan makes, those lines would be lost with the old
+	// pipe when the old service stops.) Then the service.
+	s.run("/usr/bin/svc", "-dx", svc+"/log")
+	s.waitFunc("our multilog", func() bool { return s.supervisedByUs(svc + "/log") })
+	before = count(func(string) bool { return true })
+	s.waitFunc("the old service's lines through our multilog", func() bool { return count(func(string) bool { return true }) > before+20 })
+	s.run("/usr/bin/svc", "-dx", svc)
 	oldPids := map[string]bool{}
 	for _, l := range s.handoverLines(svc + "/log/main") {
 		oldPids[l[0]] = true
 	}
-	s.waitFunc("our supervise running the service and our multilog", func() bool {
-		return s.supervisedByUs(svc) && s.supervisedByUs(svc+"/log")
-	})
+	s.waitFunc("our supervise running the service", func() bool { return s.supervisedByUs(svc) })
 	s.waitFunc("lines from the new run of the service", func() bool { return count(func(p string) bool { return !oldPids[p] }) >= 50 })
 	s.phase("handed over")
 
