@@ -92,6 +92,7 @@ var summary = map[string]string{
 
 // filesFallback is FILES for a page that has no Files section of its own.
 var filesFallback = map[string]string{
+	"ship":  "The --cursor FILE, read at start and replaced whole as acknowledgements move it, and FILE.lock, locked while ship runs; the logdirs, read only, as mlog query reads them.",
 	"query": "LOGDIR/current, LOGDIR/@*.s, LOGDIR/@*.u, LOGDIR/@*.s.zst, LOGDIR/@*.s.gz, LOGDIR/previous, LOGDIR/processed: read, never written.",
 }
 
