@@ -194,8 +194,6 @@ func splitRow(l string) []string {
 	return append(cells, strings.TrimSpace(cur.String()))
 }
 
-var numbered = regexp.MustCompile(`^[0-9]+\. `)
-
 // itemStart reads a list item's first line.
 func itemStart(l string) (depth int, mark, rest string, ok bool) {
 	t := strings.TrimLeft(l, " ")
@@ -203,9 +201,14 @@ func itemStart(l string) (depth int, mark, rest string, ok bool) {
 	switch {
 	case strings.HasPrefix(t, "- "), strings.HasPrefix(t, "* "):
 		return depth, "-", t[2:], true
-	case numbered.MatchString(t):
-		n, r, _ := strings.Cut(t, " ")
-		return depth, n, r, true
+	}
+	// "1. ", without a regexp: see spans on compiling at package init.
+	d := 0
+	for d < len(t) && t[d] >= '0' && t[d] <= '9' {
+		d++
+	}
+	if d > 0 && strings.HasPrefix(t[d:], ". ") {
+		return depth, t[:d+1], t[d+2:], true
 	}
 	return 0, "", "", false
 }
