@@ -15,7 +15,7 @@ NAMES   := tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
            setuidgid envuidgid envdir softlimit readproctitle \
            setlock pgrphack fghack
 
-.PHONY: all build test bench fuzz lint install demo clean bench-compare peers deps
+.PHONY: all build test bench fuzz lint install uninstall demo clean bench-compare peers deps
 
 all: build
 
@@ -78,6 +78,20 @@ install: build
 	@for n in $(NAMES); do ln -sf mlog-tools $(DESTDIR)$(PREFIX)/bin/$$n; done
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	bin/mlog man --dir $(DESTDIR)$(PREFIX)/share/man/man8
+
+# Removes what install put there and nothing else: a name is removed only
+# if it is ours (a link to mlog-tools, a binary of this module, a page of
+# the mlog manual), so Debian's /usr/bin/multilog or a page of daemontools'
+# own under the same PREFIX stays.
+MANPAGES := $(NAMES) $(DAEMONS) mlog mlog-query mlog-ship mlog-status mlog-wait
+uninstall:
+	@b=$(DESTDIR)$(PREFIX)/bin; m=$(DESTDIR)$(PREFIX)/share/man/man8; \
+	for n in $(NAMES); do \
+	  if [ -L $$b/$$n ] && [ "$$(readlink $$b/$$n)" = mlog-tools ]; then rm -f $$b/$$n && echo "removed $$b/$$n"; fi; done; \
+	for n in mlog mlog-tools $(DAEMONS); do \
+	  if [ -f $$b/$$n ] && grep -qa github.com/mlog/mlog $$b/$$n; then rm -f $$b/$$n && echo "removed $$b/$$n"; fi; done; \
+	for n in $(MANPAGES); do \
+	  if [ -f $$m/$$n.8 ] && grep -q '"mlog manual"' $$m/$$n.8; then rm -f $$m/$$n.8 && echo "removed $$m/$$n.8"; fi; done
 
 # The demo needs tcpserver and swaks for real mail; without them (no root
 # to install) it falls back to a generated log.

@@ -141,6 +141,12 @@ func (d *Dir) open() error {
 			return d.pathErr("set mode of", "current", unwrapErrno(err))
 		}
 		d.bytes = st.Size()
+		if d.bytes > 0 {
+			// The age of a current an earlier run left is not known:
+			// count it from now, or rotation by age would wait for it
+			// forever (writeOut starts the clock only at a first byte).
+			d.started = d.cfg.Now()
+		}
 		d.hi = lastStamp(f, d.bytes)
 		d.recoverExtras()
 		return nil

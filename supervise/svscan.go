@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -60,6 +61,8 @@ type service struct {
 	pid      int    // supervise NAME, 0 if not running
 	pidLog   int    // supervise log, 0 if not running
 	pipe     [2]int // held for svscan's whole life: no line is lost when either side restarts
+	// waiting and waitingLog: another supervise holds the lock (told once).
+	waiting, waitingLog bool
 }
 
 type scanner struct {
@@ -226,7 +229,7 @@ func (sc *scanner) start(name string) {
 			sc.warn(&fs.PathError{Op: "stat", Path: name + "/log", Err: err})
 			return
 		}
-		if s.log {
+		if s.log && !sc.adoptPipe(name, &s) {
 			if err := unix.Pipe2(s.pipe[:], unix.O_CLOEXEC); err != nil {
 				sc.warn(&fs.PathError{Op: "create pipe for", Path: name, Err: err})
 				return
@@ -237,7 +240,9 @@ func (sc *scanner) start(name string) {
 	s := &sc.svcs[i]
 	s.active = true
 
-	if s.pid == 0 {
+	if s.pid == 0 && sc.held(name, &s.waiting) {
+		// Taken over when that one exits: see [heldError].
+	} else if s.pid == 0 {
 		files := sc.std
 		if s.log {
 			files[1] = uintptr(s.pipe[1])
@@ -249,7 +254,7 @@ func (sc *scanner) start(name string) {
 		}
 		s.pid = pid
 	}
-	if s.log && s.pidLog == 0 {
+	if s.log && s.pidLog == 0 && !sc.held(name+"/log", &s.waitingLog) {
 		files := sc.std
 		files[0] = uintptr(s.pipe[0])
 		pid, err := sc.spawn(sc.childDir+"/"+name, "log", files)
@@ -262,6 +267,56 @@ func (sc *scanner) start(name string) {
 		}
 		s.pidLog = pid
 	}
+}
+
+// held reports whether a supervise that svscan did not start holds
+// dir/supervise/lock, as after Debian's svscan was stopped over the same
+// tree, and says so once (noted remembers it) instead of starting a
+// supervise that would fail on the lock at every scan.
+func (sc *scanner) held(dir string, noted *bool) bool {
+	pid := lockHolder(sc.dfd, dir+"/supervise/lock")
+	if pid == 0 {
+		*noted = false
+		return false
+	}
+	if !*noted {
+		sc.warn(&heldError{dir, pid})
+		*noted = true
+	}
+	return true
+}
+
+// heldError is the note for a service another supervise runs.
+type heldError struct {
+	dir string
+	pid int
+}
+
+func (e *heldError) Error() string {
+	return e.dir + " is supervised by pid " + strconv.Itoa(e.pid) + " (it holds " + e.dir +
+		"/supervise/lock): starting supervise when it exits (svc -dx " + e.dir + ")"
+}
+
+// adoptPipe takes over the log pipe of a service that another supervise
+// runs (after a hand-over from another svscan, or a restart of svscan
+// itself): the pipe the running service writes to (its supervise's
+// stdout), or else the one the running logger reads (its supervise's
+// stdin). Lines written before the hand-over and not yet read stay in that
+// pipe, and the supervise processes svscan starts later get the same pipe,
+// so none is lost or read twice.
+func (sc *scanner) adoptPipe(name string, s *service) bool {
+	for _, c := range []struct {
+		dir string
+		fd  int
+	}{{name, 1}, {name + "/log", 0}} {
+		if pid := lockHolder(sc.dfd, c.dir+"/supervise/lock"); pid != 0 {
+			if p, ok := pipeOf(pid, c.fd); ok {
+				s.pipe = p
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // spawn starts "supervise arg" in dir, looking the program up on the PATH

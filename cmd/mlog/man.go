@@ -21,6 +21,9 @@ func newManCmd() *cobra.Command {
 		Short: "print a program's man page, or write them all into a directory",
 		Long: `Print the man page (section 8) of each NAME, e.g. mlog man multilog | man -l -,
 or with --dir write NAME.8 for every program into DIR (make install does this).
+mlog's own commands have git-style pages: mlog-query.8, mlog-ship.8,
+mlog-status.8, mlog-wait.8, and mlog.8 for mlog itself (mlog man query and
+mlog man mlog-query are the same page).
 
 EXIT STATUS
   0    the pages were written
@@ -38,7 +41,7 @@ EXIT STATUS
 						os.Stderr.WriteString("mlog man: usage: no page for " + name + "\n")
 						return &exitError{100}
 					}
-					if err := os.WriteFile(filepath.Join(dir, name+".8"), []byte(page), 0644); err != nil {
+					if err := os.WriteFile(filepath.Join(dir, docs.ManName(docs.PageName(name))+".8"), []byte(page), 0644); err != nil {
 						os.Stderr.WriteString("mlog man: fatal: unable to write " + err.Error() + "\n")
 						return &exitError{111}
 					}

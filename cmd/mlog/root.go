@@ -87,11 +87,9 @@ var extraCommands []func() *cobra.Command
 // parsing: cobra must not read its words (multilog scripts are full of
 // -pattern words).
 func compatCommand(name string) *cobra.Command {
-	long, _ := docs.Page(name)
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:                name + " [args...]",
 		Short:              "the daemontools " + name + " program, drop-in",
-		Long:               long, // mlog help NAME shows the manual page
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Through the mlog front, help never runs the program: mlog
@@ -108,6 +106,21 @@ func compatCommand(name string) *cobra.Command {
 			return nil
 		},
 	}
+	// mlog help NAME shows the manual page as man shows it, rendered when
+	// asked for: rendering every page costs ~25 ms, which every run of
+	// mlog would pay if it were done here.
+	help := cmd.HelpFunc()
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		c.Long = compatLong(name)
+		help(c, args)
+	})
+	return cmd
+}
+
+// compatLong is the help text of a daemontools name: its manual page.
+func compatLong(name string) string {
+	long, _ := docs.Text(name)
+	return long
 }
 
 func newVersionCmd() *cobra.Command {
