@@ -61,7 +61,7 @@ func (q *query) follow(ctx context.Context) error {
 // refresh queues what is new in the logdir since the last look: the rest
 // of the followed current, and if it was rotated, the files after it.
 func (s *stream) refresh() error {
-	cur := filepath.Join(s.dir, "current")
+	cur := filepath.Join(s.dir, rotate.Current)
 	var st syscall.Stat_t
 	// Lstat: a current that is a symbolic link is not followed (openLogdir
 	// skips it); its own inode is never the tail's.
