@@ -61,7 +61,7 @@ func (sh *shipper) commit(force bool) error {
 	w.changed = false
 	for i, p := range w.committed {
 		if w.have[i] {
-			setPosition(&sh.cursor, p)
+			sh.cursor.Set(p)
 		}
 	}
 	w.mu.Unlock()
@@ -72,17 +72,6 @@ func (sh *shipper) commit(force bool) error {
 		return &OpError{Op: "save cursor", Path: sh.cfg.Cursor, Err: err}
 	}
 	return nil
-}
-
-// setPosition records p in c, replacing the position of the same logdir.
-func setPosition(c *query.Cursor, p query.Position) {
-	for i := range c.Positions {
-		if c.Positions[i].Logdir == p.Logdir {
-			c.Positions[i] = p
-			return
-		}
-	}
-	c.Positions = append(c.Positions, p)
 }
 
 // checkBacklog warns about each logdir whose oldest archive holds lines

@@ -117,30 +117,6 @@ func (w *window) push(src int, pos *query.Position, line []byte, t tai64.Time, s
 	return seq, nil
 }
 
-// exact replaces the position of message seq of source src, which has the
-// time and count of p, with p: query's exact position for the same line.
-// If the message has been acknowledged already and its position is the
-// one committed, the committed one is replaced.
-func (w *window) exact(src int, seq uint64, p query.Position) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	same := func(q query.Position) bool { return q.Time == p.Time && q.N == p.N }
-	if seq >= w.head && seq < w.tail {
-		if m := w.slot(seq); m.src == src && same(m.pos) {
-			m.pos = p
-		}
-		return
-	}
-	if w.have[src] && same(w.committed[src]) && w.committed[src] != p {
-		w.committed[src] = p
-		w.changed = true
-		select {
-		case w.commitC <- struct{}{}:
-		default:
-		}
-	}
-}
-
 // kick wakes the sender: a producer has put what it had.
 func (w *window) kick() {
 	w.mu.Lock()
