@@ -28,7 +28,7 @@ type Config struct {
 	// "-". (The command fills in os.Hostname.)
 	Hostname string
 	// App is the APP-NAME of every message; empty means each logdir's base
-	// name.
+	// name, or X for the daemontools layout /service/X/log/main.
 	App string
 	// Priority is facility*8 + severity; zero means DefaultPriority,
 	// user.info (so kern.emerg cannot be chosen, as no program's log

@@ -41,10 +41,19 @@ func newSource(sh *shipper, idx int, dir string, positions []query.Position) *so
 	return s
 }
 
-// appName is the APP-NAME of a logdir's messages: its base name.
+// appName is the APP-NAME of a logdir's messages: its base name, or, in
+// the daemontools layout /service/X/log/main, where every service's
+// logdir is called main, the service's name X. The layout is recognized
+// by log/run, the log service's script: /var/log/main stays "main".
 func appName(dir string) string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
+	}
+	log := filepath.Dir(dir)
+	if _, err := os.Lstat(filepath.Join(log, "run")); err == nil && filepath.Base(dir) == "main" && filepath.Base(log) == "log" {
+		if svc := filepath.Base(filepath.Dir(log)); svc != "/" && svc != "." {
+			return svc
+		}
 	}
 	return filepath.Base(dir)
 }

@@ -31,7 +31,7 @@ logdirs across rotations.
 
 Each message is "<PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - MSG": TIMESTAMP from
 the line's stamp (RFC 3339 UTC, microseconds; a TAI64N label, mlog multilog's i
-stamp, or s6-log's T stamp read in TZ), APP-NAME the logdir's name, MSG the line
+stamp, or s6-log's T stamp read in TZ), APP-NAME the logdir's name (X for /service/X/log/main), MSG the line
 without its stamp. Links, FIFOs and other files that are not regular files in a
 logdir are skipped with a warning, never opened. While the collector is down the lines wait in
 the logdir; ship retries with backoff, and warns when multilog is about to prune
@@ -83,7 +83,7 @@ func newShipCmd() *cobra.Command {
 	fl.StringVar(&f.to, "to", "", "the collector `URL`: relp://host:port, tcp://host:port or udp://host:port")
 	fl.StringVar(&f.cursor, "cursor", "", "keep the position after the last acknowledged line in `FILE`")
 	fl.StringVar(&f.hostname, "hostname", "", "HOSTNAME of the messages (default: this host's name)")
-	fl.StringVar(&f.app, "app", "", "the APP-NAME of every message is `NAME` (default: each logdir's base name)")
+	fl.StringVar(&f.app, "app", "", "the APP-NAME of every message is `NAME` (default: each logdir's base name, X for /service/X/log/main)")
 	fl.StringVar(&f.facility, "facility", "user", "syslog facility: a name (user, mail, daemon, local0...) or 0-23")
 	fl.StringVar(&f.severity, "severity", "info", "syslog severity: a name (info, notice, warning, err...) or 0-7")
 	fl.BoolVar(&f.once, "once", false, "ship what is there now, wait for the acknowledgements, and exit")
