@@ -59,6 +59,8 @@ type window struct {
 	ackNext uint64 // the message whose acknowledgement is expected next
 	closed  bool   // RELP: the server answered our close
 	acks    int64  // acknowledged in all
+	// ackBytesTotal is the bytes of the messages acknowledged in all.
+	ackBytesTotal int64
 
 	stopped  bool          // no more messages are taken from producers
 	draining bool          // the run is ending: send nothing new
@@ -136,6 +138,7 @@ func (w *window) ack(seq uint64) {
 	}
 	s.acked = true
 	w.acks++
+	w.ackBytesTotal += int64(len(s.msg))
 	if testHookAcked != nil {
 		testHookAcked(s.msg)
 	}
@@ -287,6 +290,14 @@ func (w *window) ackedCount() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.acks
+}
+
+// progress returns the acknowledgements so far and whether any message
+// read is still waiting for one.
+func (w *window) progress() (acks int64, waiting bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.acks, w.head != w.tail
 }
 
 // waitTimeout waits on c for at most d; it reports false if d passed.
