@@ -84,9 +84,13 @@ func (sh *shipper) checkBacklog() {
 		w.mu.Lock()
 		pos, have := w.committed[i], w.have[i]
 		w.mu.Unlock()
-		name, ok := atRisk(s.dir, pos, have, sh.cfg.Keep)
+		keep, known := sh.limits[i].update(archiveStamps(s.dir))
+		if !known {
+			continue // the logdir keeps more than we were told: n unknown
+		}
+		name, ok := atRisk(s.dir, pos, have, keep)
 		if ok && name != sh.warned[i] {
-			sh.warn(&BacklogError{Logdir: s.dir, Archive: name, Keep: sh.cfg.Keep})
+			sh.warn(&BacklogError{Logdir: s.dir, Archive: name, Keep: keep})
 			sh.warned[i] = name
 		}
 	}

@@ -58,8 +58,10 @@
 // Config.BackoffMax; the lines wait in the logdir, which is the buffer.
 // Each pause is reported through Config.Warn as a *PauseError. When the
 // unshipped lines reach the oldest archive of a logdir that has as many
-// archives as multilog keeps (Config.Keep, multilog's n), the next
-// rotation will delete them: a *BacklogError says so, once per archive.
+// archives as multilog keeps (multilog's n: from the log service's run
+// script, else Config.Keep, and learned from pruning when the logdir shows
+// it wrong), the next rotation will delete them: a *BacklogError says so,
+// once per archive.
 //
 // The package never writes to a logdir; it writes only its cursor file.
 package ship

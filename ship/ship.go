@@ -77,7 +77,10 @@ type Config struct {
 
 	// Keep is multilog's n for the logdirs (it keeps Keep-1 archives), for
 	// the warning that unshipped lines are about to be pruned; zero means
-	// 10, multilog's default.
+	// 10, multilog's default. A logdir's own run script (X/log/run for
+	// X/log/main) wins over it, and a logdir holding more archives than
+	// Keep-1 shows it wrong: its n is then learned from its pruning, and
+	// nothing is warned meanwhile.
 	Keep int
 
 	// Warn reports problems that do not stop shipping: a collector that
@@ -213,7 +216,8 @@ type shipper struct {
 	srcs    []*source
 	cursor  query.Cursor // as loaded, with our logdirs' positions updated at each commit
 	commitC chan struct{}
-	warned  []string // per source, the archive last warned about
+	warned  []string     // per source, the archive last warned about
+	limits  []pruneLimit // per source, its n as far as it is known
 
 	failMu   sync.Mutex
 	lastFail error // the last failure to reach the collector, for GiveUpError
@@ -277,6 +281,7 @@ func newShipper(cfg Config, logdirs []string) (*shipper, error) {
 	if cfg.GiveUp <= 0 {
 		cfg.GiveUp = DefaultGiveUp
 	}
+	keepGiven := cfg.Keep
 	if cfg.Keep <= 0 {
 		cfg.Keep = 10
 	}
@@ -314,6 +319,9 @@ func newShipper(cfg Config, logdirs []string) (*shipper, error) {
 		sh.srcs = append(sh.srcs, newSource(sh, i, dir, sh.cursor.Positions))
 	}
 	sh.warned = make([]string, len(sh.srcs))
+	for _, dir := range logdirs {
+		sh.limits = append(sh.limits, newPruneLimit(dir, keepGiven))
+	}
 	sh.w.init(cfg.Window, sh.srcs)
 	return sh, nil
 }

@@ -100,7 +100,7 @@ func newShipCmd() *cobra.Command {
 	fl.DurationVar(&f.backoff, "backoff", time.Second, "first pause after a failed connection; it doubles each time")
 	fl.DurationVar(&f.backoffMax, "backoff-max", 30*time.Second, "longest pause between connection attempts")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "drop a connection that leaves messages unacknowledged this long")
-	fl.IntVarP(&f.keep, "keep", "n", 10, "multilog's n for the logdirs, to warn before it prunes unshipped lines")
+	fl.IntVarP(&f.keep, "keep", "n", 10, "multilog's n for the logdirs, to warn before it prunes unshipped lines (X/log/run's n wins)")
 	fl.DurationVar(&f.poll, "poll", time.Second, "look at the logdirs at least this often")
 	fl.DurationVar(&f.giveUp, "give-up", ship.DefaultGiveUp, "with --once, exit 111 when no acknowledgement has come for this long")
 	return cmd
