@@ -47,11 +47,11 @@ const (
 	KindCurrent
 )
 
-// File is a file of a logdir that may hold lines.
+// File is a file of a logdir that may hold lines: Name is its name; the
+// rest of Archive is set for Kind == KindArchive only.
 type File struct {
-	Name    string
-	Kind    FileKind
-	Archive Archive // Kind == KindArchive: the parsed name
+	Archive
+	Kind FileKind
 }
 
 // Twin reports whether f and g are the same archive stored twice: plain
@@ -70,7 +70,7 @@ func (f *File) Twin(g *File) bool {
 // (see [File.Twin]). Other names (lock, state, newstate, a compressor's
 // temporary file, anything an operator left) are not listed.
 func Layout(names []string) []File {
-	var out []File
+	out := make([]File, 0, len(names)) // one allocation: lock and state are few
 	var prev, proc, cur bool
 	for _, n := range names {
 		switch n {
@@ -82,7 +82,7 @@ func Layout(names []string) []File {
 			proc = true
 		default:
 			if a, ok := ParseArchiveName(n); ok {
-				out = append(out, File{Name: n, Kind: KindArchive, Archive: a})
+				out = append(out, File{Archive: a, Kind: KindArchive})
 			}
 		}
 	}
@@ -94,7 +94,7 @@ func Layout(names []string) []File {
 		kind  FileKind
 	}{{prev, Previous, KindPrevious}, {proc, Processed, KindProcessed}, {cur, Current, KindCurrent}} {
 		if k.there {
-			out = append(out, File{Name: k.name, Kind: k.kind})
+			out = append(out, File{Archive: Archive{Name: k.name}, Kind: k.kind})
 		}
 	}
 	return out
