@@ -17,11 +17,10 @@
 //
 // # Reading
 //
-// The logdirs are read with package query: archives, compressed or not,
-// then current, followed across rotations. The query's own cursor is saved
-// only when its output is flushed; ship carries each saved position
-// forward line by line (see source), so that it knows the position after
-// every line it sends.
+// The logdirs are read with package query's pull API ([query.Pull]):
+// archives, compressed or not, then current, followed across rotations,
+// each line with its time and its exact position, which ship keeps with
+// the line's message until the collector acknowledges it.
 //
 // # Acknowledgements and the cursor
 //
