@@ -110,7 +110,7 @@ func Pull(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Record, 
 		if err == nil && cfg.Follow {
 			err = q.followEach(ctx, take, save)
 		}
-		if stopped || errors.Is(err, context.Canceled) && ctx.Err() != nil && cfg.Follow {
+		if stopped || cfg.Follow && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return
 		}
 		if err != nil {
