@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"debug/buildinfo"
 	"errors"
 	"io"
 	"os"
@@ -59,10 +60,8 @@ func Multilog(cfg Config) ([]Result, error) {
 		}
 	}
 	progs := []program{{name: "mlog multilog t", argv: []string{cfg.Multilog, "t", "s16777215", "n10", "./d"}}}
-	if p, err := exec.LookPath("multilog"); err == nil && p != cfg.Multilog {
-		if resolved, _ := filepath.EvalSymlinks(p); resolved != cfg.Multilog {
-			progs = append(progs, program{name: "daemontools multilog t", argv: []string{p, "t", "s16777215", "n10", "./d"}})
-		}
+	if p := peerMultilog(cfg.Multilog, os.Getenv("PATH")); p != "" {
+		progs = append(progs, program{name: "daemontools multilog t", argv: []string{p, "t", "s16777215", "n10", "./d"}})
 	}
 	if p, err := exec.LookPath("s6-log"); err == nil {
 		progs = append(progs, program{name: "s6-log t", argv: []string{p, "-b", "n10", "s16777215", "t", "./d"}})
@@ -100,6 +99,42 @@ func Multilog(cfg Config) ([]Result, error) {
 	sort.SliceStable(results, func(a, b int) bool { return results[a].MBps > results[b].MBps })
 	return results, nil
 }
+
+// daemontoolsPlaces are where daemontools' multilog is installed: Debian's
+// package, then djb's /command. They are tried before PATH, where ours
+// (make install puts it in /usr/local/bin) usually comes first.
+var daemontoolsPlaces = []string{"/usr/bin/multilog", "/command/multilog"}
+
+// peerMultilog returns daemontools' multilog: the first of
+// daemontoolsPlaces, then of the multilogs on path, that is not ours, or
+// "" if there is none. Ours is any Go binary built from this module (a
+// copy, or a link to mlog), not only the one given.
+func peerMultilog(ours, path string) string {
+	oursResolved, _ := filepath.EvalSymlinks(ours)
+	candidates := append([]string(nil), daemontoolsPlaces...)
+	for _, d := range filepath.SplitList(path) {
+		if d != "" {
+			candidates = append(candidates, filepath.Join(d, "multilog"))
+		}
+	}
+	for _, p := range candidates {
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
+			continue
+		}
+		if r, _ := filepath.EvalSymlinks(p); r == oursResolved {
+			continue
+		}
+		if bi, err := buildinfo.ReadFile(p); err == nil && bi.Main.Path == modulePath {
+			continue
+		}
+		return p
+	}
+	return ""
+}
+
+// modulePath is this module's path, as Go binaries built from it record it.
+const modulePath = "github.com/mlog/mlog"
 
 func generate(path string, size int64) error {
 	f, err := os.Create(path + ".tmp")

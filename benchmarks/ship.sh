@@ -113,7 +113,7 @@ one() { # NAME URL ARGS...
     rm -f "$WORK/cursor"
     local t0 t1
     t0=$(date +%s.%N)
-    "$MLOG" ship --once --to "$url" --cursor "$WORK/cursor" --app smtpd "$@" "$LOGDIR"
+    "$MLOG" ship --once --to "$url" --cursor "$WORK/cursor" --app smtpd "$@" "$LOGDIR" >/dev/null # the summary line
     t1=$(date +%s.%N)
     times+=("$(echo "$t1 - $t0" | bc)")
     got=$(count)

@@ -23,6 +23,12 @@ import (
 // if it was compressed or pruned meanwhile, by time from the last line
 // read.
 func (q *query) follow(ctx context.Context) error {
+	return q.followEach(ctx, q.take, q.flush)
+}
+
+// followEach is follow for any consumer: each new line goes to take, and
+// flush is called whenever the lines there are now have all been taken.
+func (q *query) followEach(ctx context.Context, take func(i int, l *Line) error, flush func() error) error {
 	dirs := make([]string, len(q.streams))
 	for i, s := range q.streams {
 		dirs[i] = s.dir
@@ -43,13 +49,13 @@ func (q *query) follow(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := q.drain(ctx); err != nil {
+		if err := q.merge(ctx, take); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		if err := q.flush(); err != nil {
+		if err := flush(); err != nil {
 			return err
 		}
 		if err := w.wait(ctx, poll); err != nil {
@@ -61,7 +67,7 @@ func (q *query) follow(ctx context.Context) error {
 // refresh queues what is new in the logdir since the last look: the rest
 // of the followed current, and if it was rotated, the files after it.
 func (s *stream) refresh() error {
-	cur := filepath.Join(s.dir, "current")
+	cur := filepath.Join(s.dir, rotate.Current)
 	var st syscall.Stat_t
 	// Lstat: a current that is a symbolic link is not followed (openLogdir
 	// skips it); its own inode is never the tail's.

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -17,14 +16,14 @@ import (
 )
 
 // fileKind says what a file of a logdir is, in the order a logdir's lines
-// were written: archives (oldest first), previous, processed, current.
-type fileKind uint8
+// were written: rotate owns the layout.
+type fileKind = rotate.FileKind
 
 const (
-	kindArchive fileKind = iota
-	kindPrevious
-	kindProcessed
-	kindCurrent
+	kindArchive   = rotate.KindArchive
+	kindPrevious  = rotate.KindPrevious
+	kindProcessed = rotate.KindProcessed
+	kindCurrent   = rotate.KindCurrent
 )
 
 // logFile is one file of a logdir that may hold lines.
@@ -52,17 +51,21 @@ func (lf *logFile) close() {
 // changes while it is being opened (a rotation in the middle).
 const maxListTries = 20
 
-// listing is the names of a logdir that matter to a query, sorted.
-type listing struct {
-	archives  []rotate.Archive // oldest first; one per stamp and code
-	previous  bool
-	processed bool
-	current   bool
-}
+// listing is the files of a logdir that matter to a query, in the order
+// their lines were written (see [rotate.Layout]), one per archive.
+type listing []rotate.File
 
-func (l *listing) equal(m *listing) bool {
-	return l.previous == m.previous && l.processed == m.processed && l.current == m.current &&
-		slices.Equal(l.archives, m.archives)
+func (l listing) equal(m listing) bool { return slices.Equal(l, m) }
+
+// holdsLines reports whether the listing is a logdir's: current, previous
+// or an archive (processed alone is not enough, as before).
+func (l listing) holdsLines() bool {
+	for _, f := range l {
+		if f.Kind != kindProcessed {
+			return true
+		}
+	}
+	return false
 }
 
 // parseListing reads the names in raw, the directory entries of a logdir
@@ -70,35 +73,16 @@ func (l *listing) equal(m *listing) bool {
 // and compressed (a compressor is running), it keeps the plain one: it is
 // complete and can be searched.
 func parseListing(raw []byte) listing {
-	var l listing
 	_, _, names := unix.ParseDirent(raw, -1, nil)
-	for _, n := range names {
-		switch n {
-		case "current":
-			l.current = true
-			continue
-		case "previous":
-			l.previous = true
-			continue
-		case "processed":
-			l.processed = true
-			continue
+	files := rotate.Layout(names)
+	out := files[:0]
+	for i := range files {
+		if i > 0 && files[i-1].Twin(&files[i]) {
+			continue // Layout puts the plain one first
 		}
-		if a, ok := rotate.ParseArchiveName(n); ok {
-			l.archives = append(l.archives, a)
-		}
+		out = append(out, files[i])
 	}
-	slices.SortFunc(l.archives, func(a, b rotate.Archive) int { return strings.Compare(a.Name, b.Name) })
-	// Names sort plain, .gz, .zst for one stamp and code: keep the first.
-	out := l.archives[:0]
-	for i, a := range l.archives {
-		if i > 0 && a.Stamp == l.archives[i-1].Stamp && a.Code == l.archives[i-1].Code {
-			continue
-		}
-		out = append(out, a)
-	}
-	l.archives = out
-	return l
+	return out
 }
 
 // readDir appends to dst the entries of the directory open at fd, from its
@@ -176,7 +160,7 @@ func tryOpenLogdir(dir string, since tai64.Time, follow bool) (files []*logFile,
 		return nil, nil, false, &OpError{Op: "read", Path: dir, Err: err}
 	}
 	l := parseListing(raw)
-	if !l.current && len(l.archives) == 0 && !l.previous && !follow {
+	if !l.holdsLines() && !follow {
 		return nil, nil, false, &OpError{Op: "open", Path: dir, Err: errors.New("not a logdir: no current and no archives")}
 	}
 	// open reports whether lf is open or deliberately left out (skipped,
@@ -193,26 +177,12 @@ func tryOpenLogdir(dir string, since tai64.Time, follow bool) (files []*logFile,
 		problems = append(problems, err)
 		return false
 	}
-	for _, a := range l.archives {
-		lf := &logFile{name: a.Name, kind: kindArchive, stamp: a.Stamp, comp: a.Compression}
-		if !isZero(since) && a.Stamp.Before(since) {
+	for _, f := range l {
+		lf := &logFile{name: f.Name, kind: f.Kind, stamp: f.Archive.Stamp, comp: f.Archive.Compression}
+		if f.Kind == kindArchive && !isZero(since) && f.Archive.Stamp.Before(since) {
 			files = append(files, lf) // not opened; kept for inode checks
 			continue
 		}
-		if open(lf) {
-			return files, nil, true, nil
-		}
-		files = append(files, lf)
-	}
-	for _, k := range []struct {
-		there bool
-		name  string
-		kind  fileKind
-	}{{l.previous, "previous", kindPrevious}, {l.processed, "processed", kindProcessed}, {l.current, "current", kindCurrent}} {
-		if !k.there {
-			continue
-		}
-		lf := &logFile{name: k.name, kind: k.kind}
 		if open(lf) {
 			return files, nil, true, nil
 		}
@@ -229,7 +199,7 @@ func tryOpenLogdir(dir string, since tai64.Time, follow bool) (files []*logFile,
 		return files, nil, false, &OpError{Op: "read", Path: dir, Err: err}
 	}
 	if !bytes.Equal(raw, raw2) {
-		if m := parseListing(raw2); !l.equal(&m) {
+		if m := parseListing(raw2); !l.equal(m) {
 			return files, nil, true, nil
 		}
 	}
@@ -291,7 +261,7 @@ func (lf *logFile) open(dfd int, dir string) error {
 	lf.f = &fdFile{fd: fd}
 	lf.size = st.Size
 	lf.dev, lf.ino = uint64(st.Dev), uint64(st.Ino)
-	if lf.kind == kindProcessed && st.Mode&0o100 == 0 {
+	if lf.kind == kindProcessed && !rotate.FinishedMode(st.Mode) {
 		// The processor is still writing it; previous holds the lines.
 		lf.close()
 	}

@@ -157,7 +157,7 @@ func (d *Dir) open() error {
 	root.Remove("newstate")
 	processedDone := false
 	if st, err := root.Lstat("processed"); err == nil {
-		processedDone = st.Mode().Perm()&0100 != 0
+		processedDone = Finished(st.Mode())
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return d.pathErr("stat", "processed", unwrapErrno(err))
 	}

@@ -61,7 +61,7 @@ func (sh *shipper) commit(force bool) error {
 	w.changed = false
 	for i, p := range w.committed {
 		if w.have[i] {
-			setPosition(&sh.cursor, p)
+			sh.cursor.Set(p)
 		}
 	}
 	w.mu.Unlock()
@@ -74,17 +74,6 @@ func (sh *shipper) commit(force bool) error {
 	return nil
 }
 
-// setPosition records p in c, replacing the position of the same logdir.
-func setPosition(c *query.Cursor, p query.Position) {
-	for i := range c.Positions {
-		if c.Positions[i].Logdir == p.Logdir {
-			c.Positions[i] = p
-			return
-		}
-	}
-	c.Positions = append(c.Positions, p)
-}
-
 // checkBacklog warns about each logdir whose oldest archive holds lines
 // not yet acknowledged while the logdir has as many archives as multilog
 // keeps: its next rotation deletes that archive. It warns once per
@@ -95,9 +84,13 @@ func (sh *shipper) checkBacklog() {
 		w.mu.Lock()
 		pos, have := w.committed[i], w.have[i]
 		w.mu.Unlock()
-		name, ok := atRisk(s.dir, pos, have, sh.cfg.Keep)
+		keep, known := sh.limits[i].update(archiveStamps(s.dir))
+		if !known {
+			continue // the logdir keeps more than we were told: n unknown
+		}
+		name, ok := atRisk(s.dir, pos, have, keep)
 		if ok && name != sh.warned[i] {
-			sh.warn(&BacklogError{Logdir: s.dir, Archive: name, Keep: sh.cfg.Keep})
+			sh.warn(&BacklogError{Logdir: s.dir, Archive: name, Keep: keep})
 			sh.warned[i] = name
 		}
 	}

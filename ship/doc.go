@@ -17,11 +17,10 @@
 //
 // # Reading
 //
-// The logdirs are read with package query: archives, compressed or not,
-// then current, followed across rotations. The query's own cursor is saved
-// only when its output is flushed; ship carries each saved position
-// forward line by line (see source), so that it knows the position after
-// every line it sends.
+// The logdirs are read with package query's pull API ([query.Pull]):
+// archives, compressed or not, then current, followed across rotations,
+// each line with its time and its exact position, which ship keeps with
+// the line's message until the collector acknowledges it.
 //
 // # Acknowledgements and the cursor
 //
@@ -58,8 +57,10 @@
 // Config.BackoffMax; the lines wait in the logdir, which is the buffer.
 // Each pause is reported through Config.Warn as a *PauseError. When the
 // unshipped lines reach the oldest archive of a logdir that has as many
-// archives as multilog keeps (Config.Keep, multilog's n), the next
-// rotation will delete them: a *BacklogError says so, once per archive.
+// archives as multilog keeps (multilog's n: from the log service's run
+// script, else Config.Keep, and learned from pruning when the logdir shows
+// it wrong), the next rotation will delete them: a *BacklogError says so,
+// once per archive.
 //
 // The package never writes to a logdir; it writes only its cursor file.
 package ship

@@ -28,7 +28,7 @@ type Config struct {
 	// "-". (The command fills in os.Hostname.)
 	Hostname string
 	// App is the APP-NAME of every message; empty means each logdir's base
-	// name.
+	// name, or X for the daemontools layout /service/X/log/main.
 	App string
 	// Priority is facility*8 + severity; zero means DefaultPriority,
 	// user.info (so kern.emerg cannot be chosen, as no program's log
@@ -50,6 +50,12 @@ type Config struct {
 	// acknowledge it, and returns; otherwise Run follows the logdirs until
 	// ctx is done.
 	Once bool
+	// GiveUp, with Once, bounds how long a run waits for the collector:
+	// when lines are waiting and no acknowledgement has come for GiveUp
+	// (the collector is down, refuses, or never answers), Run stops and
+	// returns a *GiveUpError, so that a cron job does not hang. The cursor
+	// keeps what was acknowledged. Zero means DefaultGiveUp.
+	GiveUp time.Duration
 	// Poll is how often the logdirs are looked at when no change
 	// notification comes; zero means one second.
 	Poll time.Duration
@@ -71,7 +77,10 @@ type Config struct {
 
 	// Keep is multilog's n for the logdirs (it keeps Keep-1 archives), for
 	// the warning that unshipped lines are about to be pruned; zero means
-	// 10, multilog's default.
+	// 10, multilog's default. A logdir's own run script (X/log/run for
+	// X/log/main) wins over it, and a logdir holding more archives than
+	// Keep-1 shows it wrong: its n is then learned from its pruning, and
+	// nothing is warned meanwhile.
 	Keep int
 
 	// Warn reports problems that do not stop shipping: a collector that
@@ -92,12 +101,14 @@ type Config struct {
 const (
 	DefaultWindow  = 4096 // rsyslog 8.2302's imrelp takes 1.6 times as many lines a second as with 1024 (benchmarks/ship.sh)
 	DefaultMaxSize = 8096 // rsyslog's maxMessageSize (glbl.c), imrelp's default maxDataSize
+	DefaultGiveUp  = 2 * time.Minute
 	maxUDPSize     = 65507
 )
 
 // Stats says what a run shipped.
 type Stats struct {
 	Acked int64 // messages the collector acknowledged (for TCP and UDP, see the package doc)
+	Bytes int64 // the bytes of those messages
 }
 
 // ErrUsage reports a configuration that cannot be run.
@@ -138,6 +149,24 @@ func (e *BacklogError) Error() string {
 		", which multilog deletes at its next rotation (n" + strconv.Itoa(e.Keep) + " keeps " +
 		strconv.Itoa(e.Keep-1) + " archives)"
 }
+
+// GiveUpError ends a run with Once that waited GiveUp for an
+// acknowledgement in vain. Err is the last failure to reach the
+// collector, if there was one.
+type GiveUpError struct {
+	Dest  string
+	After time.Duration
+	Err   error
+}
+
+func (e *GiveUpError) Error() string {
+	s := "no acknowledgement from " + e.Dest + " for " + e.After.String() + ", giving up"
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+func (e *GiveUpError) Unwrap() error { return e.Err }
 
 // RefusedError is a RELP response other than a success.
 type RefusedError struct{ Response string }
@@ -187,7 +216,11 @@ type shipper struct {
 	srcs    []*source
 	cursor  query.Cursor // as loaded, with our logdirs' positions updated at each commit
 	commitC chan struct{}
-	warned  []string // per source, the archive last warned about
+	warned  []string     // per source, the archive last warned about
+	limits  []pruneLimit // per source, its n as far as it is known
+
+	failMu   sync.Mutex
+	lastFail error // the last failure to reach the collector, for GiveUpError
 }
 
 // Run ships the lines of logdirs to the collector, each as an RFC 5424
@@ -245,6 +278,10 @@ func newShipper(cfg Config, logdirs []string) (*shipper, error) {
 	if cfg.Grace <= 0 {
 		cfg.Grace = 5 * time.Second
 	}
+	if cfg.GiveUp <= 0 {
+		cfg.GiveUp = DefaultGiveUp
+	}
+	keepGiven := cfg.Keep
 	if cfg.Keep <= 0 {
 		cfg.Keep = 10
 	}
@@ -282,6 +319,9 @@ func newShipper(cfg Config, logdirs []string) (*shipper, error) {
 		sh.srcs = append(sh.srcs, newSource(sh, i, dir, sh.cursor.Positions))
 	}
 	sh.warned = make([]string, len(sh.srcs))
+	for _, dir := range logdirs {
+		sh.limits = append(sh.limits, newPruneLimit(dir, keepGiven))
+	}
 	sh.w.init(cfg.Window, sh.srcs)
 	return sh, nil
 }
@@ -333,11 +373,15 @@ func (sh *shipper) run(ctx context.Context) (Stats, error) {
 
 	var err error
 	if sh.cfg.Once {
-		// A signal ends --once too. A reader may be blocked in the
-		// window's push (the backlog is larger than the window and the
-		// collector does not answer) and see ctx only once it returns:
-		// so wait for ctx as well, and unblock the readers below with
-		// w.stop.
+		// A signal ends --once too, and so does GiveUp without an
+		// acknowledgement. A reader may be blocked in the window's push
+		// (the backlog is larger than the window and the collector does
+		// not answer) and see ctx only once it returns: so wait for ctx
+		// as well, and unblock the readers below with w.stop.
+		onceCtx, giveUp := context.WithCancelCause(ctx)
+		defer giveUp(nil)
+		defer context.AfterFunc(onceCtx, sh.w.wakeAll)()
+		go sh.watch(onceCtx, giveUp)
 	wait:
 		for range sh.srcs {
 			select {
@@ -346,12 +390,16 @@ func (sh *shipper) run(ctx context.Context) (Stats, error) {
 					err = e
 					stopRead()
 				}
-			case <-ctx.Done():
+			case <-onceCtx.Done():
 				break wait
 			}
 		}
 		if err == nil {
-			sh.w.waitEmpty(ctx)
+			sh.w.waitEmpty(onceCtx)
+		}
+		var gu *GiveUpError
+		if cause := context.Cause(onceCtx); err == nil && errors.As(cause, &gu) {
+			err = gu
 		}
 	} else {
 		select {
@@ -378,7 +426,37 @@ func (sh *shipper) run(ctx context.Context) (Stats, error) {
 	if cerr := sh.commit(false); cerr != nil && err == nil {
 		err = cerr
 	}
-	return Stats{Acked: sh.w.ackedCount()}, err
+	sh.w.mu.Lock()
+	st := Stats{Acked: sh.w.acks, Bytes: sh.w.ackBytesTotal}
+	sh.w.mu.Unlock()
+	return st, err
+}
+
+// watch gives up a run with Once (through giveUp) when messages have been
+// waiting GiveUp for an acknowledgement, until ctx is done.
+func (sh *shipper) watch(ctx context.Context, giveUp context.CancelCauseFunc) {
+	t := time.NewTicker(min(sh.cfg.GiveUp/4, time.Second))
+	defer t.Stop()
+	last, since := sh.w.ackedCount(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		acks, waiting := sh.w.progress()
+		if acks != last || !waiting {
+			last, since = acks, time.Now()
+			continue
+		}
+		if time.Since(since) >= sh.cfg.GiveUp {
+			sh.failMu.Lock()
+			err := sh.lastFail
+			sh.failMu.Unlock()
+			giveUp(&GiveUpError{Dest: sh.dest, After: sh.cfg.GiveUp, Err: err})
+			return
+		}
+	}
 }
 
 // sendLoop connects to the collector and runs sessions until the window
@@ -413,6 +491,9 @@ func (sh *shipper) sendLoop(ctx context.Context) {
 		if sh.w.finished() {
 			return
 		}
+		sh.failMu.Lock()
+		sh.lastFail = err.(*OpError).Err
+		sh.failMu.Unlock()
 		sh.warn(&PauseError{Err: err.(*OpError), Pause: pause})
 		t := time.NewTimer(pause)
 		select {

@@ -59,6 +59,8 @@ type window struct {
 	ackNext uint64 // the message whose acknowledgement is expected next
 	closed  bool   // RELP: the server answered our close
 	acks    int64  // acknowledged in all
+	// ackBytesTotal is the bytes of the messages acknowledged in all.
+	ackBytesTotal int64
 
 	stopped  bool          // no more messages are taken from producers
 	draining bool          // the run is ending: send nothing new
@@ -117,30 +119,6 @@ func (w *window) push(src int, pos *query.Position, line []byte, t tai64.Time, s
 	return seq, nil
 }
 
-// exact replaces the position of message seq of source src, which has the
-// time and count of p, with p: query's exact position for the same line.
-// If the message has been acknowledged already and its position is the
-// one committed, the committed one is replaced.
-func (w *window) exact(src int, seq uint64, p query.Position) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	same := func(q query.Position) bool { return q.Time == p.Time && q.N == p.N }
-	if seq >= w.head && seq < w.tail {
-		if m := w.slot(seq); m.src == src && same(m.pos) {
-			m.pos = p
-		}
-		return
-	}
-	if w.have[src] && same(w.committed[src]) && w.committed[src] != p {
-		w.committed[src] = p
-		w.changed = true
-		select {
-		case w.commitC <- struct{}{}:
-		default:
-		}
-	}
-}
-
 // kick wakes the sender: a producer has put what it had.
 func (w *window) kick() {
 	w.mu.Lock()
@@ -160,6 +138,7 @@ func (w *window) ack(seq uint64) {
 	}
 	s.acked = true
 	w.acks++
+	w.ackBytesTotal += int64(len(s.msg))
 	if testHookAcked != nil {
 		testHookAcked(s.msg)
 	}
@@ -311,6 +290,14 @@ func (w *window) ackedCount() int64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.acks
+}
+
+// progress returns the acknowledgements so far and whether any message
+// read is still waiting for one.
+func (w *window) progress() (acks int64, waiting bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.acks, w.head != w.tail
 }
 
 // waitTimeout waits on c for at most d; it reports false if d passed.

@@ -87,6 +87,7 @@ type sv struct {
 	paused  bool
 	stamp   tai64.Time // of the last pid change
 	restart bool       // a start failed: try again on the next turn
+	exits   uint64     // exits while wanted up (see recordExit)
 
 	// adopted is set while pid is a process that an earlier supervise
 	// started and left running (see adopt): not our child, so its exit
@@ -427,6 +428,7 @@ func (s *sv) loop() {
 				if ws.Signaled() {
 					code, sig = -1, int(ws.Signal())
 				}
+				s.recordExit(code, sig)
 				s.finish(code, sig)
 				if s.exit {
 					return

@@ -21,9 +21,12 @@ func newBenchCmd() *cobra.Command {
 		Short: "compare multilog's throughput with daemontools, s6-log and svlogd on this machine",
 		Long: `Log the same generated qmail-smtpd/qmail-send log through our multilog and each
 installed peer (multilog t s16777215 n10 or its equivalent), through a pipe,
-interleaved, and print the median MB/s of each and its ratio to ours. On a
-terminal it shows which run is going. The full comparison, with tai64nlocal,
-query and memory, is make bench-compare in the source tree.
+interleaved. daemontools' multilog is Debian's /usr/bin/multilog or djb's
+/command/multilog, else the first multilog on PATH that is not ours (ours, a Go
+binary of this module, may come first there). It prints the median MB/s of
+each and its ratio to ours. On a terminal it shows which run is going. The full
+comparison, with tai64nlocal, query and memory, is make bench-compare in the
+source tree.
 
 EXIT STATUS
   0    the table was printed

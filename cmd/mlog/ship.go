@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -21,8 +22,8 @@ func init() { extraCommands = append(extraCommands, newShipCmd) }
 const shipLong = `Send the lines of multilog logdirs to a central collector, one RFC 5424 syslog
 message per line, and keep in --cursor FILE the position after the last line the
 collector acknowledged. A restart resumes there. Runs until TERM, INT or HUP
-(with --once, until what is in the logdirs now is acknowledged), following the
-logdirs across rotations.
+(with --once, until what is in the logdirs now is acknowledged, then it prints
+one line: lines, bytes, seconds), following the logdirs across rotations.
 
   relp://host:port   RELP (rsyslog's imrelp): every message acknowledged
   tcp://host:port    syslog over TCP, octet-counted (RFC 6587); a message counts
@@ -31,17 +32,23 @@ logdirs across rotations.
 
 Each message is "<PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - MSG": TIMESTAMP from
 the line's stamp (RFC 3339 UTC, microseconds; a TAI64N label, mlog multilog's i
-stamp, or s6-log's T stamp read in TZ), APP-NAME the logdir's name, MSG the line
+stamp, or s6-log's T stamp read in TZ), APP-NAME the logdir's name (X for /service/X/log/main), MSG the line
 without its stamp. Links, FIFOs and other files that are not regular files in a
 logdir are skipped with a warning, never opened. While the collector is down the lines wait in
 the logdir; ship retries with backoff, and warns when multilog is about to prune
 an archive holding lines not yet shipped.
 
+With --once, a collector that is down or does not answer is retried, with
+backoff, until no acknowledgement has come for --give-up (2 minutes by
+default); ship then gives up with exit status 111, the cursor keeping what was
+acknowledged, so a cron job never hangs.
+
 EXIT STATUS
   0    stopped by a signal (or --once done), the cursor saved
   100  usage: bad arguments; nothing was done
-  111  a logdir or the cursor cannot be read or written, or another ship
-       holds the cursor's lock (FILE.lock)`
+  111  a logdir or the cursor cannot be read or written, another ship
+       holds the cursor's lock (FILE.lock), or --once gave up on the
+       collector`
 
 type shipFlags struct {
 	to         string
@@ -58,6 +65,7 @@ type shipFlags struct {
 	timeout    time.Duration
 	keep       int
 	poll       time.Duration
+	giveUp     time.Duration
 }
 
 func newShipCmd() *cobra.Command {
@@ -83,7 +91,7 @@ func newShipCmd() *cobra.Command {
 	fl.StringVar(&f.to, "to", "", "the collector `URL`: relp://host:port, tcp://host:port or udp://host:port")
 	fl.StringVar(&f.cursor, "cursor", "", "keep the position after the last acknowledged line in `FILE`")
 	fl.StringVar(&f.hostname, "hostname", "", "HOSTNAME of the messages (default: this host's name)")
-	fl.StringVar(&f.app, "app", "", "the APP-NAME of every message is `NAME` (default: each logdir's base name)")
+	fl.StringVar(&f.app, "app", "", "the APP-NAME of every message is `NAME` (default: each logdir's base name, X for /service/X/log/main)")
 	fl.StringVar(&f.facility, "facility", "user", "syslog facility: a name (user, mail, daemon, local0...) or 0-23")
 	fl.StringVar(&f.severity, "severity", "info", "syslog severity: a name (info, notice, warning, err...) or 0-7")
 	fl.BoolVar(&f.once, "once", false, "ship what is there now, wait for the acknowledgements, and exit")
@@ -92,8 +100,9 @@ func newShipCmd() *cobra.Command {
 	fl.DurationVar(&f.backoff, "backoff", time.Second, "first pause after a failed connection; it doubles each time")
 	fl.DurationVar(&f.backoffMax, "backoff-max", 30*time.Second, "longest pause between connection attempts")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "drop a connection that leaves messages unacknowledged this long")
-	fl.IntVarP(&f.keep, "keep", "n", 10, "multilog's n for the logdirs, to warn before it prunes unshipped lines")
+	fl.IntVarP(&f.keep, "keep", "n", 10, "multilog's n for the logdirs, to warn before it prunes unshipped lines (X/log/run's n wins)")
 	fl.DurationVar(&f.poll, "poll", time.Second, "look at the logdirs at least this often")
+	fl.DurationVar(&f.giveUp, "give-up", ship.DefaultGiveUp, "with --once, exit 111 when no acknowledgement has come for this long")
 	return cmd
 }
 
@@ -111,7 +120,12 @@ func runShip(cmd *cobra.Command, f *shipFlags, args []string) int {
 	cfg.Warn = func(err error) { shipMessage(stderr, "warning", shipReason(err)) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	_, err = ship.Run(ctx, cfg, args)
+	start := time.Now()
+	st, err := ship.Run(ctx, cfg, args)
+	if err == nil && cfg.Once {
+		fmt.Fprintf(cmd.OutOrStdout(), "mlog ship: %d lines, %d bytes, %.3f seconds to %s\n",
+			st.Acked, st.Bytes, time.Since(start).Seconds(), f.to)
+	}
 	if err != nil {
 		shipMessage(stderr, "fatal", shipReason(err))
 		if errors.Is(err, ship.ErrUsage) {
@@ -150,8 +164,8 @@ func shipConfig(f *shipFlags, args []string) (ship.Config, error) {
 	if cfg.Priority == 0 {
 		return cfg, errors.New("--facility kern --severity emerg: not for a program's log")
 	}
-	if f.window <= 0 || f.maxSize < 64 || f.keep < 2 || f.backoff <= 0 || f.backoffMax <= 0 || f.timeout <= 0 || f.poll <= 0 {
-		return cfg, errors.New("--window, --backoff, --backoff-max, --timeout and --poll must be positive, --max-size at least 64, --keep at least 2")
+	if f.window <= 0 || f.maxSize < 64 || f.keep < 2 || f.backoff <= 0 || f.backoffMax <= 0 || f.timeout <= 0 || f.poll <= 0 || f.giveUp <= 0 {
+		return cfg, errors.New("--window, --backoff, --backoff-max, --timeout, --poll and --give-up must be positive, --max-size at least 64, --keep at least 2")
 	}
 	cfg.Zone = compat.LocalZone(os.LookupEnv)
 	cfg.Hostname = f.hostname
@@ -169,6 +183,7 @@ func shipConfig(f *shipFlags, args []string) (ship.Config, error) {
 	cfg.Timeout = f.timeout
 	cfg.Keep = f.keep
 	cfg.Poll = f.poll
+	cfg.GiveUp = f.giveUp
 	return cfg, nil
 }
 
@@ -177,7 +192,14 @@ func shipReason(err error) string {
 	var pe *ship.PauseError
 	var oe *ship.OpError
 	var fe *fs.PathError
+	var gu *ship.GiveUpError
 	switch {
+	case errors.As(err, &gu):
+		s := "no acknowledgement from " + gu.Dest + " for " + gu.After.String() + ", giving up (--once, --give-up)"
+		if gu.Err != nil {
+			s += ": " + compat.Reason(gu.Err)
+		}
+		return s
 	case errors.As(err, &pe):
 		return "unable to " + pe.Err.Op + " " + pe.Err.Path + ", pausing " + pe.Pause.String() + ": " + compat.Reason(pe.Err.Err)
 	case errors.As(err, &oe):

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -83,5 +84,84 @@ func TestShipSignals(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// shipOnce runs mlog ship --once with args and returns its exit code,
+// stdout and stderr.
+func shipOnce(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := newShipCmd()
+	var stdout, stderr bytes.Buffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs(append([]string{"--once", "--hostname", "h"}, args...))
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	done := make(chan error, 1)
+	go func() { done <- cmd.Execute() }()
+	select {
+	case err := <-done:
+		code := 0
+		if err != nil {
+			ee, ok := err.(*exitError)
+			if !ok {
+				t.Fatalf("mlog ship: %v", err)
+			}
+			code = ee.code
+		}
+		return code, stdout.String(), stderr.String()
+	case <-time.After(2 * time.Minute): // a hang detector
+		t.Fatal("mlog ship --once still running after 2 minutes")
+	}
+	return 0, "", ""
+}
+
+// TestShipOnceGivesUp: --once with the collector down exits 111 with a
+// message saying it gave up, after --give-up (before, it retried forever).
+func TestShipOnceGivesUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := filepath.Join(t.TempDir(), "main")
+	must(t, os.Mkdir(dir, 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "current"), []byte("@400000006957000000000000 hello\n"), 0o644))
+	code, stdout, stderr := shipOnce(t, "--to", "relp://"+addr, "--cursor", filepath.Join(t.TempDir(), "cursor"),
+		"--give-up", "500ms", "--backoff", "50ms", dir)
+	if code != 111 || !strings.Contains(stderr, "mlog ship: fatal: no acknowledgement from relp://"+addr+" for 500ms, giving up") ||
+		!strings.Contains(stderr, "connection refused") || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 111 and the reason", code, stdout, stderr)
+	}
+}
+
+// TestShipOnceSummary: a successful --once prints one line: lines, bytes,
+// seconds.
+func TestShipOnceSummary(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer ln.Close()
+	received := make(chan int64, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		n, _ := io.Copy(io.Discard, c)
+		received <- n
+	}()
+	dir := filepath.Join(t.TempDir(), "main")
+	must(t, os.Mkdir(dir, 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "current"), []byte("@400000006957000000000000 hello\n@400000006957000000000000 world\n"), 0o644))
+	code, stdout, stderr := shipOnce(t, "--to", "tcp://"+ln.Addr().String(), "--cursor", filepath.Join(t.TempDir(), "cursor"), dir)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var lines, bytes int64
+	var secs float64
+	var to string
+	if n, err := fmt.Sscanf(stdout, "mlog ship: %d lines, %d bytes, %g seconds to %s\n", &lines, &bytes, &secs, &to); n != 4 || err != nil ||
+		lines != 2 || bytes < int64(2*len("<14>1 2026-01-02T00:00:00.000000Z h main - - - hello")) || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("stdout %q, want one line: 2 lines, their bytes, seconds", stdout)
 	}
 }

@@ -5,8 +5,13 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/spf13/cobra"
 
@@ -19,11 +24,20 @@ func init() { extraCommands = append(extraCommands, newStatusCmd, newWaitCmd) }
 const statusLong = `Print the state of each service directory, for monitoring.
 
 Without --json the lines are svstat's, byte for byte. With --json the output is
-one JSON array with an object per directory:
+one JSON array with an object per directory, and one for its log service
+(DIR/log) right after it if it has one:
 
   {"dir": "/service/qmail", "supervised": true, "state": "up", "pid": 1234,
    "seconds": 42, "since": "2026-11-23T21:18:40.4370985Z",
-   "normally_up": true, "paused": false, "want": "up"}
+   "normally_up": true, "paused": false, "want": "up",
+   "restarts": 0, "last_exit": {"status": 0, "at": "2026-11-23T21:18:40.4370985Z"}}
+
+restarts counts the times the service exited while wanted up since its
+supervise started (each was followed by a restart), and last_exit says how it
+last exited: "status" (its exit code) or "signal" (the signal that killed it).
+Both come from mlog's supervise (supervise/exit); under daemontools' supervise
+they are absent. A service wanted up but down says why in "why", e.g.
+"exits while wanted up: 37 restarts, last exit status 1".
 
 state is "up" or "down", or "unknown" when no supervise runs (the status file
 may be stale then) or the directory cannot be read; error says why. want is
@@ -47,7 +61,45 @@ type statusJSON struct {
 	NormallyUp bool      `json:"normally_up"`
 	Paused     bool      `json:"paused"`
 	Want       string    `json:"want,omitempty"`
+	Restarts   *uint64   `json:"restarts,omitempty"`
+	LastExit   *exitJSON `json:"last_exit,omitempty"`
+	Why        string    `json:"why,omitempty"`
 	Error      string    `json:"error,omitempty"`
+}
+
+// exitJSON is how a service last exited.
+type exitJSON struct {
+	Status *int      `json:"status,omitempty"` // its exit code, if it exited
+	Signal string    `json:"signal,omitempty"` // the signal that killed it, if one did
+	At     time.Time `json:"at,omitzero"`
+}
+
+// addExit fills in o how the service in dir last exited, if its
+// supervise recorded it, and why it is down while wanted up.
+func addExit(o *statusJSON, dir string) {
+	e, ok := supervise.ReadExit(dir)
+	if !ok {
+		return
+	}
+	o.Restarts = &e.Restarts
+	x := &exitJSON{}
+	last := "last exit status " + strconv.Itoa(e.Code)
+	if e.Code >= 0 {
+		x.Status = &e.Code
+	} else {
+		x.Signal = unix.SignalName(syscall.Signal(e.Signal))
+		if x.Signal == "" {
+			x.Signal = strconv.Itoa(e.Signal)
+		}
+		last = "last killed by " + x.Signal
+	}
+	if at, ok := (supervise.Status{Stamp: e.At}).Since(); ok {
+		x.At = at.UTC()
+	}
+	o.LastExit = x
+	if o.State == "down" && o.Want == "up" {
+		o.Why = "exits while wanted up: " + strconv.FormatUint(e.Restarts, 10) + " restarts, " + last
+	}
 }
 
 func newStatusCmd() *cobra.Command {
@@ -74,6 +126,9 @@ func runStatus(w io.Writer, dirs []string, asJSON bool, now time.Time) int {
 	code := 0
 	var out []byte
 	var objs []statusJSON
+	if asJSON {
+		dirs = withLogs(dirs)
+	}
 	for _, dir := range dirs {
 		st, err := supervise.Stat(dir)
 		o := statusJSON{Dir: dir, State: "unknown"}
@@ -95,6 +150,7 @@ func runStatus(w io.Writer, dirs []string, asJSON bool, now time.Time) int {
 			}
 			o.NormallyUp, o.Paused = st.NormallyUp, st.PID != 0 && st.Paused
 			o.Want = wantName(st.Want)
+			addExit(&o, dir)
 		case errors.Is(err, supervise.ErrNotRunning):
 			code = max(code, 1)
 			o.NormallyUp = st.NormallyUp
@@ -120,6 +176,25 @@ func runStatus(w io.Writer, dirs []string, asJSON bool, now time.Time) int {
 	}
 	w.Write(out)
 	return code
+}
+
+// withLogs returns dirs with each one's log service (DIR/log, a
+// directory) right after it, unless it is given already.
+func withLogs(dirs []string) []string {
+	given := map[string]bool{}
+	for _, d := range dirs {
+		given[filepath.Clean(d)] = true
+	}
+	var out []string
+	for _, d := range dirs {
+		out = append(out, d)
+		log := filepath.Join(d, "log")
+		if st, err := os.Stat(log); err == nil && st.IsDir() && !given[log] {
+			out = append(out, log)
+			given[log] = true
+		}
+	}
+	return out
 }
 
 // errBadStamp is the error of a directory whose status file holds a stamp

@@ -240,3 +240,53 @@ func FuzzStatusJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestStatusJSONLogsAndExits: mlog status --json lists each service's log
+// service after it, and a service that keeps dying says why: its restarts
+// and how it last exited (from supervise/exit). Before, /service/* gave
+// the services only, and a crash loop read as "state": "down".
+func TestStatusJSONLogsAndExits(t *testing.T) {
+	base := t.TempDir()
+	now := time.Unix(1800000000, 0)
+	stamp := tai64.FromUnix(1800000000-1, 500)
+	fakeService(t, base+"/qmail", supervise.Status{Stamp: stamp, Want: 'u'}, true)
+	fakeService(t, base+"/qmail/log", supervise.Status{Stamp: stamp, PID: 99, Want: 'u'}, true)
+	fakeService(t, base+"/dns", supervise.Status{Stamp: stamp, PID: 98, Want: 'u'}, true)
+	must(t, os.WriteFile(base+"/qmail/supervise/exit", []byte("mlog-exit 1 37 1 0 "+stamp.String()+"\n"), 0o644))
+	must(t, os.WriteFile(base+"/qmail/log/supervise/exit", []byte("mlog-exit 1 2 -1 9 "+stamp.String()+"\n"), 0o644))
+
+	var out bytes.Buffer
+	if code := runStatus(&out, []string{base + "/dns", base + "/qmail"}, true, now); code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.Bytes())
+	}
+	var dirs []string
+	for _, o := range got {
+		dirs = append(dirs, o["dir"].(string))
+	}
+	if want := []string{base + "/dns", base + "/qmail", base + "/qmail/log"}; strings.Join(dirs, " ") != strings.Join(want, " ") {
+		t.Fatalf("dirs %q, want %q", dirs, want)
+	}
+	q := got[1]
+	last, _ := q["last_exit"].(map[string]any)
+	if q["state"] != "down" || q["restarts"] != 37.0 || last["status"] != 1.0 ||
+		q["why"] != "exits while wanted up: 37 restarts, last exit status 1" {
+		t.Errorf("crash-looping service: %v", q)
+	}
+	if l, _ := got[2]["last_exit"].(map[string]any); got[2]["state"] != "up" || l["signal"] != "SIGKILL" || got[2]["why"] != nil {
+		t.Errorf("log service: %v", got[2])
+	}
+	if _, ok := got[0]["restarts"]; ok {
+		t.Errorf("service without supervise/exit: %v", got[0])
+	}
+
+	// Without --json the lines stay svstat's: no log lines added.
+	out.Reset()
+	runStatus(&out, []string{base + "/qmail"}, false, now)
+	if strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("mlog status without --json: %q", out.String())
+	}
+}

@@ -72,7 +72,7 @@ func main() {
 	for {
 		data := g.file(*size, end)
 		if g.usec >= end {
-			jobs <- job{"current", data}
+			jobs <- job{rotate.Current, data}
 			break
 		}
 		g.usec += int64(g.r.IntN(2000))
@@ -93,7 +93,7 @@ func fatal(err error) {
 
 // write writes one file; "current" is never compressed.
 func write(path string, c rotate.Compression, data []byte) error {
-	if filepath.Base(path) == "current" {
+	if filepath.Base(path) == rotate.Current {
 		c = rotate.None
 	}
 	f, err := os.Create(path)
