@@ -88,11 +88,13 @@ var summary = map[string]string{
 	"ship":          "send multilog logdirs to a syslog collector, none lost",
 	"status":        "print the state of supervised services, or JSON",
 	"wait":          "wait until supervised services are up or down",
+	"qmail":         "count and trace qmail's messages straight from its logdirs",
 }
 
 // filesFallback is FILES for a page that has no Files section of its own.
 var filesFallback = map[string]string{
 	"ship":  "The --cursor FILE, read at start and replaced whole as acknowledgements move it, and FILE.lock, locked while ship runs; the logdirs, read only, as mlog query reads them.",
+	"qmail": "The logdirs, read only, as mlog query reads them; the --cursor FILE, read at start and replaced whole at the end of a run.",
 	"query": "LOGDIR/current, LOGDIR/@*.s, LOGDIR/@*.u, LOGDIR/@*.s.zst, LOGDIR/@*.s.gz, LOGDIR/previous, LOGDIR/processed: read, never written.",
 }
 
