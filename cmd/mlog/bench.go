@@ -10,8 +10,6 @@ import (
 	"github.com/mlog/mlog/benchmarks"
 )
 
-func init() { extraCommands = append(extraCommands, newBenchCmd) }
-
 func newBenchCmd() *cobra.Command {
 	var size int64
 	var rounds int

@@ -10,8 +10,6 @@ import (
 	"github.com/mlog/mlog/rotate/compress"
 )
 
-func init() { extraCommands = append(extraCommands, newCompressCmd) }
-
 // newCompressCmd is the helper multilog runs to compress a finished
 // archive off its intake path: multilog opens the archive (without
 // following links, regular files only) as its stdin and creates the

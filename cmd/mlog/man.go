@@ -10,8 +10,6 @@ import (
 	"github.com/mlog/mlog/docs"
 )
 
-func init() { extraCommands = append(extraCommands, newManCmd) }
-
 // newManCmd writes the man pages, rendered from the same Markdown pages
 // that `mlog help NAME` shows (package docs).
 func newManCmd() *cobra.Command {

@@ -19,8 +19,6 @@ import (
 	"github.com/mlog/mlog/query"
 )
 
-func init() { extraCommands = append(extraCommands, newQueryCmd) }
-
 // queryHeap is the heap a query (not a follow) grows to before Go's
 // collector runs.
 const queryHeap = 64 << 20

@@ -73,15 +73,21 @@ func newRoot() *cobra.Command {
 		}
 		root.AddCommand(compatCommand(name))
 	}
-	root.AddCommand(newTai64nlocalCmd(), newVersionCmd())
-	for _, add := range extraCommands {
-		root.AddCommand(add())
-	}
+	// Every modern command, in one list: a file that makes a command does
+	// not add itself, so the tree is read here.
+	root.AddCommand(
+		newTai64nlocalCmd(),
+		newQueryCmd(),
+		newShipCmd(),
+		newStatusCmd(),
+		newWaitCmd(),
+		newBenchCmd(),
+		newManCmd(),
+		newCompressCmd(),
+		newVersionCmd(),
+	)
 	return root
 }
-
-// extraCommands lets each modern subcommand file add itself.
-var extraCommands []func() *cobra.Command
 
 // compatCommand runs a daemontools program with daemontools' own argument
 // parsing: cobra must not read its words (multilog scripts are full of

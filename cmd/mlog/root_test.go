@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -96,6 +100,31 @@ func TestHelpRunsNothing(t *testing.T) {
 			assert.Contains(t, out.String(), name, "mlog %s %s: no help", name, flag)
 			entries, _ := os.ReadDir(dir)
 			assert.Empty(t, entries, "mlog %s %s wrote in its working directory", name, flag)
+		}
+	}
+}
+
+// TestCommandsAddedInRoot: the command tree is built in one place, newRoot,
+// not by init functions scattered over the files of cmd/mlog; and it holds
+// every modern command.
+func TestCommandsAddedInRoot(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	for _, name := range files {
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == "init" {
+				t.Errorf("%s: func init at %s; add commands in newRoot", name, fset.Position(fn.Pos()))
+			}
+		}
+	}
+	root := newRoot()
+	for _, name := range []string{"tai64nlocal", "query", "ship", "status", "wait", "bench", "man", "compress", "version"} {
+		cmd, _, err := root.Find([]string{name})
+		if assert.NoError(t, err, name) {
+			assert.Equal(t, name, cmd.Name())
 		}
 	}
 }

@@ -16,8 +16,6 @@ import (
 	"github.com/mlog/mlog/ship"
 )
 
-func init() { extraCommands = append(extraCommands, newShipCmd) }
-
 const shipLong = `Send the lines of multilog logdirs to a central collector, one RFC 5424 syslog
 message per line, and keep in --cursor FILE the position after the last line the
 collector acknowledged. A restart resumes there. Runs until TERM, INT or HUP

@@ -14,8 +14,6 @@ import (
 	"github.com/mlog/mlog/supervise"
 )
 
-func init() { extraCommands = append(extraCommands, newStatusCmd, newWaitCmd) }
-
 const statusLong = `Print the state of each service directory, for monitoring.
 
 Without --json the lines are svstat's, byte for byte. With --json the output is
