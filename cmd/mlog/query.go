@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/query"
 )
 
@@ -153,15 +154,7 @@ func queryFatal(w io.Writer, err error) {
 // "unable to read ./log/@4000....s.zst: ...", "skipped ./log/current: not
 // a regular file".
 func queryReason(err error) string {
-	var oe *query.OpError
-	var fe *fs.PathError
-	switch {
-	case errors.As(err, &oe):
-		return "unable to " + oe.Op + " " + oe.Path + ": " + compat.Reason(oe.Err)
-	case errors.As(err, &fe):
-		return "unable to " + fe.Op + " " + fe.Path + ": " + compat.Reason(fe.Err)
-	}
-	return err.Error()
+	return fault.Describe(err)
 }
 
 // splitQueryArgs separates patterns from logdirs: the last argument is a

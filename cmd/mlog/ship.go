@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/ship"
 )
 
@@ -173,15 +173,10 @@ func shipConfig(f *shipFlags, args []string) (ship.Config, error) {
 // shipReason formats an error of package ship in daemontools' words.
 func shipReason(err error) string {
 	var pe *ship.PauseError
-	var oe *ship.OpError
-	var fe *fs.PathError
-	switch {
-	case errors.As(err, &pe):
-		return "unable to " + pe.Err.Op + " " + pe.Err.Path + ", pausing " + pe.Pause.String() + ": " + compat.Reason(pe.Err.Err)
-	case errors.As(err, &oe):
-		return "unable to " + oe.Op + " " + oe.Path + ": " + compat.Reason(oe.Err)
-	case errors.As(err, &fe):
-		return "unable to " + fe.Op + " " + fe.Path + ": " + compat.Reason(fe.Err)
+	if errors.As(err, &pe) {
+		e := *pe.Err
+		e.Pause = "pausing " + pe.Pause.String()
+		return fault.Describe(&e)
 	}
-	return err.Error()
+	return fault.Describe(err)
 }

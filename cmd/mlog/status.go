@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -164,15 +164,7 @@ func svstatError(err error) string {
 	if errors.Is(err, supervise.ErrNotRunning) {
 		return supervise.ErrNotRunning.Error()
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		s := "unable to " + pe.Op
-		if pe.Path != "" {
-			s += " " + pe.Path
-		}
-		return s + ": " + compat.Reason(pe.Err)
-	}
-	return compat.Reason(err)
+	return fault.Describe(err)
 }
 
 const waitLong = `Wait until each service directory's service is up (-u) or down (-d), as
@@ -198,7 +190,7 @@ func newWaitCmd() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if up == down {
-				return errors.New("mlog wait: give exactly one of -u and -d")
+				return &fault.UsageError{Msg: "give exactly one of -u and -d"}
 			}
 			if code := runWait(cmd.ErrOrStderr(), args, up, timeout); code != 0 {
 				return &exitError{code}

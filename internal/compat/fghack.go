@@ -4,6 +4,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -24,8 +25,7 @@ func fghackMain(t *Tool, args []string) int {
 	}
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		t.line("fatal", "unable to create pipe: "+Reason(err))
-		return ExitTemporary
+		return t.Fatal(&fault.Error{Op: "create pipe", Err: err})
 	}
 	r, w := p[0], p[1]
 	env := os.Environ()
@@ -35,8 +35,7 @@ func fghackMain(t *Tool, args []string) int {
 	if err != nil {
 		// In daemontools the child prints this and exits 111; fghack then
 		// sees the pipe close and exits with the child's 111.
-		t.line("fatal", "unable to run "+args[0]+": "+Reason(err))
-		return ExitTemporary
+		return t.Fatal(&fault.Error{Op: "run", Path: args[0], Err: err})
 	}
 	var b [1]byte
 	for {
@@ -54,7 +53,7 @@ func fghackMain(t *Tool, args []string) int {
 		}
 	}
 	if err != nil {
-		t.line("fatal", "wait failed: "+Reason(err))
+		t.line("fatal", "wait failed: "+fault.Reason(err))
 		return ExitTemporary
 	}
 	if ws.Signaled() {

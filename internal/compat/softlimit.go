@@ -3,6 +3,7 @@ package compat
 import (
 	"os"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -28,7 +29,7 @@ func softlimitMain(t *Tool, args []string) int {
 		for _, l := range limits {
 			if err := supervise.SetLimit(l); err != nil {
 				se := err.(*os.SyscallError)
-				t.line("fatal", se.Syscall+" failed: "+Reason(se.Err))
+				t.line("fatal", se.Syscall+" failed: "+fault.Reason(se.Err))
 				return ExitTemporary
 			}
 		}

@@ -3,8 +3,8 @@ package compat
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -38,11 +38,12 @@ func svcMain(t *Tool, args []string) int {
 	}
 	for _, dir := range g.rest() {
 		err := supervise.Control(dir, cmds)
-		var pe *fs.PathError
+		var fe *fault.Error
 		switch {
 		case err == nil:
-		case errors.As(err, &pe) && pe.Op == "write commands to":
-			t.Warnf("error writing commands to " + pe.Path + ": " + Reason(pe.Err))
+		case errors.Is(err, supervise.ErrCommandsNotWritten) && errors.As(err, &fe):
+			// svc.c's own words for this one failure.
+			t.Warnf("error writing commands to " + dir + ": " + fault.Reason(fe.Err))
 		default:
 			t.Warn(err)
 		}
