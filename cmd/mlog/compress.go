@@ -1,8 +1,8 @@
 package main
 
 import (
-	"strconv"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 

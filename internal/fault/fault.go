@@ -40,7 +40,7 @@ func ExitCode(err error) int {
 type Error struct {
 	Op   string // the operation: "open", "lock directory", "write to", "chdir to"
 	Path string // what it was done to: a path, or a name in Dir
-	To   string // the second name of a rename or link, if any
+	To   string // the second name of a rename or link, or "disk" for an fsync; if any
 	Dir  string // the directory Path and To are names in, if they are names
 	// Pause says what the program does before it tries again, if it
 	// does: "pausing", "sleeping 60 seconds".
