@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // file is one entry of a logdir in an [TestOpen] case: its name, mode and
@@ -135,13 +137,7 @@ func TestOpen(t *testing.T) {
 // no input, leaves the same files (it then exits, setting current's x bit,
 // as our Close does).
 func TestOpenLikeMultilog(t *testing.T) {
-	peer, err := exec.LookPath("/usr/bin/multilog")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("daemontools' multilog is missing")
-		}
-		t.Skip("no daemontools multilog")
-	}
+	peer := testkit.NeedPeer(t, "/usr/bin/multilog", "daemontools")
 	for _, tc := range openCases {
 		if strings.Contains(tc.name, "compressor") {
 			continue // mlog's own files: daemontools knows nothing of them
