@@ -4,6 +4,8 @@ import (
 	"os"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
@@ -106,9 +108,5 @@ func fghackFiles(w uintptr) []uintptr {
 // fcntlGetfd is fcntl(fd, F_GETFD): the descriptor's flags, or an error
 // when fd is not open.
 func fcntlGetfd(fd int) (int, error) {
-	r, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
+	return unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 }
