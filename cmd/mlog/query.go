@@ -147,7 +147,7 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 }
 
 func queryFatal(w io.Writer, err error) {
-	io.WriteString(w, "mlog query: fatal: "+queryReason(err)+"\n")
+	(&compat.Tool{Name: "mlog query", Stderr: w}).Say("fatal", queryReason(err))
 }
 
 // queryReason formats an error of package query in daemontools' words:
@@ -181,7 +181,7 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 		queryFatal(stderr, err)
 		return queryError
 	}
-	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+queryReason(err)+"\n") }
+	cfg.Warn = (&compat.Tool{Name: "mlog query", Stderr: stderr}).Warn
 	if f, ok := stderr.(*os.File); ok && !cfg.Follow && isTerminal(f) {
 		cfg.Progress = progressLine(f)
 	}

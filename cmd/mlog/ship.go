@@ -96,7 +96,7 @@ func newShipCmd() *cobra.Command {
 }
 
 func shipMessage(w io.Writer, kind, text string) {
-	io.WriteString(w, "mlog ship: "+kind+": "+text+"\n")
+	(&compat.Tool{Name: "mlog ship", Stderr: w}).Say(kind, text)
 }
 
 func runShip(cmd *cobra.Command, f *shipFlags, args []string) int {

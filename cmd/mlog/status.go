@@ -217,7 +217,7 @@ func runWait(stderr io.Writer, dirs []string, up bool, timeout time.Duration) in
 		for _, dir := range dirs {
 			reached, err := inState(dir, up)
 			if err != nil {
-				io.WriteString(stderr, "mlog: fatal: "+dir+": "+svstatError(err)+"\n")
+				(&compat.Tool{Name: "mlog", Stderr: stderr}).Say("fatal", dir+": "+svstatError(err))
 				return compat.ExitTemporary
 			}
 			if !reached {

@@ -20,7 +20,7 @@ const setlockUsage = "[ -nNxX ] file program [ arg ... ]"
 // is locked, rather than wait (-N: wait, the default). -x: exit 0 quietly
 // when the file cannot be opened or locked (-X: complain, the default).
 func setlockMain(t *Tool, args []string) int {
-	g := getopt{prog: t.Name, args: args, opts: "nNxX"}
+	g := getopt{args: args, opts: "nNxX"}
 	noDelay, quiet := false, false
 	for {
 		c, ok := g.next(t)

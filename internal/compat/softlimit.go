@@ -13,7 +13,7 @@ const softlimitUsage = "[-a allbytes] [-c corebytes] [-d databytes] [-f filebyte
 // softlimitMain is softlimit: softlimit [options] child... Each option
 // takes effect as it is read, as in daemontools.
 func softlimitMain(t *Tool, args []string) int {
-	g := getopt{prog: t.Name, args: args, opts: supervise.SoftlimitOptions}
+	g := getopt{args: args, opts: supervise.SoftlimitOptions}
 	for {
 		c, ok := g.next(t)
 		if !ok {

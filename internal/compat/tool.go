@@ -141,3 +141,7 @@ func (t *Tool) Warn(err error) { t.line("warning", fault.Describe(err)) }
 
 // Warnf prints "name: warning: text".
 func (t *Tool) Warnf(text string) { t.line("warning", text) }
+
+// Say prints "name: kind: text", for the commands whose words are their
+// own (mlog query and mlog ship say fatal, not usage, for bad flags).
+func (t *Tool) Say(kind, text string) { t.line(kind, text) }
