@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // Others writing to current (issue 13, item 9): multilog opens current
@@ -45,7 +47,7 @@ func TestOthersWriteCurrent(t *testing.T) {
 				send := func(line string) {
 					t.Helper()
 					io.WriteString(s.stdin, line)
-					waitFor(t, fmt.Sprintf("%q in current", line), func() bool { return strings.HasSuffix(s.read("d/current"), line) })
+					testkit.WaitFor(t, fmt.Sprintf("%q in current", line), func() bool { return strings.HasSuffix(s.read("d/current"), line) })
 				}
 				send("one\n")
 				appendNote(t, current, "OPERATOR NOTE\n")
@@ -94,7 +96,7 @@ func TestOthersWriteCurrentSplicing(t *testing.T) {
 				io.WriteString(s.stdin, b.String())
 				want.WriteString(b.String())
 				last := fmt.Sprintf("line %05d ", n-1)
-				waitFor(t, "the burst in current", func() bool { return strings.Contains(s.read("d/current"), last) })
+				testkit.WaitFor(t, "the burst in current", func() bool { return strings.Contains(s.read("d/current"), last) })
 			}
 			burst()
 			appendNote(t, current, "OPERATOR NOTE\n")
@@ -149,7 +151,7 @@ func TestOthersBytesDoNotCount(t *testing.T) {
 				t.Helper()
 				for i := from; i <= to; i++ {
 					io.WriteString(s.stdin, line(i))
-					waitFor(t, fmt.Sprintf("line %d", i), func() bool { return strings.Contains(all(), line(i)) })
+					testkit.WaitFor(t, fmt.Sprintf("line %d", i), func() bool { return strings.Contains(all(), line(i)) })
 				}
 			}
 			send(1, 5)
@@ -160,12 +162,12 @@ func TestOthersBytesDoNotCount(t *testing.T) {
 			}
 			send(11, 21)
 			var names []string
-			waitFor(t, "the rotation after line 21", func() bool {
+			testkit.WaitFor(t, "the rotation after line 21", func() bool {
 				names, _ = filepath.Glob(filepath.Join(d, "@*"))
 				return len(names) > 0 && s.read("d/current") == ""
 			})
 			// Ours names it .u until the finisher has it on disk.
-			waitFor(t, "the archive finished", func() bool {
+			testkit.WaitFor(t, "the archive finished", func() bool {
 				names, _ = filepath.Glob(filepath.Join(d, "@*.s"))
 				return len(names) > 0
 			})

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/multilog"
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/rotate/compress"
@@ -331,7 +332,7 @@ func TestRestartFinishesUnfinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := filepath.Join(dir, "d")
-	waitFor(t, "200 archives", func() bool {
+	testkit.WaitFor(t, "200 archives", func() bool {
 		m, _ := filepath.Glob(filepath.Join(d, "@*"))
 		return len(m) >= 200
 	})

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // TestDiskFull runs our multilog on a 256 KiB tmpfs and writes more than
@@ -30,7 +32,7 @@ func TestDiskFull(t *testing.T) {
 		}
 		bw.Flush()
 	}()
-	waitFor(t, "the full-disk warning", func() bool {
+	testkit.WaitFor(t, "the full-disk warning", func() bool {
 		return strings.Contains(s.stderrText(), "multilog: warning: unable to write to "+mnt+"/d/current, pausing: out of disk space")
 	})
 	os.Remove(filler)
@@ -84,7 +86,7 @@ func TestTermWhilePaused(t *testing.T) {
 		bw.Flush()
 	}
 	go write(0, before)
-	waitFor(t, "the full-disk warning", func() bool { return strings.Contains(s.stderrText(), "out of disk space") })
+	testkit.WaitFor(t, "the full-disk warning", func() bool { return strings.Contains(s.stderrText(), "out of disk space") })
 	s.signal(t, syscall.SIGTERM) // still paused: TERM must not end it
 	if err := s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Fatal("exited while paused")

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/rotate"
 )
 
@@ -110,7 +111,7 @@ func TestRotateByAge(t *testing.T) {
 	go func() { l.Run(); close(done) }()
 	w.Write([]byte("first\n"))
 	cur := filepath.Join(dir, "d", "current")
-	waitUntil(t, func() bool { b, _ := os.ReadFile(cur); return string(b) == "first\n" })
+	testkit.WaitFor(t, "the first line in current", func() bool { b, _ := os.ReadFile(cur); return string(b) == "first\n" })
 	clock.Add(int64(61 * time.Second))
 	w.Write([]byte("second\n"))
 	w.Close()
@@ -125,17 +126,5 @@ func TestRotateByAge(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(cur); string(b) != "second\n" {
 		t.Errorf("current holds %q", b)
-	}
-}
-
-// waitUntil polls cond until it holds; the deadline only detects a hang.
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }

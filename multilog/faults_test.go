@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // Faults (issue 6, "nothing lost"): what multilog does when a processor is
@@ -150,7 +152,7 @@ func TestTermDuringProcessor(t *testing.T) {
 			s := startMultilog(t, prog, "s4096", "n10", "!sleep 1; cat; echo done >&5", "./d")
 			// 100 lines: 4400 bytes, one rotation.
 			io.WriteString(s.stdin, batch(0, 100))
-			waitFor(t, "the processor to start", func() bool {
+			testkit.WaitFor(t, "the processor to start", func() bool {
 				_, err := os.Stat(filepath.Join(s.dir, "d/processed"))
 				return err == nil
 			})
@@ -211,7 +213,7 @@ func TestProcessorHangs(t *testing.T) {
 			s := startMultilog(t, prog, "s4096", "n10", proc, "./d")
 			io.WriteString(s.stdin, batch(0, 100)) // rotates once: the processor hangs
 			var pid int
-			waitFor(t, "the hung processor", func() bool {
+			testkit.WaitFor(t, "the hung processor", func() bool {
 				b, _ := os.ReadFile(pidfile)
 				_, err := fmt.Sscan(string(b), &pid)
 				return err == nil
@@ -231,7 +233,7 @@ func TestProcessorHangs(t *testing.T) {
 			}
 
 			syscall.Kill(pid, syscall.SIGKILL)
-			waitFor(t, "the crash warning", func() bool { return strings.Contains(s.stderrText(), "processor crashed") })
+			testkit.WaitFor(t, "the crash warning", func() bool { return strings.Contains(s.stderrText(), "processor crashed") })
 			if prog != "" {
 				// daemontools 0.76 falls through from its crash warning to
 				// the failure one: two warnings and 10 seconds before the
@@ -270,12 +272,12 @@ func TestLogdirRemoved(t *testing.T) {
 			r, w := newPipe(t)
 			s := startIn(t, prog, dir, r, w, nil, "s4096", "./d")
 			io.WriteString(w, batch(0, 10))
-			waitFor(t, "the first lines", func() bool { return len(logged(t, filepath.Join(dir, "d"))) == 10 })
+			testkit.WaitFor(t, "the first lines", func() bool { return len(logged(t, filepath.Join(dir, "d"))) == 10 })
 			if err := os.RemoveAll(filepath.Join(dir, "d")); err != nil {
 				t.Fatal(err)
 			}
 			io.WriteString(w, batch(10, 70)) // one write, one chunk: it rotates
-			waitFor(t, "the warning", func() bool { return warning.MatchString(s.stderrText()) })
+			testkit.WaitFor(t, "the warning", func() bool { return warning.MatchString(s.stderrText()) })
 			s.cmd.Process.Signal(syscall.SIGTERM)
 			time.Sleep(300 * time.Millisecond)
 			if !alive(s) {
@@ -350,19 +352,19 @@ func TestLogdirReadOnly(t *testing.T) {
 			r, w := newPipe(t)
 			s := startIn(t, prog, dir, r, w, u, "s4096", "./d")
 			io.WriteString(w, batch(0, 10))
-			waitFor(t, "the first lines", func() bool { return len(logged(t, d)) == 10 })
+			testkit.WaitFor(t, "the first lines", func() bool { return len(logged(t, d)) == 10 })
 			if err := os.Chmod(d, 0500); err != nil {
 				t.Fatal(err)
 			}
 			io.WriteString(w, batch(10, 70))
-			waitFor(t, "the warning", func() bool { return warning.MatchString(s.stderrText()) })
+			testkit.WaitFor(t, "the warning", func() bool { return warning.MatchString(s.stderrText()) })
 			if arch, _ := filepath.Glob(filepath.Join(d, "@*")); len(arch) != 0 {
 				t.Errorf("archived %v in a read-only logdir", arch)
 			}
 			if err := os.Chmod(d, 0700); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the rotation after the retry", func() bool {
+			testkit.WaitFor(t, "the rotation after the retry", func() bool {
 				arch, _ := filepath.Glob(filepath.Join(d, "@*.s"))
 				return len(arch) == 1
 			})
@@ -452,18 +454,18 @@ func TestStatusFileFull(t *testing.T) {
 			mnt, filler := smallDisk(t)
 			st := filepath.Join(mnt, "st")
 			s := startMultilog(t, prog, "="+st, "./d")
-			waitFor(t, "the =file", func() bool { _, err := os.Stat(st); return err == nil })
+			testkit.WaitFor(t, "the =file", func() bool { _, err := os.Stat(st); return err == nil })
 			rest := filepath.Join(mnt, "rest")
 			fill(t, rest)
 			io.WriteString(s.stdin, "one\n")
 			want := "multilog: warning: unable to write " + st + ", pausing: out of disk space\n"
-			waitFor(t, "the warning", func() bool { return strings.HasPrefix(s.stderrText(), want) })
+			testkit.WaitFor(t, "the warning", func() bool { return strings.HasPrefix(s.stderrText(), want) })
 			if got := s.read("d/current"); got != "" {
 				t.Errorf("current = %q while the =file waits", got)
 			}
 			os.Remove(filler)
 			os.Remove(rest)
-			waitFor(t, "the line after the retry", func() bool { return s.read("d/current") == "one\n" })
+			testkit.WaitFor(t, "the line after the retry", func() bool { return s.read("d/current") == "one\n" })
 			s.stdin.Close()
 			if code := s.wait(t); code != 0 {
 				t.Fatalf("exit %d", code)

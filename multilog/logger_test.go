@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // smtpChunk is a realistic 64 KiB chunk of qmail-smtpd and qmail-send lines.
@@ -141,13 +143,13 @@ func TestIdleHook(t *testing.T) {
 	done := make(chan struct{})
 	go func() { l.Run(); close(done) }()
 	w.Write([]byte("one\n"))
-	waitUntil(t, func() bool { return idles.Load() == 1 })
+	testkit.WaitFor(t, "the first idle call", func() bool { return idles.Load() == 1 })
 	time.Sleep(1500 * time.Millisecond) // a second quiet spell with no input in between
 	if n := idles.Load(); n != 1 {
 		t.Errorf("Idle ran %d times without new input, want 1", n)
 	}
 	w.Write([]byte("two\n"))
-	waitUntil(t, func() bool { return idles.Load() == 2 })
+	testkit.WaitFor(t, "the second idle call", func() bool { return idles.Load() == 2 })
 	w.Close()
 	<-done
 }

@@ -3,6 +3,8 @@ package multilog
 import (
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Reading a pipe without losing anything to a kill.
@@ -37,12 +39,11 @@ func (in *input) setupPeek() {
 	if syscall.Pipe2(p[:], syscall.O_CLOEXEC) != nil {
 		return
 	}
-	const fSetPipeSz = 1031 // F_SETPIPE_SZ
-	syscall.Syscall(syscall.SYS_FCNTL, uintptr(p[1]), fSetPipeSz, peekPipeSize)
+	unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, peekPipeSize)
 	// A bigger stdin pipe lets the writer run ahead while a chunk is being
 	// written, instead of the two taking turns (8% faster through a pipe
 	// here). Best effort: the user's pipe quota may refuse it.
-	syscall.Syscall(syscall.SYS_FCNTL, uintptr(in.fd), fSetPipeSz, stdinPipeSize)
+	unix.FcntlInt(uintptr(in.fd), unix.F_SETPIPE_SZ, stdinPipeSize)
 	null, err := syscall.Open("/dev/null", syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		syscall.Close(p[0])

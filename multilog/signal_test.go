@@ -13,25 +13,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // hangAfter is how long a test waits for something that must happen before
 // it calls the program hung. It only detects hangs: a loaded machine may
 // take seconds where an idle one takes milliseconds, and nothing passes or
 // fails by how fast it went.
-const hangAfter = 2 * time.Minute
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(hangAfter)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+const hangAfter = testkit.HangAfter
 
 // started is a multilog process with its stdin a pipe held by the test.
 type started struct {
@@ -72,7 +62,7 @@ func (s *started) waitReading(t *testing.T) {
 	if s.cmd.Path != "/usr/bin/multilog" {
 		return
 	}
-	waitFor(t, "multilog reading", func() bool {
+	testkit.WaitFor(t, "multilog reading", func() bool {
 		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
 		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
 		wchan, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", s.cmd.Process.Pid))
@@ -92,7 +82,7 @@ func (s *started) signal(t *testing.T, sig syscall.Signal) {
 		t.Fatal(err)
 	}
 	bit := uint64(1) << (sig - 1)
-	waitFor(t, "the signal delivered", func() bool {
+	testkit.WaitFor(t, "the signal delivered", func() bool {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 		if err != nil {
 			return true // gone
@@ -203,7 +193,7 @@ func TestFlushBeforeBlock(t *testing.T) {
 		t.Run(name(prog), func(t *testing.T) {
 			s := startMultilog(t, prog, "t", "./d")
 			io.WriteString(s.stdin, "one line\n")
-			waitFor(t, "the line in current", func() bool { return strings.HasSuffix(s.read("d/current"), " one line\n") })
+			testkit.WaitFor(t, "the line in current", func() bool { return strings.HasSuffix(s.read("d/current"), " one line\n") })
 			s.stdin.Close()
 			if code := s.wait(t); code != 0 {
 				t.Errorf("exit %d", code)
@@ -221,7 +211,7 @@ func TestTermMidLine(t *testing.T) {
 			io.WriteString(s.stdin, "first\npartial ")
 			// daemontools holds a partial line in memory; ours writes it
 			// when input goes idle (so a kill -9 loses less).
-			waitFor(t, "first line", func() bool { return strings.HasPrefix(s.read("d/current"), "first\n") })
+			testkit.WaitFor(t, "first line", func() bool { return strings.HasPrefix(s.read("d/current"), "first\n") })
 			s.waitReading(t)
 			s.signal(t, syscall.SIGTERM) // delivered while it waits
 			io.WriteString(s.stdin, "rest\nnext\n")
@@ -250,7 +240,7 @@ func TestTermAtLineBoundary(t *testing.T) {
 		t.Run(name(prog), func(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
 			io.WriteString(s.stdin, "whole\n")
-			waitFor(t, "the line", func() bool { return s.read("d/current") == "whole\n" })
+			testkit.WaitFor(t, "the line", func() bool { return s.read("d/current") == "whole\n" })
 			s.waitReading(t)
 			s.cmd.Process.Signal(syscall.SIGTERM)
 			if code := s.wait(t); code != 0 {
@@ -267,11 +257,11 @@ func TestAlarmIdle(t *testing.T) {
 		t.Run(name(prog), func(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
 			io.WriteString(s.stdin, "before alarm\n")
-			waitFor(t, "the line", func() bool { return s.read("d/current") == "before alarm\n" })
+			testkit.WaitFor(t, "the line", func() bool { return s.read("d/current") == "before alarm\n" })
 			s.waitReading(t)
 			s.cmd.Process.Signal(syscall.SIGALRM)
 			var archive string
-			waitFor(t, "an archive", func() bool {
+			testkit.WaitFor(t, "an archive", func() bool {
 				m, _ := filepath.Glob(filepath.Join(s.dir, "d/@*.s"))
 				if len(m) == 1 {
 					archive = m[0]
@@ -305,7 +295,7 @@ func TestAlarmIdle(t *testing.T) {
 func TestHangup(t *testing.T) {
 	s := startMultilog(t, "", "./d")
 	io.WriteString(s.stdin, "line\n")
-	waitFor(t, "the line", func() bool { return s.read("d/current") == "line\n" })
+	testkit.WaitFor(t, "the line", func() bool { return s.read("d/current") == "line\n" })
 	s.cmd.Process.Signal(syscall.SIGHUP)
 	if code := s.wait(t); code != 0 {
 		t.Fatalf("exit %d after HUP, want 0", code)
@@ -350,7 +340,7 @@ func TestCurrentSymlink(t *testing.T) {
 func TestTermLongLine(t *testing.T) {
 	s := startMultilog(t, "", "c104857600", "./d")
 	io.WriteString(s.stdin, "start ")
-	waitFor(t, "the line's start", func() bool { return s.read("d/current") == "start " })
+	testkit.WaitFor(t, "the line's start", func() bool { return s.read("d/current") == "start " })
 	s.signal(t, syscall.SIGTERM) // delivered while it waits
 	long := strings.Repeat("x", 4<<20)
 	go func() { io.WriteString(s.stdin, long+"\nnext\n") }()

@@ -12,20 +12,15 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // realMultilog returns Debian's multilog, skipping the test when it is
 // missing (and failing when CI is set: CI installs daemontools).
 func realMultilog(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("/usr/bin/multilog")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("daemontools' multilog is not installed: %v", err)
-		}
-		t.Skip("daemontools' multilog not installed")
-	}
-	return p
+	return testkit.NeedPeer(t, "/usr/bin/multilog", "daemontools")
 }
 
 // result is what one multilog run left: exit code, stderr and the tree.

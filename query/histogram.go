@@ -56,7 +56,7 @@ func (h *histogram) print(w *bufio.Writer, cfg *Config) error {
 	slices.Sort(keys)
 	lo, hi := keys[0], keys[len(keys)-1]
 	if hi-lo >= maxBuckets {
-		return &UsageError{"histogram of " + strconv.FormatInt(hi-lo+1, 10) + " buckets: choose wider buckets"}
+		return &UsageError{Msg: "histogram of " + strconv.FormatInt(hi-lo+1, 10) + " buckets: choose wider buckets"}
 	}
 	if !isZero(cfg.Since) {
 		if k := floorDiv(h.localNanos(cfg.Since), h.width); k < lo && hi-k < maxBuckets {

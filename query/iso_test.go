@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/multilog"
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
@@ -231,13 +232,7 @@ func TestISOStampsSince(t *testing.T) {
 // TZ gives it) are found by time when read in that zone, and their times
 // are the time s6-log ran.
 func TestS6LogT(t *testing.T) {
-	s6log, err := exec.LookPath("s6-log")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("s6-log is missing: install s6")
-		}
-		t.Skip("s6-log is missing")
-	}
+	s6log := testkit.NeedPeer(t, "s6-log", "s6")
 	for _, tc := range []struct {
 		tz  string
 		loc *time.Location

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
 )
@@ -315,16 +316,9 @@ func sameAsArchive(dfd int, lf *logFile, files []*logFile) bool {
 }
 
 // OpError is a failed operation on a logdir, one of its files, or (for
-// mlog ship) a collector. It reads well after "unable to ".
-type OpError struct {
-	Op   string
-	Path string
-	Err  error
-}
-
-func (e *OpError) Error() string { return e.Op + " " + e.Path + ": " + e.Err.Error() }
-
-func (e *OpError) Unwrap() error { return e.Err }
+// mlog ship) a collector: the toolkit's one error type. It reads well
+// after "unable to ".
+type OpError = fault.Error
 
 // SkipError is a file of a logdir that is not read because it is not a
 // regular file: a symbolic link (never followed), a FIFO, a directory.

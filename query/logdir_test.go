@@ -1,6 +1,8 @@
 package query
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,7 +77,7 @@ func TestOpenLogdirFiles(t *testing.T) {
 
 func TestOpenLogdirErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := openLogdir(filepath.Join(dir, "nope"), tai64.Time{}, false, nil); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if _, err := openLogdir(filepath.Join(dir, "nope"), tai64.Time{}, false, nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing logdir: error %v", err)
 	}
 	if _, err := openLogdir(dir, tai64.Time{}, false, nil); err == nil || !strings.Contains(err.Error(), "not a logdir") {

@@ -43,7 +43,7 @@ func Pull(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Record, 
 	return func(yield func(*Record, error) bool) {
 		cfg.Count, cfg.Histogram = false, 0
 		if len(logdirs) == 0 {
-			yield(nil, &UsageError{"no logdir"})
+			yield(nil, &UsageError{Msg: "no logdir"})
 			return
 		}
 		if err := checkRange(&cfg); err != nil {
@@ -51,7 +51,7 @@ func Pull(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Record, 
 			return
 		}
 		if cfg.Save != nil && cfg.Cursor == nil {
-			yield(nil, &UsageError{"Save without a Cursor"})
+			yield(nil, &UsageError{Msg: "Save without a Cursor"})
 			return
 		}
 		q := &query{cfg: &cfg}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -104,13 +105,11 @@ type Stats struct {
 
 // ErrUsage reports a configuration that cannot be run, such as Until
 // before Since.
-var ErrUsage = errors.New("invalid query")
+var ErrUsage = fault.ErrUsage
 
-// UsageError is a configuration that cannot be run. It wraps [ErrUsage].
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-func (e *UsageError) Unwrap() error { return ErrUsage }
+// UsageError is a configuration that cannot be run: the toolkit's one
+// usage error type. It is [ErrUsage].
+type UsageError = fault.UsageError
 
 // outBufSize is the output buffer: large writes to a pipe or file.
 const outBufSize = 64 << 10
@@ -162,22 +161,22 @@ func (q *query) progress(done int64) {
 // returns nil: a follow ends only when asked to.
 func Run(ctx context.Context, cfg Config, logdirs []string, w io.Writer) (Stats, error) {
 	if len(logdirs) == 0 {
-		return Stats{}, &UsageError{"no logdir"}
+		return Stats{}, &UsageError{Msg: "no logdir"}
 	}
 	if err := checkRange(&cfg); err != nil {
 		return Stats{}, err
 	}
 	if cfg.Follow && (cfg.Count || cfg.Histogram != 0) {
-		return Stats{}, &UsageError{"follow cannot count or draw a histogram"}
+		return Stats{}, &UsageError{Msg: "follow cannot count or draw a histogram"}
 	}
 	if cfg.HasLast && (cfg.Count || cfg.Histogram != 0) {
-		return Stats{}, &UsageError{"the last lines cannot be counted or drawn as a histogram"}
+		return Stats{}, &UsageError{Msg: "the last lines cannot be counted or drawn as a histogram"}
 	}
 	if cfg.HasLast && cfg.Last < 0 {
-		return Stats{}, &UsageError{"negative number of last lines"}
+		return Stats{}, &UsageError{Msg: "negative number of last lines"}
 	}
 	if cfg.Histogram < 0 {
-		return Stats{}, &UsageError{"negative histogram bucket"}
+		return Stats{}, &UsageError{Msg: "negative histogram bucket"}
 	}
 	q := &query{cfg: &cfg, out: bufio.NewWriterSize(w, outBufSize)}
 	q.pr = printer{w: q.out, format: cfg.Format, prefix: cfg.Prefix, local: newClock(cfg.Zone), utc: newUTC()}
@@ -356,7 +355,7 @@ func Lines(ctx context.Context, cfg Config, logdirs []string) iter.Seq2[*Line, e
 // line has: nothing matches.
 func checkRange(cfg *Config) error {
 	if (cfg.HasUntil || !isZero(cfg.Until)) && cfg.Until.Before(cfg.Since) {
-		return &UsageError{"invalid time range: until " + rfc3339(cfg.Until) + " is before since " + rfc3339(cfg.Since)}
+		return &UsageError{Msg: "invalid time range: until " + rfc3339(cfg.Until) + " is before since " + rfc3339(cfg.Since)}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/mlog/mlog/internal/fault"
 )
 
 // tempPrefix starts the names of files being written by the compressor.
@@ -194,7 +196,7 @@ func (f *finisher) adopt(q queued, ext string) {
 		err := d.rename(q.name, q.name+ext)
 		d.pruneMu.Unlock()
 		if err != nil && err != syscall.ENOENT {
-			d.cfg.Warn(&fs.PathError{Op: "rename " + q.name + " to " + q.name + ext + " in directory", Path: d.name, Err: unwrapErrno(err)})
+			d.cfg.Warn(d.renameErr(q.name, q.name+ext, unwrapErrno(err)))
 		}
 		d.syncDir()
 	}
@@ -233,7 +235,7 @@ func (f *finisher) compressed(r compressResult) bool {
 	}
 	if err == nil {
 		if err = d.rename(tmp, final); err != nil {
-			err = &fs.PathError{Op: "rename " + tmp + " to " + final + " in directory", Path: d.name, Err: unwrapErrno(err)}
+			err = d.renameErr(tmp, final, unwrapErrno(err))
 		}
 	}
 	if err == nil {
@@ -268,7 +270,8 @@ func (f *finisher) failed(c *compression, err error) bool {
 	f.inflight, f.child = queued{}, nil
 	draining := f.draining
 	f.mu.Unlock()
-	if pe := (*fs.PathError)(nil); !errors.As(err, &pe) {
+	var fe *fault.Error
+	if pe := (*fs.PathError)(nil); !errors.As(err, &pe) && !errors.As(err, &fe) {
 		err = d.pathErr("compress", c.q.name, err)
 	}
 	d.cfg.Warn(err)

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/internal/pagebuf"
 	"github.com/mlog/mlog/tai64"
 	"golang.org/x/sys/unix"
@@ -68,7 +69,23 @@ type Dir struct {
 
 // pathErr names file inside the logdir the way multilog's messages do.
 func (d *Dir) pathErr(op, file string, err error) error {
-	return &fs.PathError{Op: op, Path: d.name + "/" + file, Err: err}
+	return &fault.Error{Op: op, Path: d.name + "/" + file, Err: err}
+}
+
+// syncErr is a failed fsync of file in the logdir, or of the logdir
+// itself when file is "": "write ./main/current to disk".
+func (d *Dir) syncErr(file string, err error) error {
+	p := d.name
+	if file != "" {
+		p += "/" + file
+	}
+	return &fault.Error{Op: "write", Path: p, To: "disk", Err: err}
+}
+
+// renameErr is a failed rename of from to to, both names in the logdir,
+// in multilog's words: "rename current to previous in directory ./main".
+func (d *Dir) renameErr(from, to string, err error) error {
+	return &fault.Error{Op: "rename", Path: from, To: to, Dir: d.name, Err: err}
 }
 
 // retry runs step until it succeeds, warning and pausing after each
@@ -392,7 +409,7 @@ func (d *Dir) rotate() {
 	d.markBoot()
 	d.retry(func() error {
 		if err := d.rename("current", name); err != nil {
-			return &fs.PathError{Op: "rename current to " + name + " in directory", Path: d.name, Err: unwrapErrno(err)}
+			return d.renameErr("current", name, unwrapErrno(err))
 		}
 		return nil
 	})
@@ -509,7 +526,7 @@ func (d *Dir) rename(from, to string) error {
 func (d *Dir) syncDir() {
 	d.retry(func() error {
 		if err := d.dirf.Sync(); err != nil {
-			return &fs.PathError{Op: "write", Path: d.name + " to disk", Err: unwrapErrno(err)}
+			return d.syncErr("", unwrapErrno(err))
 		}
 		return nil
 	})
@@ -524,7 +541,7 @@ func (d *Dir) Close() {
 	d.fin.stop()
 	d.retry(func() error {
 		if err := d.current.Sync(); err != nil {
-			return d.pathErr("write", "current to disk", unwrapErrno(err))
+			return d.syncErr("current", unwrapErrno(err))
 		}
 		return nil
 	})

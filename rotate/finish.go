@@ -281,7 +281,7 @@ func (f *finisher) finishRotated(j finishJob) {
 	})
 	d.retry(func() error {
 		if err := j.f.Sync(); err != nil {
-			return d.pathErr("write", u+" to disk", unwrapErrno(err))
+			return d.syncErr(u, unwrapErrno(err))
 		}
 		return nil
 	})
@@ -294,7 +294,7 @@ func (f *finisher) finishRotated(j finishJob) {
 			return nil
 		}
 		if err != nil {
-			return &fs.PathError{Op: "rename " + u + " to " + s + " in directory", Path: d.name, Err: unwrapErrno(err)}
+			return d.renameErr(u, s, unwrapErrno(err))
 		}
 		return nil
 	})

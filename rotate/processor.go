@@ -29,14 +29,14 @@ func (e *ProcessorError) Error() string {
 func (d *Dir) rotateProcessor(fresh bool) {
 	d.retry(func() error {
 		if err := d.current.Sync(); err != nil {
-			return d.pathErr("write", "current to disk", unwrapErrno(err))
+			return d.syncErr("current", unwrapErrno(err))
 		}
 		return nil
 	})
 	d.current.Close()
 	d.retry(func() error {
 		if err := d.rename("current", "previous"); err != nil {
-			return &fs.PathError{Op: "rename current to previous in directory", Path: d.name, Err: unwrapErrno(err)}
+			return d.renameErr("current", "previous", unwrapErrno(err))
 		}
 		return nil
 	})
@@ -58,7 +58,7 @@ func (d *Dir) rotateProcessor(fresh bool) {
 	})
 	d.retry(func() error {
 		if err := d.rename("newstate", "state"); err != nil {
-			return &fs.PathError{Op: "rename newstate to state in directory", Path: d.name, Err: unwrapErrno(err)}
+			return d.renameErr("newstate", "state", unwrapErrno(err))
 		}
 		return nil
 	})
@@ -73,7 +73,7 @@ func (d *Dir) syncFile(file string, mode os.FileMode) error {
 	}
 	defer f.Close()
 	if err := f.Sync(); err != nil {
-		return d.pathErr("write", file+" to disk", unwrapErrno(err))
+		return d.syncErr(file, unwrapErrno(err))
 	}
 	if mode != 0 {
 		if err := f.Chmod(mode); err != nil {

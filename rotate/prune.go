@@ -57,8 +57,7 @@ func (d *Dir) prune() {
 // bytes, the first found among equals). It reads the directory with
 // getdents(2) into the Dir's own buffer, so that a rotation, which prunes,
 // leaves no garbage behind: os.File.Readdirnames allocates every name, and
-// so does unix.ParseDirent (which query uses; the multilog binary links no
-// x/sys/unix).
+// so does unix.ParseDirent.
 func (d *Dir) scanArchives() (count int, oldest string, err error) {
 	if d.dents == nil {
 		d.dents = make([]byte, 8192)

@@ -24,7 +24,13 @@ func (sh *shipper) commitLoop(stop <-chan struct{}, done chan<- struct{}) {
 		select {
 		case <-sh.commitC:
 			if err := sh.commit(false); err != nil {
-				sh.warn(&PauseError{Err: &OpError{Op: "save cursor", Path: sh.cfg.Cursor, Err: err}, Pause: time.Second})
+				// commit's error names its step already: pause it, do
+				// not wrap it again.
+				oe, ok := err.(*OpError)
+				if !ok {
+					oe = &OpError{Op: "save cursor", Path: sh.cfg.Cursor, Err: err}
+				}
+				sh.warn(&PauseError{Err: oe, Pause: time.Second})
 				select {
 				case <-time.After(time.Second):
 				case <-stop:

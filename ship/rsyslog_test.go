@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/rotate"
 )
 
@@ -38,12 +38,7 @@ type rsyslog struct {
 // differential test here does).
 func needRsyslog(t *testing.T) string {
 	t.Helper()
-	missing := func(what string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (apt-get install rsyslog rsyslog-relp)", what)
-		}
-		t.Skipf("%s is missing (apt-get install rsyslog rsyslog-relp)", what)
-	}
+	missing := func(what string) { testkit.Missing(t, "%s is missing (apt-get install rsyslog rsyslog-relp)", what) }
 	bin, err := exec.LookPath("rsyslogd")
 	if err != nil {
 		bin = "/usr/sbin/rsyslogd"
@@ -61,17 +56,9 @@ func needRsyslog(t *testing.T) string {
 	return bin
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 func newRsyslog(t *testing.T, bin string) *rsyslog {
 	dir := t.TempDir()
-	r := &rsyslog{t: t, dir: dir, out: filepath.Join(dir, "out.log"), relpPort: freePort(t), tcpPort: freePort(t)}
+	r := &rsyslog{t: t, dir: dir, out: filepath.Join(dir, "out.log"), relpPort: testkit.FreePort(t), tcpPort: testkit.FreePort(t)}
 	must(t, os.Mkdir(filepath.Join(dir, "work"), 0o700))
 	// The main queue is direct: a message is written to the file before
 	// imrelp answers for it, so that what was acknowledged is in the file

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/query"
 	"github.com/mlog/mlog/tai64"
 )
@@ -112,13 +113,11 @@ type Stats struct {
 }
 
 // ErrUsage reports a configuration that cannot be run.
-var ErrUsage = errors.New("invalid ship configuration")
+var ErrUsage = fault.ErrUsage
 
-// UsageError is a configuration that cannot be run. It wraps [ErrUsage].
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-func (e *UsageError) Unwrap() error { return ErrUsage }
+// UsageError is a configuration that cannot be run: the toolkit's one
+// usage error type. It is [ErrUsage].
+type UsageError = fault.UsageError
 
 // OpError is a failed operation, query's type: it reads well after
 // "unable to ": "connect to relp://127.0.0.1:2514: connection refused".
@@ -195,15 +194,15 @@ var (
 func ParseDestination(s string) (network, addr string, err error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || u.Port() == "" || u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
-		return "", "", &UsageError{"invalid destination " + strconv.Quote(s) + ": want relp://host:port, tcp://host:port or udp://host:port"}
+		return "", "", &UsageError{Msg: "invalid destination " + strconv.Quote(s) + ": want relp://host:port, tcp://host:port or udp://host:port"}
 	}
 	switch u.Scheme {
 	case "relp", "tcp", "udp":
 	default:
-		return "", "", &UsageError{"invalid destination " + strconv.Quote(s) + ": the scheme must be relp, tcp or udp"}
+		return "", "", &UsageError{Msg: "invalid destination " + strconv.Quote(s) + ": the scheme must be relp, tcp or udp"}
 	}
 	if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
-		return "", "", &UsageError{"invalid destination " + strconv.Quote(s) + ": bad port"}
+		return "", "", &UsageError{Msg: "invalid destination " + strconv.Quote(s) + ": bad port"}
 	}
 	return u.Scheme, u.Host, nil
 }
@@ -240,18 +239,18 @@ func Run(ctx context.Context, cfg Config, logdirs []string) (Stats, error) {
 
 func newShipper(cfg Config, logdirs []string) (*shipper, error) {
 	if len(logdirs) == 0 {
-		return nil, &UsageError{"no logdir"}
+		return nil, &UsageError{Msg: "no logdir"}
 	}
 	switch cfg.Network {
 	case "relp", "tcp", "udp":
 	default:
-		return nil, &UsageError{"unknown network " + strconv.Quote(cfg.Network)}
+		return nil, &UsageError{Msg: "unknown network " + strconv.Quote(cfg.Network)}
 	}
 	if cfg.Addr == "" {
-		return nil, &UsageError{"no collector address"}
+		return nil, &UsageError{Msg: "no collector address"}
 	}
 	if cfg.Priority < 0 || cfg.Priority > 191 {
-		return nil, &UsageError{"priority out of range"}
+		return nil, &UsageError{Msg: "priority out of range"}
 	}
 	if cfg.Priority == 0 {
 		cfg.Priority = DefaultPriority
@@ -306,7 +305,7 @@ func newShipper(cfg Config, logdirs []string) (*shipper, error) {
 	for i, dir := range logdirs {
 		key := filepath.Clean(dir)
 		if seen[key] {
-			return nil, &UsageError{"logdir " + dir + " given twice"}
+			return nil, &UsageError{Msg: "logdir " + dir + " given twice"}
 		}
 		seen[key] = true
 		st, err := os.Stat(dir)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -49,7 +50,7 @@ func TestRunAdopts(t *testing.T) {
 	writeStatus(t, dir, Status{Stamp: stamp, PID: old.Process.Pid, Want: WantUp})
 
 	_, warns := runSupervise(t, dir)
-	waitFor(t, "supervise", func() bool { ok, _ := Running(dir); return ok })
+	testkit.WaitFor(t, "supervise", func() bool { ok, _ := Running(dir); return ok })
 	st := stat(t, dir)
 	if st.PID != old.Process.Pid || st.Stamp != stamp {
 		t.Errorf("status after start = %+v, want pid %d and the old stamp", st, old.Process.Pid)
@@ -60,12 +61,12 @@ func TestRunAdopts(t *testing.T) {
 	}
 
 	control(t, dir, "d")
-	waitFor(t, "down", func() bool { return stat(t, dir).PID == 0 })
+	testkit.WaitFor(t, "down", func() bool { return stat(t, dir).PID == 0 })
 	if _, err := os.Stat(dir + "/starts"); !os.IsNotExist(err) {
 		t.Errorf("./run was started beside the adopted process (%v)", err)
 	}
 	control(t, dir, "u")
-	waitFor(t, "up as our child", func() bool { st := stat(t, dir); return st.PID != 0 && st.PID != old.Process.Pid })
+	testkit.WaitFor(t, "up as our child", func() bool { st := stat(t, dir); return st.PID != 0 && st.PID != old.Process.Pid })
 }
 
 // The adopted process exits on its own: supervise restarts the service.
@@ -75,9 +76,9 @@ func TestRunAdoptedExit(t *testing.T) {
 	old := startSleep(t)
 	writeStatus(t, dir, Status{Stamp: tai64.Now(), PID: old.Process.Pid, Want: WantUp})
 	runSupervise(t, dir)
-	waitFor(t, "supervise", func() bool { ok, _ := Running(dir); return ok })
+	testkit.WaitFor(t, "supervise", func() bool { ok, _ := Running(dir); return ok })
 	old.Process.Signal(syscall.SIGTERM)
-	waitFor(t, "restart", func() bool { st := stat(t, dir); return st.PID != 0 && st.PID != old.Process.Pid })
+	testkit.WaitFor(t, "restart", func() bool { st := stat(t, dir); return st.PID != 0 && st.PID != old.Process.Pid })
 }
 
 // A live pid that is not the recorded service is never adopted: ./run is
@@ -102,7 +103,7 @@ func TestRunNoAdoptStranger(t *testing.T) {
 			writeScript(t, dir+"/run", "echo started >> starts\nexec sleep 100\n")
 			writeStatus(t, dir, tc.s)
 			_, warns := runSupervise(t, dir)
-			waitFor(t, "a start", func() bool { b, _ := os.ReadFile(dir + "/starts"); return len(b) > 0 })
+			testkit.WaitFor(t, "a start", func() bool { b, _ := os.ReadFile(dir + "/starts"); return len(b) > 0 })
 			if st := stat(t, dir); st.PID == tc.s.PID {
 				t.Errorf("adopted %+v", st)
 			}
@@ -128,7 +129,7 @@ func TestLeftoverSupervisedParent(t *testing.T) {
 			t.Fatal(err)
 		}
 		var child int
-		waitFor(t, "the child", func() bool {
+		testkit.WaitFor(t, "the child", func() bool {
 			b, _ := os.ReadFile(dir + "/child")
 			n, err := strconv.Atoi(strings.TrimSpace(string(b)))
 			child = n
@@ -150,7 +151,7 @@ func TestLeftoverSupervisedParent(t *testing.T) {
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	var child int
-	waitFor(t, "the child", func() bool {
+	testkit.WaitFor(t, "the child", func() bool {
 		b, _ := os.ReadFile(dir + "/child")
 		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
 		child = n

@@ -8,9 +8,10 @@
 // environment and never changes the working directory. Programs pass what
 // they need in a Config (the zero value means daemontools' default) and get
 // warnings through a Warn hook. Errors read well after "unable to ": they are
-// [*fs.PathError] values whose Op and Path are daemontools' words, so that
-// "unable to " + Op + " " + Path + ": " + reason is the line daemontools
-// prints.
+// [*fs.PathError] or internal/fault's Error values whose Op and Path are daemontools'
+// words, so that fault.Describe prints the line daemontools prints; where
+// a caller must tell one failure from another (svc words a failed write
+// differently), the error's Kind is a sentinel ([ErrCommandsNotWritten]).
 //
 // # Compatibility with daemontools 0.76
 //

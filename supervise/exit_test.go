@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // TestRunRecordsExits: a service that keeps exiting leaves in
@@ -13,28 +15,28 @@ func TestRunRecordsExits(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "svc")
 	writeScript(t, filepath.Join(dir, "run"), "exit 3\n")
 	runSupervise(t, dir)
-	waitFor(t, "two restarts after exit 3", func() bool {
+	testkit.WaitFor(t, "two restarts after exit 3", func() bool {
 		e, ok := ReadExit(dir)
 		return ok && e.Restarts >= 2 && e.Code == 3 && e.Signal == 0
 	})
 	writeScript(t, filepath.Join(dir, "run"), "exec sleep 100\n")
 	var before Exit
-	waitFor(t, "up", func() bool {
+	testkit.WaitFor(t, "up", func() bool {
 		st, err := ReadStatus(dir)
 		before, _ = ReadExit(dir)
 		return err == nil && st.PID != 0
 	})
 	st, _ := ReadStatus(dir)
 	syscall.Kill(st.PID, syscall.SIGKILL)
-	waitFor(t, "the kill recorded", func() bool {
+	testkit.WaitFor(t, "the kill recorded", func() bool {
 		e, ok := ReadExit(dir)
 		return ok && e.Code == -1 && e.Signal == int(syscall.SIGKILL) && e.Restarts == before.Restarts+1
 	})
 	// A stop asked for is no restart.
-	waitFor(t, "up again", func() bool { st, err := ReadStatus(dir); return err == nil && st.PID != 0 })
+	testkit.WaitFor(t, "up again", func() bool { st, err := ReadStatus(dir); return err == nil && st.PID != 0 })
 	before, _ = ReadExit(dir)
 	control(t, dir, "d")
-	waitFor(t, "down", func() bool {
+	testkit.WaitFor(t, "down", func() bool {
 		e, ok := ReadExit(dir)
 		return ok && e.Signal == int(syscall.SIGTERM) && e.At != before.At
 	})

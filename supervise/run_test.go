@@ -9,21 +9,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond every 10 ms until it holds or 10 s pass.
-// waitFor waits for cond; the bound only catches a hang, never decides a
-// pass, so it is far above what a loaded machine takes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+	"github.com/mlog/mlog/internal/testkit"
+)
 
 func writeScript(t *testing.T, name, body string) {
 	t.Helper()
@@ -97,7 +85,7 @@ func TestRun(t *testing.T) {
 	done, warns := runSupervise(t, dir)
 
 	var st State
-	waitFor(t, "up", func() bool { st, _ = Stat(dir); return st.PID != 0 })
+	testkit.WaitFor(t, "up", func() bool { st, _ = Stat(dir); return st.PID != 0 })
 	if !st.NormallyUp || st.Want != WantUp || st.Paused {
 		t.Errorf("after start: %+v", st)
 	}
@@ -122,30 +110,30 @@ func TestRun(t *testing.T) {
 
 	pid := st.PID
 	control(t, dir, "p")
-	waitFor(t, "paused", func() bool { return stat(t, dir).Paused })
+	testkit.WaitFor(t, "paused", func() bool { return stat(t, dir).Paused })
 	control(t, dir, "c")
-	waitFor(t, "continued", func() bool { return !stat(t, dir).Paused })
+	testkit.WaitFor(t, "continued", func() bool { return !stat(t, dir).Paused })
 
 	control(t, dir, "d")
-	waitFor(t, "down", func() bool { st = stat(t, dir); return st.PID == 0 })
+	testkit.WaitFor(t, "down", func() bool { st = stat(t, dir); return st.PID == 0 })
 	if st.Want != WantDown {
 		t.Errorf("after d: want %q", st.Want)
 	}
 	control(t, dir, "u")
-	waitFor(t, "up again", func() bool { st = stat(t, dir); return st.PID != 0 })
+	testkit.WaitFor(t, "up again", func() bool { st = stat(t, dir); return st.PID != 0 })
 	if st.PID == pid {
 		t.Errorf("same pid %d after d, u", pid)
 	}
 
 	pid = st.PID
 	syscall.Kill(pid, syscall.SIGKILL)
-	waitFor(t, "restart", func() bool { st = stat(t, dir); return st.PID != 0 && st.PID != pid })
+	testkit.WaitFor(t, "restart", func() bool { st = stat(t, dir); return st.PID != 0 && st.PID != pid })
 
 	control(t, dir, "o")
-	waitFor(t, "want once", func() bool { return stat(t, dir).Want == WantOnce })
+	testkit.WaitFor(t, "want once", func() bool { return stat(t, dir).Want == WantOnce })
 	pid = stat(t, dir).PID
 	syscall.Kill(pid, syscall.SIGTERM)
-	waitFor(t, "down after once", func() bool { return stat(t, dir).PID == 0 })
+	testkit.WaitFor(t, "down after once", func() bool { return stat(t, dir).PID == 0 })
 	time.Sleep(200 * time.Millisecond) // more than StartPause: it must stay down
 	if st = stat(t, dir); st.PID != 0 {
 		t.Errorf("restarted after o: %+v", st)
@@ -176,14 +164,14 @@ func TestRunDownFile(t *testing.T) {
 	writeScript(t, dir+"/run", "exec sleep 100\n")
 	os.WriteFile(dir+"/down", nil, 0644)
 	done, _ := runSupervise(t, dir)
-	waitFor(t, "supervise", func() bool { ok, _ := Running(dir); return ok })
+	testkit.WaitFor(t, "supervise", func() bool { ok, _ := Running(dir); return ok })
 	st := stat(t, dir)
 	if st.PID != 0 || st.Want != WantDown || st.NormallyUp {
 		t.Errorf("with down file: %+v", st)
 	}
 	// x while up waits for the service to go down; d then brings it down.
 	control(t, dir, "u")
-	waitFor(t, "up", func() bool { st, _ := Stat(dir); return st.PID != 0 })
+	testkit.WaitFor(t, "up", func() bool { st, _ := Stat(dir); return st.PID != 0 })
 	control(t, dir, "x")
 	select {
 	case <-done:
@@ -210,7 +198,7 @@ func TestRunStartError(t *testing.T) {
 	os.MkdirAll(dir, 0755)
 	os.WriteFile(dir+"/run", []byte("not executable"), 0644)
 	_, warns := runSupervise(t, dir)
-	waitFor(t, "two start errors", func() bool { return len(warns()) >= 2 })
+	testkit.WaitFor(t, "two start errors", func() bool { return len(warns()) >= 2 })
 	var se *StartError
 	w := warns()[0]
 	if !errors.As(w, &se) || se.Err.Op != "start" || se.Err.Path != dir+"/run" || !errors.Is(w, syscall.EACCES) {
@@ -222,7 +210,7 @@ func TestRunStartError(t *testing.T) {
 	// Fixing run lets the next try succeed.
 	os.Chmod(dir+"/run", 0755)
 	os.WriteFile(dir+"/run", []byte("#!/bin/sh\nexec sleep 100\n"), 0755)
-	waitFor(t, "up after fix", func() bool { return stat(t, dir).PID != 0 })
+	testkit.WaitFor(t, "up after fix", func() bool { return stat(t, dir).PID != 0 })
 }
 
 func TestRunMissingDir(t *testing.T) {
@@ -240,14 +228,14 @@ func TestRunRenamed(t *testing.T) {
 	dir := filepath.Join(base, "pop3d")
 	writeScript(t, dir+"/run", "exec sleep 100\n")
 	done, _ := runSupervise(t, dir)
-	waitFor(t, "up", func() bool { st, _ := Stat(dir); return st.PID != 0 })
+	testkit.WaitFor(t, "up", func() bool { st, _ := Stat(dir); return st.PID != 0 })
 	moved := filepath.Join(base, ".pop3d")
 	if err := os.Rename(dir, moved); err != nil {
 		t.Fatal(err)
 	}
 	pid := stat(t, moved).PID
 	syscall.Kill(pid, syscall.SIGKILL)
-	waitFor(t, "restart in the renamed dir", func() bool { st := stat(t, moved); return st.PID != 0 && st.PID != pid })
+	testkit.WaitFor(t, "restart in the renamed dir", func() bool { st := stat(t, moved); return st.PID != 0 && st.PID != pid })
 	control(t, moved, "dx")
 	select {
 	case <-done:
@@ -265,15 +253,15 @@ func TestRunFinish(t *testing.T) {
 	writeScript(t, filepath.Join(dir, "run"), "exec sleep 100\n")
 	writeScript(t, filepath.Join(dir, "finish"), "echo \"$1 $2\" >> "+out+"\n")
 	runSupervise(t, dir)
-	waitFor(t, "up", func() bool { st, err := ReadStatus(dir); return err == nil && st.PID != 0 })
+	testkit.WaitFor(t, "up", func() bool { st, err := ReadStatus(dir); return err == nil && st.PID != 0 })
 	st, _ := ReadStatus(dir)
 	syscall.Kill(st.PID, syscall.SIGTERM)
-	waitFor(t, "finish after a kill", func() bool { b, _ := os.ReadFile(out); return string(b) == "-1 15\n" })
+	testkit.WaitFor(t, "finish after a kill", func() bool { b, _ := os.ReadFile(out); return string(b) == "-1 15\n" })
 	writeScript(t, filepath.Join(dir, "run"), "exit 3\n")
-	waitFor(t, "restart", func() bool { st, err := ReadStatus(dir); return err == nil && st.PID != 0 })
+	testkit.WaitFor(t, "restart", func() bool { st, err := ReadStatus(dir); return err == nil && st.PID != 0 })
 	st, _ = ReadStatus(dir)
 	syscall.Kill(st.PID, syscall.SIGKILL)
-	waitFor(t, "finish after exit 3", func() bool {
+	testkit.WaitFor(t, "finish after exit 3", func() bool {
 		b, _ := os.ReadFile(out)
 		return len(b) > 6 && string(b[len(b)-4:]) == "3 0\n"
 	})

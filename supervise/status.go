@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -37,6 +38,11 @@ var ErrBadFormat = errors.New("bad format")
 // ErrNotRunning reports that no supervise is running for a directory: the
 // FIFO is there but nobody reads it.
 var ErrNotRunning = errors.New("supervise not running")
+
+// ErrCommandsNotWritten is the Kind of [Control]'s error when the control
+// FIFO was opened but the commands could not be written to it (svc words
+// that failure differently from one to reach supervise).
+var ErrCommandsNotWritten = errors.New("commands not written")
 
 // ParseStatus decodes a status file from the first [StatusLen] bytes of b
 // and returns it with the bytes consumed. Bytes after the first StatusLen
@@ -267,7 +273,8 @@ func probeOK(dfd int) error {
 
 // Control sends cmds to the supervise of dir in one write, as svc does.
 // Its errors are {chdir to, dir}, {control, dir} (Err is [ErrNotRunning]
-// when nothing reads the FIFO) and {write commands to, dir}.
+// when nothing reads the FIFO) and {write commands to, dir}, the last of
+// Kind [ErrCommandsNotWritten].
 func Control(dir string, cmds []byte) error {
 	dfd, err := openDir(dir)
 	if err != nil {
@@ -284,7 +291,7 @@ func Control(dir string, cmds []byte) error {
 	defer unix.Close(fd)
 	// As svc does: block on a full FIFO rather than drop commands.
 	if err := setBlocking(fd); err != nil {
-		return &fs.PathError{Op: "write commands to", Path: dir, Err: err}
+		return &fault.Error{Op: "write commands to", Path: dir, Err: err, Kind: ErrCommandsNotWritten}
 	}
 	for len(cmds) > 0 {
 		n, err := unix.Write(fd, cmds)
@@ -292,7 +299,7 @@ func Control(dir string, cmds []byte) error {
 			continue
 		}
 		if err != nil {
-			return &fs.PathError{Op: "write commands to", Path: dir, Err: err}
+			return &fault.Error{Op: "write commands to", Path: dir, Err: err, Kind: ErrCommandsNotWritten}
 		}
 		cmds = cmds[n:]
 	}

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -323,7 +324,7 @@ func (s *sv) trystart() {
 	if err != nil {
 		s.restart = true
 		if err == syscall.EAGAIN || err == syscall.ENOMEM {
-			s.warn(&fs.PathError{Op: "fork for", Path: s.cfg.Name + ", sleeping 60 seconds", Err: err})
+			s.warn(&fault.Error{Op: "fork for", Path: s.cfg.Name, Pause: "sleeping 60 seconds", Err: err})
 			time.Sleep(forkPause)
 		} else {
 			s.warn(&StartError{&fs.PathError{Op: "start", Path: s.path("run"), Err: err}})

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // needZoneinfo skips a test where the zone files are missing.
@@ -20,20 +22,6 @@ func needZoneinfo(t *testing.T) {
 	if _, err := os.Stat(DefaultZoneDir + "/America/New_York"); err != nil {
 		t.Skip("no zoneinfo:", err)
 	}
-}
-
-// needPeer returns the path of a reference program, skipping the test
-// where it is missing (failing in CI).
-func needPeer(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing: %v", name, err)
-		}
-		t.Skip(name, "is missing:", err)
-	}
-	return p
 }
 
 func TestLoadZone(t *testing.T) {
@@ -142,7 +130,7 @@ var zoneFirstCall = map[string]bool{"CET-1CEST": true}
 // at random from 1900 to 2100 and beyond 2037 (a file's footer).
 func TestZoneLookupGlibc(t *testing.T) {
 	needZoneinfo(t)
-	date := needPeer(t, "date")
+	date := testkit.NeedPeer(t, "date", "coreutils")
 	rng := rand.New(rand.NewPCG(7, 8))
 	secs := []int64{0, -1, 1 << 31, 2145916800, 4102444800, 935467445}
 	for _, c := range []int64{1772935200, 1774746000, 1792890000, 1793505600, 1775314800, 1791043200} { // 2026 changes
@@ -200,7 +188,7 @@ func TestZoneLookupGlibc(t *testing.T) {
 // hours clocks skip and repeat.
 func TestZoneUnixMktime(t *testing.T) {
 	needZoneinfo(t)
-	perl := needPeer(t, "perl")
+	perl := testkit.NeedPeer(t, "perl", "perl")
 	walls := []string{
 		"2026-03-08 01:59:59", "2026-03-08 02:00:00", "2026-03-08 02:30:00", "2026-03-08 03:00:00",
 		"2026-11-01 00:59:59", "2026-11-01 01:00:00", "2026-11-01 01:30:00", "2026-11-01 02:00:00",

@@ -17,8 +17,8 @@ func main() {
 		os.Args = os.Args[1:]
 	}
 	if !ok {
-		os.Stderr.WriteString("mlog-tools: usage: mlog-tools program [args...] (or call it by a daemontools name)\n")
-		os.Exit(compat.ExitUsage)
+		t := &compat.Tool{Name: "mlog-tools", Stderr: os.Stderr}
+		os.Exit(t.Usage("program [args...] (or call it by a daemontools name)"))
 	}
 	os.Exit(compat.Run(name, m, os.Args[1:]))
 }

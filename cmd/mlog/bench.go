@@ -8,9 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/benchmarks"
+	"github.com/mlog/mlog/internal/fault"
 )
-
-func init() { extraCommands = append(extraCommands, newBenchCmd) }
 
 func newBenchCmd() *cobra.Command {
 	var size int64
@@ -37,13 +36,11 @@ EXIT STATUS
 			stderr := cmd.ErrOrStderr()
 			multilog, err := siblingMultilog()
 			if err != nil {
-				stderr.Write([]byte("mlog bench: fatal: " + err.Error() + "\n"))
-				return &exitError{111}
+				return &fault.Error{Op: "find", Path: "multilog", Err: err}
 			}
 			if dir == "" {
 				if dir, err = os.MkdirTemp("", "mlog-bench."); err != nil {
-					stderr.Write([]byte("mlog bench: fatal: " + err.Error() + "\n"))
-					return &exitError{111}
+					return err
 				}
 				defer os.RemoveAll(dir)
 			}
@@ -61,8 +58,7 @@ EXIT STATUS
 				stderr.Write([]byte("\r\033[K"))
 			}
 			if err != nil {
-				stderr.Write([]byte("mlog bench: fatal: " + err.Error() + "\n"))
-				return &exitError{111}
+				return &fault.Error{Op: "run the benchmark", Err: err}
 			}
 			var ours float64
 			for _, r := range results {

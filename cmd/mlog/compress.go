@@ -1,16 +1,15 @@
 package main
 
 import (
-	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/rotate/compress"
 )
-
-func init() { extraCommands = append(extraCommands, newCompressCmd) }
 
 // newCompressCmd is the helper multilog runs to compress a finished
 // archive off its intake path: multilog opens the archive (without
@@ -34,11 +33,10 @@ func newCompressCmd() *cobra.Command {
 			case "zstd":
 				c = rotate.Zstd
 			default:
-				return fmt.Errorf("compress: unknown method %q", args[0])
+				return &fault.UsageError{Msg: "unknown method " + strconv.Quote(args[0])}
 			}
 			if err := compress.File(c, os.Stdout, os.Stdin); err != nil {
-				os.Stderr.WriteString("mlog compress: fatal: unable to compress: " + err.Error() + "\n")
-				return &exitError{111}
+				return &fault.Error{Op: "compress", Err: err}
 			}
 			return nil
 		},

@@ -8,9 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/docs"
+	"github.com/mlog/mlog/internal/fault"
 )
-
-func init() { extraCommands = append(extraCommands, newManCmd) }
 
 // newManCmd writes the man pages, rendered from the same Markdown pages
 // that `mlog help NAME` shows (package docs).
@@ -38,12 +37,10 @@ EXIT STATUS
 				for _, name := range args {
 					page, ok := docs.Man(name, date)
 					if !ok {
-						os.Stderr.WriteString("mlog man: usage: no page for " + name + "\n")
-						return &exitError{100}
+						return &fault.UsageError{Msg: "no page for " + name}
 					}
 					if err := os.WriteFile(filepath.Join(dir, docs.ManName(docs.PageName(name))+".8"), []byte(page), 0644); err != nil {
-						os.Stderr.WriteString("mlog man: fatal: unable to write " + err.Error() + "\n")
-						return &exitError{111}
+						return err
 					}
 				}
 				return nil
@@ -54,8 +51,7 @@ EXIT STATUS
 			for _, name := range args {
 				page, ok := docs.Man(name, date)
 				if !ok {
-					os.Stderr.WriteString("mlog man: usage: no page for " + name + "\n")
-					return &exitError{100}
+					return &fault.UsageError{Msg: "no page for " + name}
 				}
 				cmd.OutOrStdout().Write([]byte(page))
 			}

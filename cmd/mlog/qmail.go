@@ -15,8 +15,6 @@ import (
 	"github.com/mlog/mlog/qmail"
 )
 
-func init() { extraCommands = append(extraCommands, newQmailCmd) }
-
 const qmailLong = `Report on qmail's logs straight from multilog logdirs, as qmailanalog's matchup
 and z* scripts do, without tai64n2tai, without decompressing archives first, and
 without carrying unfinished messages between runs by hand.

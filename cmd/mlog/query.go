@@ -17,10 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/query"
 )
-
-func init() { extraCommands = append(extraCommands, newQueryCmd) }
 
 // queryUse is the synopsis.
 const queryUse = "mlog query [flags] [-e PATTERN]... [PATTERN] LOGDIR..."
@@ -146,7 +145,7 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 		},
 	}
 	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &exitError{queryFail(cmd.ErrOrStderr(), &usageError{err.Error()})}
+		return &exitError{queryFail(cmd.ErrOrStderr(), &fault.UsageError{Msg: err.Error()})}
 	})
 	fl := cmd.Flags()
 	fl.StringVarP(&f.since, "since", "S", "", "print lines at or after `TIME`")
@@ -183,9 +182,9 @@ func newQueryCmdFlags() (*cobra.Command, *queryFlags) {
 // exit code: 100 for a command line that cannot be read, as daemontools'
 // programs; 2 for the rest, as grep.
 func queryFail(w io.Writer, err error) int {
-	var ue *usageError
+	var ue *fault.UsageError
 	if errors.As(err, &ue) {
-		io.WriteString(w, "mlog query: usage: "+ue.msg+"\n")
+		(&compat.Tool{Name: "mlog query", Stderr: w}).Say("usage", ue.Msg)
 		return compat.ExitUsage
 	}
 	queryFatal(w, err)
@@ -193,29 +192,15 @@ func queryFail(w io.Writer, err error) int {
 }
 
 func queryFatal(w io.Writer, err error) {
-	io.WriteString(w, "mlog query: fatal: "+queryReason(err)+"\n")
+	(&compat.Tool{Name: "mlog query", Stderr: w}).Say("fatal", queryReason(err))
 }
 
 // queryReason formats an error of package query in daemontools' words:
 // "unable to read ./log/@4000....s.zst: ...", "skipped ./log/current: not
 // a regular file".
 func queryReason(err error) string {
-	var oe *query.OpError
-	var fe *fs.PathError
-	switch {
-	case errors.As(err, &oe):
-		return "unable to " + oe.Op + " " + oe.Path + ": " + compat.Reason(oe.Err)
-	case errors.As(err, &fe):
-		return "unable to " + fe.Op + " " + fe.Path + ": " + compat.Reason(fe.Err)
-	}
-	return err.Error()
+	return fault.Describe(err)
 }
-
-// usageError is a command line mlog query cannot read: printed as
-// daemontools prints one, "mlog query: usage: ...", exit 100.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
 
 // splitQueryArgs separates the pattern from the logdirs, as grep does:
 // with -e, every operand is a logdir; without, the first of two or more
@@ -226,7 +211,7 @@ func (e *usageError) Error() string { return e.msg }
 func splitQueryArgs(args []string, explicit bool) (patterns, logdirs []string, err error) {
 	switch {
 	case len(args) == 0:
-		return nil, nil, &usageError{"missing LOGDIR: " + queryUse}
+		return nil, nil, &fault.UsageError{Msg: "missing LOGDIR: " + queryUse}
 	case explicit:
 		return nil, args, nil
 	case len(args) == 1:
@@ -234,7 +219,7 @@ func splitQueryArgs(args []string, explicit bool) (patterns, logdirs []string, e
 	}
 	if st, err := os.Stat(args[0]); err == nil && st.IsDir() {
 		q := shellQuote(args[0])
-		return nil, nil, &usageError{"is " + q + " the PATTERN or a LOGDIR? The first of several operands is the PATTERN, and " + q +
+		return nil, nil, &fault.UsageError{Msg: "is " + q + " the PATTERN or a LOGDIR? The first of several operands is the PATTERN, and " + q +
 			" is also a directory: give the pattern with -e (mlog query -e " + q + " LOGDIR...), or read every line of the logdirs with -e ''"}
 	}
 	return args[:1], args[1:], nil
@@ -265,7 +250,7 @@ func runQuery(cmd *cobra.Command, f *queryFlags, args []string) int {
 	if err != nil {
 		return queryFail(stderr, err)
 	}
-	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog query: warning: "+queryReason(err)+"\n") }
+	cfg.Warn = (&compat.Tool{Name: "mlog query", Stderr: stderr}).Warn
 	stdout := cmd.OutOrStdout()
 	if f, ok := stderr.(*os.File); ok && !cfg.Follow && isTerminal(f) {
 		// A follow shows no progress: it says nothing until it has lines.
@@ -406,9 +391,9 @@ var queryOutputs = []struct {
 func queryFormat(f *queryFlags) (query.Format, error) {
 	switch {
 	case f.oldL:
-		return 0, &usageError{"-l no longer means --local (grep's -l lists the files that match): say --local or -o short"}
+		return 0, &fault.UsageError{Msg: "-l no longer means --local (grep's -l lists the files that match): say --local or -o short"}
 	case f.oldU:
-		return 0, &usageError{"-u no longer means --utc (journalctl's -u names a unit): say --utc or -o utc"}
+		return 0, &fault.UsageError{Msg: "-u no longer means --utc (journalctl's -u names a unit): say --utc or -o utc"}
 	}
 	var chosen []query.Format
 	if f.output != "" {
@@ -423,7 +408,7 @@ func queryFormat(f *queryFlags) (query.Format, error) {
 			for i, o := range queryOutputs {
 				names[i] = o.name
 			}
-			return 0, &usageError{"-o: unknown output mode " + strconv.Quote(f.output) + ": want one of " + strings.Join(names, ", ")}
+			return 0, &fault.UsageError{Msg: "-o: unknown output mode " + strconv.Quote(f.output) + ": want one of " + strings.Join(names, ", ")}
 		}
 	}
 	for _, b := range []struct {
@@ -436,7 +421,7 @@ func queryFormat(f *queryFlags) (query.Format, error) {
 	}
 	for _, c := range chosen[min(1, len(chosen)):] {
 		if c != chosen[0] {
-			return 0, &usageError{"choose one output format of -o, --local, --utc, --json"}
+			return 0, &fault.UsageError{Msg: "choose one output format of -o, --local, --utc, --json"}
 		}
 	}
 	switch {

@@ -2,18 +2,23 @@ package main
 
 import (
 	"errors"
+	"io"
+	"io/fs"
 	"os"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/docs"
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/fault"
 )
 
 // version is set by the linker (make sets it from git describe).
 var version = "dev"
 
-// exitError carries an exit code out of a cobra RunE.
+// exitError carries an exit code out of a cobra RunE whose command has
+// printed its own message (query's grep-like codes, status, ship).
 type exitError struct{ code int }
 
 func (e *exitError) Error() string { return "exit" }
@@ -41,17 +46,42 @@ func run(argv []string) int {
 		root = newRoot()
 	}
 	root.SetArgs(argv[1:])
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
+	return exit(cmd, err, os.Stderr)
+}
+
+// exit is the one place where a command's error becomes a message and an
+// exit code, as gh's ghcmd.Main does: the message is printed by
+// [compat.Tool], named after the command ("mlog wait: usage: ..."), and
+// the code is [fault.ExitCode]'s. An error that is neither a usage error
+// nor a system failure comes from cobra's own parsing (an unknown command
+// or flag, a wrong number of arguments): a usage error too.
+func exit(cmd *cobra.Command, err error, stderr io.Writer) int {
 	var ee *exitError
 	switch {
 	case err == nil:
-		return 0
+		return fault.ExitOK
 	case errors.As(err, &ee):
 		return ee.code
-	default:
-		os.Stderr.WriteString("mlog: usage: " + err.Error() + "\n")
-		return compat.ExitUsage
 	}
+	name := "mlog"
+	if cmd != nil {
+		name = cmd.CommandPath()
+	}
+	if !errors.Is(err, fault.ErrUsage) && !isFailure(err) {
+		err = &fault.UsageError{Msg: err.Error()}
+	}
+	return (&compat.Tool{Name: name, Stderr: stderr}).Fatal(err)
+}
+
+// isFailure reports whether err is a failed operation, as opposed to one
+// of cobra's complaints about arguments.
+func isFailure(err error) bool {
+	var fe *fault.Error
+	var pe *fs.PathError
+	var le *os.LinkError
+	var errno syscall.Errno
+	return errors.As(err, &fe) || errors.As(err, &pe) || errors.As(err, &le) || errors.As(err, &errno)
 }
 
 // newBareRoot returns the root command without its subcommands.
@@ -73,15 +103,22 @@ func newRoot() *cobra.Command {
 		}
 		root.AddCommand(compatCommand(name))
 	}
-	root.AddCommand(newTai64nlocalCmd(), newVersionCmd())
-	for _, add := range extraCommands {
-		root.AddCommand(add())
-	}
+	// Every modern command, in one list: a file that makes a command does
+	// not add itself, so the tree is read here.
+	root.AddCommand(
+		newTai64nlocalCmd(),
+		newQueryCmd(),
+		newShipCmd(),
+		newQmailCmd(),
+		newStatusCmd(),
+		newWaitCmd(),
+		newBenchCmd(),
+		newManCmd(),
+		newCompressCmd(),
+		newVersionCmd(),
+	)
 	return root
 }
-
-// extraCommands lets each modern subcommand file add itself.
-var extraCommands []func() *cobra.Command
 
 // compatCommand runs a daemontools program with daemontools' own argument
 // parsing: cobra must not read its words (multilog scripts are full of

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -103,5 +107,61 @@ func TestHelpRunsNothing(t *testing.T) {
 			entries, _ := os.ReadDir(dir)
 			assert.Empty(t, entries, "mlog %s %s wrote in its working directory", name, flag)
 		}
+	}
+}
+
+// TestCommandsAddedInRoot: the command tree is built in one place, newRoot,
+// not by init functions scattered over the files of cmd/mlog; and it holds
+// every modern command.
+func TestCommandsAddedInRoot(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	require.NoError(t, err)
+	for _, name := range files {
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		require.NoError(t, err)
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && fn.Name.Name == "init" {
+				t.Errorf("%s: func init at %s; add commands in newRoot", name, fset.Position(fn.Pos()))
+			}
+		}
+	}
+	root := newRoot()
+	for _, name := range []string{"tai64nlocal", "query", "ship", "status", "wait", "bench", "man", "compress", "version"} {
+		cmd, _, err := root.Find([]string{name})
+		if assert.NoError(t, err, name) {
+			assert.Equal(t, name, cmd.Name())
+		}
+	}
+}
+
+// TestExit: a command's error comes out as one line named after the
+// command, never prefixed twice, with the code fault.ExitCode gives.
+func TestExit(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"wait usage", []string{"wait", "-u", "-d", "x"}, 100, "mlog wait: usage: give exactly one of -u and -d\n"},
+		{"unknown flag", []string{"wait", "--frob", "x"}, 100, "mlog wait: usage: unknown flag: --frob\n"},
+		{"unknown command", []string{"frob"}, 100, "mlog: usage: unknown command \"frob\" for \"mlog\"\n"},
+		{"compress method", []string{"compress", "lz4"}, 100, "mlog compress: usage: unknown method \"lz4\"\n"},
+		{"man page", []string{"man", "nosuch"}, 100, "mlog man: usage: no page for nosuch\n"},
+		{"man write", []string{"man", "--dir", "/nonexistent", "svok"}, 111, "mlog man: fatal: unable to open /nonexistent/svok.8: file does not exist\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := newRoot()
+			var out, stderr bytes.Buffer
+			root.SetOut(&out)
+			root.SetErr(&stderr)
+			root.SetArgs(tc.args)
+			cmd, err := root.ExecuteC()
+			code := exit(cmd, err, &stderr)
+			assert.Equal(t, tc.code, code, "mlog %q: exit code", tc.args)
+			assert.Equal(t, tc.stderr, stderr.String(), "mlog %q: stderr", tc.args)
+		})
 	}
 }

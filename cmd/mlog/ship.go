@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,10 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/ship"
 )
-
-func init() { extraCommands = append(extraCommands, newShipCmd) }
 
 const shipLong = `Send the lines of multilog logdirs to a central collector, one RFC 5424 syslog
 message per line, and keep in --cursor FILE the position after the last line the
@@ -107,7 +105,7 @@ func newShipCmd() *cobra.Command {
 }
 
 func shipMessage(w io.Writer, kind, text string) {
-	io.WriteString(w, "mlog ship: "+kind+": "+text+"\n")
+	(&compat.Tool{Name: "mlog ship", Stderr: w}).Say(kind, text)
 }
 
 func runShip(cmd *cobra.Command, f *shipFlags, args []string) int {
@@ -190,22 +188,18 @@ func shipConfig(f *shipFlags, args []string) (ship.Config, error) {
 // shipReason formats an error of package ship in daemontools' words.
 func shipReason(err error) string {
 	var pe *ship.PauseError
-	var oe *ship.OpError
-	var fe *fs.PathError
 	var gu *ship.GiveUpError
 	switch {
 	case errors.As(err, &gu):
 		s := "no acknowledgement from " + gu.Dest + " for " + gu.After.String() + ", giving up (--once, --give-up)"
 		if gu.Err != nil {
-			s += ": " + compat.Reason(gu.Err)
+			s += ": " + fault.Reason(gu.Err)
 		}
 		return s
 	case errors.As(err, &pe):
-		return "unable to " + pe.Err.Op + " " + pe.Err.Path + ", pausing " + pe.Pause.String() + ": " + compat.Reason(pe.Err.Err)
-	case errors.As(err, &oe):
-		return "unable to " + oe.Op + " " + oe.Path + ": " + compat.Reason(oe.Err)
-	case errors.As(err, &fe):
-		return "unable to " + fe.Op + " " + fe.Path + ": " + compat.Reason(fe.Err)
+		e := *pe.Err
+		e.Pause = "pausing " + pe.Pause.String()
+		return fault.Describe(&e)
 	}
-	return err.Error()
+	return fault.Describe(err)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,10 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
-
-func init() { extraCommands = append(extraCommands, newStatusCmd, newWaitCmd) }
 
 const statusLong = `Print the state of each service directory, for monitoring.
 
@@ -241,15 +239,7 @@ func svstatError(err error) string {
 	if errors.Is(err, supervise.ErrNotRunning) {
 		return supervise.ErrNotRunning.Error()
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		s := "unable to " + pe.Op
-		if pe.Path != "" {
-			s += " " + pe.Path
-		}
-		return s + ": " + compat.Reason(pe.Err)
-	}
-	return compat.Reason(err)
+	return fault.Describe(err)
 }
 
 const waitLong = `Wait until each service directory's service is up (-u) or down (-d), as
@@ -275,7 +265,7 @@ func newWaitCmd() *cobra.Command {
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if up == down {
-				return errors.New("mlog wait: give exactly one of -u and -d")
+				return &fault.UsageError{Msg: "give exactly one of -u and -d"}
 			}
 			if code := runWait(cmd.ErrOrStderr(), args, up, timeout); code != 0 {
 				return &exitError{code}
@@ -302,7 +292,7 @@ func runWait(stderr io.Writer, dirs []string, up bool, timeout time.Duration) in
 		for _, dir := range dirs {
 			reached, err := inState(dir, up)
 			if err != nil {
-				io.WriteString(stderr, "mlog: fatal: "+dir+": "+svstatError(err)+"\n")
+				(&compat.Tool{Name: "mlog", Stderr: stderr}).Say("fatal", dir+": "+svstatError(err))
 				return compat.ExitTemporary
 			}
 			if !reached {

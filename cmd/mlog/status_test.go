@@ -11,42 +11,19 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/supervise"
 	"github.com/mlog/mlog/tai64"
 )
-
-// fakeService makes dir look supervised (a reader holds supervise/ok) with
-// status s, or not supervised when running is false.
-func fakeService(t testing.TB, dir string, s supervise.Status, running bool) {
-	t.Helper()
-	if err := os.MkdirAll(dir+"/supervise", 0700); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Mkfifo(dir+"/supervise/ok", 0600); err != nil {
-		t.Fatal(err)
-	}
-	if running {
-		fd, err := unix.Open(dir+"/supervise/ok", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Close(fd) })
-	}
-	if err := os.WriteFile(dir+"/supervise/status", s.Append(nil), 0644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func TestStatusJSON(t *testing.T) {
 	base := t.TempDir()
 	now := time.Unix(1800000000, 0)
 	stamp := tai64.FromUnix(1800000000-42, 500)
-	fakeService(t, base+"/up", supervise.Status{Stamp: stamp, PID: 1234, Paused: true, Want: 'u'}, true)
-	fakeService(t, base+"/down", supervise.Status{Stamp: stamp, Want: 'd'}, true)
+	testkit.FakeService(t, base+"/up", supervise.Status{Stamp: stamp, PID: 1234, Paused: true, Want: 'u'}.Append(nil), false, true)
+	testkit.FakeService(t, base+"/down", supervise.Status{Stamp: stamp, Want: 'd'}.Append(nil), false, true)
 	os.WriteFile(base+"/down/down", nil, 0644)
-	fakeService(t, base+"/gone", supervise.Status{Stamp: stamp, PID: 7, Want: 'u'}, false)
+	testkit.FakeService(t, base+"/gone", supervise.Status{Stamp: stamp, PID: 7, Want: 'u'}.Append(nil), false, false)
 
 	var out bytes.Buffer
 	code := runStatus(&out, []string{base + "/up", base + "/down", base + "/gone", base + "/missing"}, true, now)
@@ -89,7 +66,7 @@ func TestStatusJSON(t *testing.T) {
 func TestWait(t *testing.T) {
 	base := t.TempDir()
 	dir := base + "/svc"
-	fakeService(t, dir, supervise.Status{Stamp: tai64.Now(), Want: 'u'}, true)
+	testkit.FakeService(t, dir, supervise.Status{Stamp: tai64.Now(), Want: 'u'}.Append(nil), false, true)
 	var stderr bytes.Buffer
 	if code := runWait(&stderr, []string{dir}, true, 100*time.Millisecond); code != 1 {
 		t.Errorf("wait -u on a down service = %d, want 1 (timeout)", code)
@@ -154,14 +131,14 @@ func TestStatusCorrupt(t *testing.T) {
 	var dirs []string
 	for _, tc := range corruptStatuses {
 		dir := base + "/" + strings.ReplaceAll(tc.name, " ", "_")
-		fakeService(t, dir, supervise.Status{}, true)
+		testkit.FakeService(t, dir, supervise.Status{}.Append(nil), false, true)
 		if err := os.WriteFile(dir+"/supervise/status", tc.b, 0644); err != nil {
 			t.Fatal(err)
 		}
 		dirs = append(dirs, dir)
 	}
 	good := base + "/good"
-	fakeService(t, good, supervise.Status{Stamp: tai64.Now(), PID: 42, Want: 'u'}, true)
+	testkit.FakeService(t, good, supervise.Status{Stamp: tai64.Now(), PID: 42, Want: 'u'}.Append(nil), false, true)
 	dirs = append(dirs, good)
 
 	var out bytes.Buffer
@@ -182,13 +159,7 @@ func TestStatusCorrupt(t *testing.T) {
 		t.Errorf("zeros: %+v, want down, no since, error %q", g, errBadStamp)
 	}
 
-	svstat := "/usr/bin/svstat"
-	if _, err := os.Stat(svstat); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing", svstat)
-		}
-		t.Skipf("%s is missing", svstat)
-	}
+	svstat := testkit.NeedPeer(t, "/usr/bin/svstat", "daemontools")
 	for i, dir := range dirs {
 		// The seconds may tick between the two runs: take ours on both
 		// sides of Debian's.
@@ -227,7 +198,7 @@ func FuzzStatusJSON(f *testing.F) {
 	}
 	base := f.TempDir()
 	dir := base + "/svc"
-	fakeService(f, dir, supervise.Status{}, true)
+	testkit.FakeService(f, dir, supervise.Status{}.Append(nil), false, true)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if err := os.WriteFile(dir+"/supervise/status", b, 0644); err != nil {
 			t.Fatal(err)
@@ -249,9 +220,9 @@ func TestStatusJSONLogsAndExits(t *testing.T) {
 	base := t.TempDir()
 	now := time.Unix(1800000000, 0)
 	stamp := tai64.FromUnix(1800000000-1, 500)
-	fakeService(t, base+"/qmail", supervise.Status{Stamp: stamp, Want: 'u'}, true)
-	fakeService(t, base+"/qmail/log", supervise.Status{Stamp: stamp, PID: 99, Want: 'u'}, true)
-	fakeService(t, base+"/dns", supervise.Status{Stamp: stamp, PID: 98, Want: 'u'}, true)
+	testkit.FakeService(t, base+"/qmail", supervise.Status{Stamp: stamp, Want: 'u'}.Append(nil), false, true)
+	testkit.FakeService(t, base+"/qmail/log", supervise.Status{Stamp: stamp, PID: 99, Want: 'u'}.Append(nil), false, true)
+	testkit.FakeService(t, base+"/dns", supervise.Status{Stamp: stamp, PID: 98, Want: 'u'}.Append(nil), false, true)
 	must(t, os.WriteFile(base+"/qmail/supervise/exit", []byte("mlog-exit 1 37 1 0 "+stamp.String()+"\n"), 0o644))
 	must(t, os.WriteFile(base+"/qmail/log/supervise/exit", []byte("mlog-exit 1 2 -1 9 "+stamp.String()+"\n"), 0o644))
 

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"errors"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -36,17 +36,13 @@ EXIT STATUS
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := tai64.ParseFormat(format)
 			if err != nil {
-				return errors.New("tai64nlocal: unknown --format " + format + ": want local, rfc3339 or unix")
+				return &fault.UsageError{Msg: "unknown --format " + format + ": want local, rfc3339 or unix"}
 			}
 			// The zone as localtime(3) reads TZ. A right/ zone means a
 			// clock that counts leap seconds, so labels in true TAI.
 			cfg := compat.LocalConfig(os.LookupEnv)
 			cfg.UTC, cfg.Format, cfg.TAI = utc, f, tai || cfg.TAI
-			if err := tai64.LocalLines(cmd.OutOrStdout(), cmd.InOrStdin(), cfg); err != nil {
-				t := &compat.Tool{Name: "mlog tai64nlocal", Stderr: cmd.ErrOrStderr()}
-				return &exitError{t.Fatal(err)}
-			}
-			return nil
+			return tai64.LocalLines(cmd.OutOrStdout(), cmd.InOrStdin(), cfg)
 		},
 	}
 	fl := cmd.Flags()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -96,13 +97,7 @@ func queryTZ(t *testing.T, args ...string) (int, string) {
 // hours. Under TZ=JST-9 and the other rules with no zone file, mlog query
 // used to print and read UTC.
 func TestQueryLocalTZ(t *testing.T) {
-	real := "/usr/bin/tai64nlocal"
-	if _, err := os.Stat(real); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("daemontools' tai64nlocal is missing:", err)
-		}
-		t.Skip("no daemontools tai64nlocal:", err)
-	}
+	real := testkit.NeedPeer(t, "/usr/bin/tai64nlocal", "daemontools")
 	if _, err := os.Stat(tai64.DefaultZoneDir + "/America/New_York"); err != nil {
 		t.Skip("no zoneinfo:", err)
 	}

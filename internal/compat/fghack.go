@@ -4,6 +4,9 @@ import (
 	"os"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -24,8 +27,7 @@ func fghackMain(t *Tool, args []string) int {
 	}
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		t.line("fatal", "unable to create pipe: "+Reason(err))
-		return ExitTemporary
+		return t.Fatal(&fault.Error{Op: "create pipe", Err: err})
 	}
 	r, w := p[0], p[1]
 	env := os.Environ()
@@ -35,8 +37,7 @@ func fghackMain(t *Tool, args []string) int {
 	if err != nil {
 		// In daemontools the child prints this and exits 111; fghack then
 		// sees the pipe close and exits with the child's 111.
-		t.line("fatal", "unable to run "+args[0]+": "+Reason(err))
-		return ExitTemporary
+		return t.Fatal(&fault.Error{Op: "run", Path: args[0], Err: err})
 	}
 	var b [1]byte
 	for {
@@ -54,7 +55,7 @@ func fghackMain(t *Tool, args []string) int {
 		}
 	}
 	if err != nil {
-		t.line("fatal", "wait failed: "+Reason(err))
+		t.line("fatal", "wait failed: "+fault.Reason(err))
 		return ExitTemporary
 	}
 	if ws.Signaled() {
@@ -107,9 +108,5 @@ func fghackFiles(w uintptr) []uintptr {
 // fcntlGetfd is fcntl(fd, F_GETFD): the descriptor's flags, or an error
 // when fd is not open.
 func fcntlGetfd(fd int) (int, error) {
-	r, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
-	if e != 0 {
-		return 0, e
-	}
-	return int(r), nil
+	return unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
 }

@@ -5,10 +5,9 @@ import (
 	"sync"
 	"syscall"
 	"unsafe"
-)
 
-// atFDCWDInt is AT_FDCWD (-100), which package syscall does not export.
-const atFDCWDInt = -100
+	"golang.org/x/sys/unix"
+)
 
 // trimMemory drops the process's mappings of its own read-only code and
 // data, which the kernel would evict under pressure anyway; pages the
@@ -23,8 +22,8 @@ func trimMemory() {
 	trimBufs.Lock()
 	defer trimBufs.Unlock()
 	exe, buf := trimBufs.exe[:], trimBufs.maps[:]
-	// Raw calls on static NUL-terminated names: syscall.Readlink and syscall.Open
-	// would allocate a C string each time.
+	// Raw calls on static NUL-terminated names: unix.Readlinkat and
+	// unix.Openat take a Go string and allocate a C string each time.
 	r, _, e := syscall.Syscall6(syscall.SYS_READLINKAT, atFDCWD, uintptr(unsafe.Pointer(&procSelfExe[0])), uintptr(unsafe.Pointer(&exe[0])), uintptr(len(exe)), 0, 0)
 	n := int(r)
 	if e != 0 || n <= 0 || n == len(exe) {
@@ -65,7 +64,7 @@ func trimMemory() {
 var (
 	procSelfExe  = []byte("/proc/self/exe\x00")
 	procSelfMaps = []byte("/proc/self/maps\x00")
-	atFDCWD      = uintptr(atFDCWDInt & 0xffffffff) // the kernel reads an int
+	atFDCWD      = uintptr(unix.AT_FDCWD & 0xffffffff) // the kernel reads an int
 )
 
 // trimBufs are trimMemory's buffers, static because it runs after every

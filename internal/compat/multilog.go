@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/multilog"
 	"github.com/mlog/mlog/rotate"
 )
@@ -62,12 +63,20 @@ func multilogMain(t *Tool, args []string) int {
 // sleeps and tries again: "unable to write to ./d/current, pausing: out of
 // disk space".
 func (t *Tool) pauseWarning(err error) {
+	var e fault.Error
+	var fe *fault.Error
 	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		t.line("warning", "unable to "+pe.Op+" "+pe.Path+", pausing: "+Reason(pe.Err))
+	switch {
+	case errors.As(err, &fe):
+		e = *fe
+	case errors.As(err, &pe):
+		e = fault.Error{Op: pe.Op, Path: pe.Path, Err: pe.Err}
+	default:
+		t.line("warning", err.Error()+", pausing")
 		return
 	}
-	t.line("warning", err.Error()+", pausing")
+	e.Pause = "pausing"
+	t.line("warning", fault.Describe(&e))
 }
 
 // compressCommand finds the compressor helper: `mlog compress`, from the
@@ -87,7 +96,7 @@ func compressCommand() ([]string, error) {
 	}
 	p, err := exec.LookPath("mlog")
 	if err != nil {
-		return nil, &fs.PathError{Op: "find", Path: "mlog (the compressor)", Err: err}
+		return nil, &fault.Error{Op: "find the compressor", Path: "mlog", Err: err}
 	}
 	return []string{p, "compress"}, nil
 }

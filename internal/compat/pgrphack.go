@@ -4,6 +4,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -19,6 +20,5 @@ func pgrphackMain(t *Tool, args []string) int {
 	syscall.Setsid()
 	env := os.Environ()
 	err := supervise.Exec(args, env, env)
-	t.line("fatal", "unable to run "+args[0]+": "+Reason(err))
-	return ExitTemporary
+	return t.Fatal(&fault.Error{Op: "run", Path: args[0], Err: err})
 }

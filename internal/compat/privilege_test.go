@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // svAsNobody runs prog with args in dir as uid and gid 65534, with no
@@ -50,7 +52,7 @@ func TestControlAsOtherUser(t *testing.T) {
 	svScript(t, dir+"/run", "exec sleep 100\n")
 	os.Chmod(dir, 0755)
 	svDaemon(t, env, filepath.Join(tools, "supervise"), []string{dir}, dir)
-	svWait(t, "up", func() bool { return svUp(dir) })
+	testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
 	pid := svPID(dir)
 
 	for _, tc := range []struct {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // svTitle runs prog with args, feeds it input, and returns its last
@@ -25,7 +27,7 @@ func svTitle(t *testing.T, prog string, args []string, input, until string) stri
 	}
 	io.WriteString(w, input)
 	var last string
-	svWait(t, "the title to show "+until, func() bool {
+	testkit.WaitFor(t, "the title to show "+until, func() bool {
 		b, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline")
 		a := bytes.Split(bytes.TrimSuffix(b, []byte{0}), []byte{0})
 		last = string(a[len(a)-1])

@@ -3,8 +3,10 @@ package compat
 import (
 	"os"
 
-	"github.com/mlog/mlog/supervise"
 	"golang.org/x/sys/unix"
+
+	"github.com/mlog/mlog/internal/fault"
+	"github.com/mlog/mlog/supervise"
 )
 
 // setlockUsage is setlock's usage text in daemontools 0.76, after the name.
@@ -18,7 +20,7 @@ const setlockUsage = "[ -nNxX ] file program [ arg ... ]"
 // is locked, rather than wait (-N: wait, the default). -x: exit 0 quietly
 // when the file cannot be opened or locked (-X: complain, the default).
 func setlockMain(t *Tool, args []string) int {
-	g := getopt{prog: t.Name, args: args, opts: "nNxX"}
+	g := getopt{args: args, opts: "nNxX"}
 	noDelay, quiet := false, false
 	for {
 		c, ok := g.next(t)
@@ -52,8 +54,7 @@ func setlockMain(t *Tool, args []string) int {
 		if quiet {
 			return ExitOK
 		}
-		t.line("fatal", "unable to open "+file+": "+Reason(err))
-		return ExitTemporary
+		return t.Fatal(&fault.Error{Op: "open", Path: file, Err: err})
 	}
 	how := unix.LOCK_EX
 	if noDelay {
@@ -69,13 +70,11 @@ func setlockMain(t *Tool, args []string) int {
 		if quiet {
 			return ExitOK
 		}
-		t.line("fatal", "unable to lock "+file+": "+Reason(err))
-		return ExitTemporary
+		return t.Fatal(&fault.Error{Op: "lock", Path: file, Err: err})
 	}
 	env := os.Environ()
 	err = supervise.Exec(argv, env, env)
-	t.line("fatal", "unable to run "+argv[0]+": "+Reason(err))
-	return ExitTemporary
+	return t.Fatal(&fault.Error{Op: "run", Path: argv[0], Err: err})
 }
 
 // openNoEINTR is open(2) retried on EINTR (Go's signals for its scheduler

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // setlock's arguments, messages and exit codes against Debian's.
@@ -88,7 +90,7 @@ func TestSetlockHoldsLock(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		svWait(t, "setlock waiting for the lock", func() bool { return lockWaiter(st.Ino) })
+		testkit.WaitFor(t, "setlock waiting for the lock", func() bool { return lockWaiter(st.Ino) })
 		if out.Len() != 0 {
 			t.Errorf("setlock %q ran the program while the lock was held", flags)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -24,9 +25,9 @@ func execFatal(t *Tool, account, child string, err error) int {
 	case errors.Is(err, supervise.ErrUnknownAccount):
 		t.line("fatal", "unknown account "+account)
 	case errors.As(err, &se):
-		t.line("fatal", "unable to "+se.Syscall+": "+Reason(se.Err))
+		return t.Fatal(&fault.Error{Op: se.Syscall, Err: se.Err})
 	default:
-		t.line("fatal", "unable to run "+child+": "+Reason(err))
+		return t.Fatal(&fault.Error{Op: "run", Path: child, Err: err})
 	}
 	return ExitTemporary
 }

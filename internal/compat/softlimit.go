@@ -3,6 +3,7 @@ package compat
 import (
 	"os"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -12,7 +13,7 @@ const softlimitUsage = "[-a allbytes] [-c corebytes] [-d databytes] [-f filebyte
 // softlimitMain is softlimit: softlimit [options] child... Each option
 // takes effect as it is read, as in daemontools.
 func softlimitMain(t *Tool, args []string) int {
-	g := getopt{prog: t.Name, args: args, opts: supervise.SoftlimitOptions}
+	g := getopt{args: args, opts: supervise.SoftlimitOptions}
 	for {
 		c, ok := g.next(t)
 		if !ok {
@@ -28,7 +29,7 @@ func softlimitMain(t *Tool, args []string) int {
 		for _, l := range limits {
 			if err := supervise.SetLimit(l); err != nil {
 				se := err.(*os.SyscallError)
-				t.line("fatal", se.Syscall+" failed: "+Reason(se.Err))
+				t.line("fatal", se.Syscall+" failed: "+fault.Reason(se.Err))
 				return ExitTemporary
 			}
 		}

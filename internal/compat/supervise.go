@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -50,7 +51,7 @@ func superviseWarn(t *Tool) func(error) {
 	return func(err error) {
 		var se *supervise.StartError
 		if errors.As(err, &se) {
-			t.line("fatal", Describe(se.Err))
+			t.line("fatal", fault.Describe(se.Err))
 			return
 		}
 		t.Warn(err)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // svNobody gives path and everything under it to uid and gid 65534 without
@@ -155,7 +157,7 @@ func TestSuperviseHostileOwner(t *testing.T) {
 				return
 			}
 			_, errfile := svDaemon(t, env, filepath.Join(tools, "supervise"), []string{dir}, dir)
-			svWait(t, "up", func() bool { return svUp(dir) })
+			testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
 			untouched()
 			stderr, _ := os.ReadFile(errfile)
 			if tc.warn != "" {
@@ -178,7 +180,7 @@ func TestSuperviseHostileOwner(t *testing.T) {
 			if r := svExec(t, env, "", filepath.Join(tools, "svc"), "-d", dir); r != (svResult{}) {
 				t.Errorf("svc -d = %+v", r)
 			}
-			svWait(t, "down", func() bool { return svDown(dir) })
+			testkit.WaitFor(t, "down", func() bool { return svDown(dir) })
 		})
 	}
 	untouched()
@@ -272,7 +274,7 @@ func TestSuperviseDanglingSuperviseLink(t *testing.T) {
 
 			os.Mkdir(run+"/svc", 0755)
 			svDaemon(t, env, prog, []string{dir}, dir)
-			svWait(t, "up", func() bool { return svUp(dir) })
+			testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
 			fi, err := os.Lstat(run + "/svc/supervise")
 			if err != nil || fi.Mode() != os.ModeDir|0700 {
 				t.Errorf("%s supervise: target %v, %v; want a directory 0700", who, fi.Mode(), err)
@@ -306,7 +308,7 @@ func TestSuperviseCwd(t *testing.T) {
 				cmd.Process.Kill()
 				cmd.Wait()
 			})
-			svWait(t, "up", func() bool { return svUp(dir) })
+			testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
 			cwd, err := os.Readlink("/proc/" + itoa(cmd.Process.Pid) + "/cwd")
 			if err != nil || cwd != dir {
 				t.Errorf("%s supervise's cwd = %q, %v; want %q", who, cwd, err, dir)
@@ -315,7 +317,7 @@ func TestSuperviseCwd(t *testing.T) {
 			if r := svExec(t, env, base, filepath.Join(tools, "svc"), "-d", who); r != (svResult{}) {
 				t.Errorf("svc -d = %+v", r)
 			}
-			svWait(t, "down", func() bool { return svDown(dir) })
+			testkit.WaitFor(t, "down", func() bool { return svDown(dir) })
 		})
 	}
 }
@@ -335,7 +337,7 @@ func TestSuperviseAfterKill9(t *testing.T) {
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	svWait(t, "up", func() bool { return svUp(dir) })
+	testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
 	pid := svPID(dir)
 	t.Cleanup(func() { killPID(pid, syscall.SIGKILL) })
 	first.Process.Kill()
@@ -343,8 +345,8 @@ func TestSuperviseAfterKill9(t *testing.T) {
 
 	_, errfile := svDaemon(t, env, filepath.Join(tools, "supervise"), []string{dir}, dir)
 	want := "supervise: warning: adopting " + dir + "/run (pid " + itoa(pid) + "), left running by an earlier supervise: not starting another\n"
-	svWait(t, "the adoption", func() bool { b, _ := os.ReadFile(errfile); return string(b) == want })
-	svWait(t, "supervise", func() bool { return svRunning(dir) })
+	testkit.WaitFor(t, "the adoption", func() bool { b, _ := os.ReadFile(errfile); return string(b) == want })
+	testkit.WaitFor(t, "supervise", func() bool { return svRunning(dir) })
 	if st := svPID(dir); st != pid || !svUp(dir) {
 		t.Errorf("status pid %d, want %d and up", st, pid)
 	}
@@ -353,7 +355,7 @@ func TestSuperviseAfterKill9(t *testing.T) {
 	if r := svExec(t, env, "", filepath.Join(tools, "svc"), "-d", dir); r != (svResult{}) {
 		t.Errorf("svc -d = %+v", r)
 	}
-	svWait(t, "down", func() bool { return svDown(dir) })
+	testkit.WaitFor(t, "down", func() bool { return svDown(dir) })
 	if b, _ := os.ReadFile(dir + "/starts"); string(b) != itoa(pid)+"\n" {
 		t.Errorf("./run started %q, want once (pid %d)", b, pid)
 	}
@@ -362,7 +364,7 @@ func TestSuperviseAfterKill9(t *testing.T) {
 		t.Errorf("adopted pid %d still runs after svc -d: %s", pid, b)
 	}
 	svExec(t, env, "", filepath.Join(tools, "svc"), "-u", dir)
-	svWait(t, "up again", func() bool { p := svPID(dir); return p != 0 && p != pid })
+	testkit.WaitFor(t, "up again", func() bool { p := svPID(dir); return p != 0 && p != pid })
 }
 
 // superviseOf is the supervise program of who: "ours" (in tools) or

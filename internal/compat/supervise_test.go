@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -49,14 +50,7 @@ func svEnv(tools string) []string {
 // the test when it is missing (failing when CI is set).
 func svReal(t *testing.T, name string) string {
 	t.Helper()
-	p := "/usr/bin/" + name
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (apt-get install daemontools)", p)
-		}
-		t.Skipf("%s is missing", p)
-	}
-	return p
+	return testkit.NeedPeer(t, "/usr/bin/"+name, "daemontools")
 }
 
 type svResult struct {
@@ -104,20 +98,6 @@ func svCompare(t *testing.T, tools, dir, name string, args ...string) svResult {
 		t.Errorf("%s %q:\n got %+v\nwant %+v", name, args, got, want)
 	}
 	return got
-}
-
-// svWait polls cond every 10 ms until it holds or 15 s pass.
-// svWait waits for cond. The bound only catches a hang (it never decides a
-// pass), so it is far above anything a loaded machine takes.
-func svWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func svScript(t *testing.T, name, body string) {
@@ -236,7 +216,7 @@ func TestSuperviseLockHeld(t *testing.T) {
 	svScript(t, dir+"/run", "exec sleep 100\n")
 	env := svEnv(tools)
 	svDaemon(t, env, filepath.Join(tools, "supervise"), []string{dir}, dir)
-	svWait(t, "up", func() bool { return svUp(dir) })
+	testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
 	got := svExec(t, env, "", filepath.Join(tools, "supervise"), dir)
 	want := "supervise: fatal: unable to acquire " + dir + "/supervise/lock: temporary failure\n"
 	if got.code != 111 || got.stderr != want {
@@ -251,7 +231,7 @@ func TestSuperviseStartError(t *testing.T) {
 	os.MkdirAll(dir, 0755)
 	_, errfile := svDaemon(t, svEnv(tools), filepath.Join(tools, "supervise"), []string{dir}, dir)
 	want := "supervise: fatal: unable to start " + dir + "/run: file does not exist\n"
-	svWait(t, "the start error", func() bool {
+	testkit.WaitFor(t, "the start error", func() bool {
 		b, _ := os.ReadFile(errfile)
 		return strings.HasPrefix(string(b), want)
 	})
@@ -270,11 +250,11 @@ func TestCrossRealToolsOnOurSupervise(t *testing.T) {
 	dir := filepath.Join(base, "svc")
 	svScript(t, dir+"/run", "exec sleep 100\n")
 	svDaemon(t, env, filepath.Join(tools, "supervise"), []string{dir}, dir)
-	svWait(t, "up", func() bool { return svUp(dir) })
+	testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
 
 	check := func(want string) {
 		t.Helper()
-		svWait(t, want, func() bool {
+		testkit.WaitFor(t, want, func() bool {
 			return svMasked(svExec(t, env, base, svstat, "svc").stdout) == want
 		})
 	}
@@ -296,7 +276,7 @@ func TestCrossRealToolsOnOurSupervise(t *testing.T) {
 		t.Error("same pid after real svc -d, -u")
 	}
 	svExec(t, env, base, svc, "-dx", "svc")
-	svWait(t, "exit", func() bool { ok, _ := supervise.Running(dir); return !ok })
+	testkit.WaitFor(t, "exit", func() bool { ok, _ := supervise.Running(dir); return !ok })
 	check("svc: supervise not running\n")
 	if r := svExec(t, env, base, svok, "svc"); r.code != 100 {
 		t.Errorf("real svok after exit = %+v, want 100", r)
@@ -313,14 +293,14 @@ func TestCrossOurToolsOnRealSupervise(t *testing.T) {
 	dir := filepath.Join(base, "svc")
 	svScript(t, dir+"/run", "exec sleep 100\n")
 	svDaemon(t, env, real, []string{dir}, dir)
-	svWait(t, "up", func() bool { return svUp(dir) })
+	testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
 
 	ours := func(name string, args ...string) svResult {
 		return svExec(t, env, base, filepath.Join(tools, name), args...)
 	}
 	check := func(want string) {
 		t.Helper()
-		svWait(t, want, func() bool {
+		testkit.WaitFor(t, want, func() bool {
 			// Our svstat and the real one print the same bytes.
 			for i := 0; i < 3; i++ {
 				got, ref := ours("svstat", "svc"), svExec(t, env, base, svReal(t, "svstat"), "svc")
@@ -344,11 +324,11 @@ func TestCrossOurToolsOnRealSupervise(t *testing.T) {
 	ours("svc", "-u", "svc")
 	check("svc: up (pid x) x seconds\n")
 	ours("svc", "-o", "svc")
-	svWait(t, "want once", func() bool { s, _ := supervise.ReadStatus(dir); return s.Want == supervise.WantOnce })
+	testkit.WaitFor(t, "want once", func() bool { s, _ := supervise.ReadStatus(dir); return s.Want == supervise.WantOnce })
 	if r := ours("svc", "-dx", "svc"); r != (svResult{}) {
 		t.Errorf("svc -dx = %+v", r)
 	}
-	svWait(t, "exit", func() bool { return ours("svok", "svc").code == 100 })
+	testkit.WaitFor(t, "exit", func() bool { return ours("svok", "svc").code == 100 })
 	check("svc: supervise not running\n")
 }
 

@@ -3,8 +3,8 @@ package compat
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -21,7 +21,7 @@ const maxCommands = 20
 // byte (duplicates dropped, order kept); they go to each dir's supervise in
 // one write. Failures to reach a dir are warnings: the exit code is 0.
 func svcMain(t *Tool, args []string) int {
-	g := getopt{prog: t.Name, args: args, opts: svcOptions}
+	g := getopt{args: args, opts: svcOptions}
 	var cmds []byte
 	for {
 		c, ok := g.next(t)
@@ -38,11 +38,12 @@ func svcMain(t *Tool, args []string) int {
 	}
 	for _, dir := range g.rest() {
 		err := supervise.Control(dir, cmds)
-		var pe *fs.PathError
+		var fe *fault.Error
 		switch {
 		case err == nil:
-		case errors.As(err, &pe) && pe.Op == "write commands to":
-			t.Warnf("error writing commands to " + pe.Path + ": " + Reason(pe.Err))
+		case errors.Is(err, supervise.ErrCommandsNotWritten) && errors.As(err, &fe):
+			// svc.c's own words for this one failure.
+			t.Warnf("error writing commands to " + dir + ": " + fault.Reason(fe.Err))
 		default:
 			t.Warn(err)
 		}
@@ -54,9 +55,8 @@ func svcMain(t *Tool, args []string) int {
 // at the first word that does not start with '-', at "-" (kept as an
 // argument) or at "--" (dropped). An unknown option or a missing argument
 // prints "PROG: illegal option -- c" or "PROG: option requires an argument
-// -- c" and returns '?'.
+// -- c" (PROG is the Tool's name) and returns '?'.
 type getopt struct {
-	prog string
 	args []string
 	opts string
 	ind  int // index of the word being read
@@ -102,7 +102,7 @@ func (g *getopt) next(t *Tool) (byte, bool) {
 			g.pos = 0
 			if g.arg == "" {
 				if g.ind >= len(g.args) {
-					t.Stderr.Write([]byte(g.prog + ": option requires an argument -- " + string(c) + "\n"))
+					t.line("", "option requires an argument -- "+string(c))
 					return '?', true
 				}
 				g.arg = g.args[g.ind]
@@ -111,7 +111,7 @@ func (g *getopt) next(t *Tool) (byte, bool) {
 		}
 		return c, true
 	}
-	t.Stderr.Write([]byte(g.prog + ": illegal option -- " + string(c) + "\n"))
+	t.line("", "illegal option -- "+string(c))
 	return '?', true
 }
 

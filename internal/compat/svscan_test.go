@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -44,12 +45,12 @@ func TestSvscanScan(t *testing.T) {
 	cmd, errfile := svDaemon(t, svEnv(tools), filepath.Join(tools, "svscan"), []string{scan}, all...)
 	t.Cleanup(func() { cmd.Process.Kill() }) // before svDaemon's cleanup tells the supervise processes to exit
 	for _, d := range all[:3] {
-		svWait(t, d+" up", func() bool { return svUp(d) })
+		testkit.WaitFor(t, d+" up", func() bool { return svUp(d) })
 	}
 
 	start := time.Now()
 	svScript(t, scan+"/c/run", "exec sleep 100\n")
-	svWait(t, "c picked up", func() bool { return svUp(scan + "/c") })
+	testkit.WaitFor(t, "c picked up", func() bool { return svUp(scan + "/c") })
 	// svscan looks every 5 s; the rest of the bound is for a loaded
 	// machine starting supervise and the service. A scan that never
 	// comes shows as the wait above timing out.
@@ -74,8 +75,8 @@ func TestSvscanScan(t *testing.T) {
 
 	// A supervise that exits is started again at the next scan.
 	supervise.Control(scan+"/b", []byte("dx"))
-	svWait(t, "b's supervise to exit", func() bool { return !svRunning(scan + "/b") })
-	svWait(t, "b's supervise restarted", func() bool { return svUp(scan + "/b") })
+	testkit.WaitFor(t, "b's supervise to exit", func() bool { return !svRunning(scan + "/b") })
+	testkit.WaitFor(t, "b's supervise restarted", func() bool { return svUp(scan + "/b") })
 
 	b, _ := os.ReadFile(errfile)
 	if want := "svscan: warning: unable to stat dangling: file does not exist\n"; !strings.HasPrefix(string(b), want) {
@@ -131,12 +132,12 @@ done
 	}
 	moreThan := func(n int) func() bool { return func() bool { return last() > n } }
 
-	svWait(t, "lines", moreThan(20))
+	testkit.WaitFor(t, "lines", moreThan(20))
 
 	// Kill the service: it is restarted and carries on numbering.
 	killPID(svPID(dir), syscall.SIGKILL)
 	n := last()
-	svWait(t, "lines after killing the service", moreThan(n+20))
+	testkit.WaitFor(t, "lines after killing the service", moreThan(n+20))
 
 	for i := 0; i < 2; i++ {
 		// Kill the logger while it waits for input (the service is paused
@@ -145,19 +146,19 @@ done
 		// (supervise may still be in its pause after the restart above:
 		// wait until it has taken the p.)
 		supervise.Control(dir, []byte("p"))
-		svWait(t, "paused", func() bool { st, err := supervise.Stat(dir); return err == nil && st.Paused })
-		svWait(t, "the logger to catch up", func() bool { c := count(); return c > 0 && last() >= c })
+		testkit.WaitFor(t, "paused", func() bool { st, err := supervise.Stat(dir); return err == nil && st.Paused })
+		testkit.WaitFor(t, "the logger to catch up", func() bool { c := count(); return c > 0 && last() >= c })
 		logger := svPID(dir + "/log")
 		killPID(logger, syscall.SIGKILL)
 		supervise.Control(dir, []byte("c"))
-		svWait(t, "a new logger", func() bool { p := svPID(dir + "/log"); return p != 0 && p != logger })
+		testkit.WaitFor(t, "a new logger", func() bool { p := svPID(dir + "/log"); return p != 0 && p != logger })
 		n = last()
-		svWait(t, "lines after killing the logger", moreThan(n+20))
+		testkit.WaitFor(t, "lines after killing the logger", moreThan(n+20))
 	}
 
 	supervise.Control(dir, []byte("d"))
-	svWait(t, "service down", func() bool { return svDown(dir) })
-	svWait(t, "the logger to catch up", func() bool { return last() >= count() })
+	testkit.WaitFor(t, "service down", func() bool { return svDown(dir) })
+	testkit.WaitFor(t, "the logger to catch up", func() bool { return last() >= count() })
 	ns := lines()
 	seen := make(map[int]bool)
 	for _, n := range ns {
@@ -198,7 +199,7 @@ func TestSvscanSeedStory(t *testing.T) {
 	svstat := func(dir string) string { return svMasked(sh("svstat " + dir).stdout) }
 	expect := func(dir, want string) {
 		t.Helper()
-		svWait(t, dir+": "+want, func() bool { return svstat(dir) == dir+": "+want+"\n" })
+		testkit.WaitFor(t, dir+": "+want, func() bool { return svstat(dir) == dir+": "+want+"\n" })
 	}
 
 	for _, name := range []string{"qmail", "smtpd", "pop3d"} {
@@ -207,7 +208,7 @@ func TestSvscanSeedStory(t *testing.T) {
 		expect(scan+"/"+name, "up (pid x) x seconds")
 		expect(scan+"/"+name+"/log", "up (pid x) x seconds")
 	}
-	svWait(t, "qmail's line in its log", func() bool {
+	testkit.WaitFor(t, "qmail's line in its log", func() bool {
 		b, _ := os.ReadFile(base + "/qmail.log")
 		return string(b) == "qmail started\n"
 	})

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -23,7 +24,7 @@ func TestSvscanboot(t *testing.T) {
 	env := svEnv(tools)
 	svDaemon(t, env, filepath.Join(tools, "supervise"), []string{scan + "/a"}, scan+"/a")
 	svDaemon(t, env, filepath.Join(tools, "supervise"), []string{scan + "/.b"}, scan+"/.b")
-	svWait(t, "up", func() bool { return svUp(scan+"/a") && svUp(scan+"/.b") })
+	testkit.WaitFor(t, "up", func() bool { return svUp(scan+"/a") && svUp(scan+"/.b") })
 
 	fakes := t.TempDir()
 	svScript(t, fakes+"/svscan", "env >"+base+"/svscan.env\necho \"scanning $1\"\necho oops >&2\n")
@@ -32,7 +33,7 @@ func TestSvscanboot(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("Boot = %d, %v", code, err)
 	}
-	svWait(t, "a's supervise to exit", func() bool { return !svRunning(scan + "/a") })
+	testkit.WaitFor(t, "a's supervise to exit", func() bool { return !svRunning(scan + "/a") })
 	if !svRunning(scan + "/.b") {
 		t.Error("svscanboot stopped .b")
 	}
@@ -114,7 +115,7 @@ func TestSvscanbootRunsItsOwn(t *testing.T) {
 			}
 		}
 	})
-	svWait(t, "a up", func() bool { return svUp(scan + "/a") })
+	testkit.WaitFor(t, "a up", func() bool { return svUp(scan + "/a") })
 
 	got := map[string]string{}
 	for _, p := range svProcs(scan) {

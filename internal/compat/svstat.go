@@ -2,9 +2,9 @@ package compat
 
 import (
 	"errors"
-	"io/fs"
 	"time"
 
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -33,16 +33,5 @@ func appendStatError(out []byte, err error) []byte {
 	if errors.Is(err, supervise.ErrNotRunning) {
 		return append(out, "supervise not running"...)
 	}
-	var pe *fs.PathError
-	if !errors.As(err, &pe) {
-		return append(out, Reason(err)...)
-	}
-	out = append(out, "unable to "...)
-	out = append(out, pe.Op...)
-	if pe.Path != "" {
-		out = append(out, ' ')
-		out = append(out, pe.Path...)
-	}
-	out = append(out, ": "...)
-	return append(out, Reason(pe.Err)...)
+	return append(out, fault.Describe(err)...)
 }

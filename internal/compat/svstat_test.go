@@ -8,36 +8,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/supervise"
 	"github.com/mlog/mlog/tai64"
 )
-
-// svFakeService makes dir look like a service whose supervise runs (an
-// open reader on supervise/ok, held until the test ends) with status s.
-func svFakeService(t *testing.T, dir string, status []byte, down, running bool) {
-	t.Helper()
-	if err := os.MkdirAll(dir+"/supervise", 0700); err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Mkfifo(dir+"/supervise/ok", 0600); err != nil {
-		t.Fatal(err)
-	}
-	if running {
-		fd, err := unix.Open(dir+"/supervise/ok", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Close(fd) })
-	}
-	if status != nil {
-		if err := os.WriteFile(dir+"/supervise/status", status, 0644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if down {
-		os.WriteFile(dir+"/down", nil, 0644)
-	}
-}
 
 // Our svstat prints the same bytes as Debian's for every combination of
 // status and down file, and for each error.
@@ -56,18 +30,18 @@ func TestSvstatMatchesReal(t *testing.T) {
 					n++
 					name := "s" + string(rune('a'+n/26)) + string(rune('a'+n%26))
 					s := supervise.Status{Stamp: stamp, PID: pid, Paused: paused, Want: want}
-					svFakeService(t, filepath.Join(base, name), s.Append(nil), down, true)
+					testkit.FakeService(t, filepath.Join(base, name), s.Append(nil), down, true)
 					args = append(args, name)
 				}
 			}
 		}
 	}
 	future := supervise.Status{Stamp: tai64.FromTime(time.Now().Add(time.Hour)), PID: 1, Want: 'u'}
-	svFakeService(t, base+"/future", future.Append(nil), false, true)
-	svFakeService(t, base+"/runit", append(future.Append(nil), 0, 1), false, true)
-	svFakeService(t, base+"/short", []byte("0123456789"), false, true)
-	svFakeService(t, base+"/nostatus", nil, false, true)
-	svFakeService(t, base+"/notrunning", future.Append(nil), false, false)
+	testkit.FakeService(t, base+"/future", future.Append(nil), false, true)
+	testkit.FakeService(t, base+"/runit", append(future.Append(nil), 0, 1), false, true)
+	testkit.FakeService(t, base+"/short", []byte("0123456789"), false, true)
+	testkit.FakeService(t, base+"/nostatus", nil, false, true)
+	testkit.FakeService(t, base+"/notrunning", future.Append(nil), false, false)
 	os.Mkdir(base+"/nosupervise", 0755)
 	os.WriteFile(base+"/file", nil, 0644)
 	args = append(args, "future", "runit", "short", "nostatus", "notrunning", "nosupervise", "file", "missing", base+"/sab")
@@ -89,8 +63,8 @@ func TestSvstatMatchesReal(t *testing.T) {
 func TestSvokMatchesReal(t *testing.T) {
 	tools := svTools(t)
 	base := t.TempDir()
-	svFakeService(t, base+"/up", nil, false, true)
-	svFakeService(t, base+"/notrunning", nil, false, false)
+	testkit.FakeService(t, base+"/up", nil, false, true)
+	testkit.FakeService(t, base+"/notrunning", nil, false, false)
 	os.Mkdir(base+"/nosupervise", 0755)
 	os.WriteFile(base+"/file", nil, 0644)
 	for _, args := range [][]string{{}, {"up"}, {"notrunning"}, {"nosupervise"}, {"missing"}, {"file"}, {"up", "notrunning"}} {
@@ -101,7 +75,7 @@ func TestSvokMatchesReal(t *testing.T) {
 func TestSvcMatchesReal(t *testing.T) {
 	tools := svTools(t)
 	base := t.TempDir()
-	svFakeService(t, base+"/notrunning", nil, false, false)
+	testkit.FakeService(t, base+"/notrunning", nil, false, false)
 	os.Mkdir(base+"/nosupervise", 0755)
 	for _, args := range [][]string{
 		{}, {"-z"}, {"-dz", "x"}, {"-w", "x"}, {"-1"}, {"-d", "missing"}, {"-", "x"}, {"--", "-d"},
@@ -116,7 +90,7 @@ func TestSvcCommandBytes(t *testing.T) {
 	tools := svTools(t)
 	base := t.TempDir()
 	dir := base + "/svc"
-	svFakeService(t, dir, nil, false, false)
+	testkit.FakeService(t, dir, nil, false, false)
 	unix.Mkfifo(dir+"/supervise/control", 0600)
 	fd, err := unix.Open(dir+"/supervise/control", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {

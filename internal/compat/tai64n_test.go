@@ -14,6 +14,7 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -43,13 +44,7 @@ func taiOurs(t *testing.T, name string) string {
 // when CI is set).
 func taiReal(t *testing.T, path string) string {
 	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing (apt-get install daemontools s6)", path)
-		}
-		t.Skipf("%s is missing", path)
-	}
-	return path
+	return testkit.NeedPeer(t, path, "daemontools s6")
 }
 
 type taiResult struct {

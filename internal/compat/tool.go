@@ -3,18 +3,19 @@ package compat
 import (
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"syscall"
+
+	"github.com/mlog/mlog/internal/fault"
 )
 
-// Exit codes shared by every daemontools program.
+// Exit codes shared by every daemontools program (package fault owns
+// them and maps errors to them).
 const (
-	ExitOK        = 0
-	ExitUsage     = 100 // bad arguments: nothing was done
-	ExitTemporary = 111 // temporary or system failure: try again later
+	ExitOK        = fault.ExitOK
+	ExitUsage     = fault.ExitUsage
+	ExitTemporary = fault.ExitTemporary
 )
 
 // Tool is one run of a program: its name (for messages) and its standard
@@ -101,7 +102,8 @@ func (t *Tool) getenv(k string) string {
 	return t.Getenv(k)
 }
 
-// line writes one message line to stderr: "name: kind: text".
+// line writes one message line to stderr: "name: kind: text". It is the
+// one writer of messages: every program and mlog command prints through it.
 func (t *Tool) line(kind, text string) {
 	b := make([]byte, 0, len(t.Name)+len(kind)+len(text)+6)
 	b = append(b, t.Name...)
@@ -115,115 +117,31 @@ func (t *Tool) line(kind, text string) {
 	t.Stderr.Write(b)
 }
 
-// Usage prints "name: usage: name text" and returns [ExitUsage].
+// Usage prints "name: usage: name text", the synopsis line of a
+// daemontools program, and returns [ExitUsage].
 func (t *Tool) Usage(text string) int {
 	t.line("usage", t.Name+" "+text)
 	return ExitUsage
 }
 
-// Fatal prints "name: fatal: " and the error in daemontools' words, and
-// returns [ExitTemporary] (or [ExitUsage] for a [UsageError]).
+// Fatal prints err and returns its exit code ([fault.ExitCode]): a usage
+// error as "name: usage: what is wrong", any other as "name: fatal: " and
+// the error in daemontools' words.
 func (t *Tool) Fatal(err error) int {
-	var u *UsageError
-	if errors.As(err, &u) {
-		t.line("usage", t.Name+" "+u.Usage)
-		return ExitUsage
+	if errors.Is(err, fault.ErrUsage) {
+		t.line("usage", err.Error())
+	} else {
+		t.line("fatal", fault.Describe(err))
 	}
-	t.line("fatal", Describe(err))
-	return ExitTemporary
+	return fault.ExitCode(err)
 }
 
 // Warn prints "name: warning: " and the error in daemontools' words.
-func (t *Tool) Warn(err error) { t.line("warning", Describe(err)) }
+func (t *Tool) Warn(err error) { t.line("warning", fault.Describe(err)) }
 
 // Warnf prints "name: warning: text".
 func (t *Tool) Warnf(text string) { t.line("warning", text) }
 
-// UsageError reports bad arguments; Usage is the text after the program
-// name in the usage line.
-type UsageError struct{ Usage string }
-
-func (e *UsageError) Error() string { return "usage: " + e.Usage }
-
-// Describe renders err as daemontools does after "fatal: ": an
-// [fs.PathError] becomes "unable to OP PATH: REASON", and errno values read
-// in daemontools' words (error_str in djb's libraries) rather than libc's.
-func Describe(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return "unable to " + pe.Op + " " + pe.Path + ": " + Reason(pe.Err)
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return "unable to " + le.Op + " " + le.Old + " to " + le.New + ": " + Reason(le.Err)
-	}
-	return Reason(err)
-}
-
-// Reason returns the daemontools wording of the errno inside err, or err's
-// own text when it holds no errno.
-func Reason(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		if uint(errno) < uint(len(errnoWords)) && errnoWords[errno] != "" {
-			return errnoWords[errno]
-		}
-		return errno.Error()
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Op + " " + pe.Path + ": " + Reason(pe.Err)
-	}
-	return err.Error()
-}
-
-// errnoWords is error_str() from djb's libraries (error_str.c), the words
-// daemontools prints, indexed by errno. An array, not a map: the linker
-// lays it out in the binary, where a map would be built by code at every
-// start of every program.
-var errnoWords = [...]string{
-	syscall.EINTR:        "interrupted system call",
-	syscall.ENOMEM:       "out of memory",
-	syscall.ENOENT:       "file does not exist",
-	syscall.EINVAL:       "invalid argument",
-	syscall.EPIPE:        "broken pipe",
-	syscall.EIO:          "input/output error",
-	syscall.ENXIO:        "device not configured",
-	syscall.E2BIG:        "argument list too long",
-	syscall.ENOEXEC:      "exec format error",
-	syscall.EBADF:        "file descriptor not open",
-	syscall.ECHILD:       "no child processes",
-	syscall.EAGAIN:       "temporary failure",
-	syscall.EACCES:       "access denied",
-	syscall.EPERM:        "permission denied",
-	syscall.EFAULT:       "bad address",
-	syscall.ENOTBLK:      "not a block device",
-	syscall.EBUSY:        "device busy",
-	syscall.EEXIST:       "file already exists",
-	syscall.EXDEV:        "cross-device link",
-	syscall.ENODEV:       "device does not support operation",
-	syscall.ENOTDIR:      "not a directory",
-	syscall.EISDIR:       "is a directory",
-	syscall.ENFILE:       "system cannot open more files",
-	syscall.EMFILE:       "process cannot open more files",
-	syscall.ENOTTY:       "not a tty",
-	syscall.ETXTBSY:      "text busy",
-	syscall.EFBIG:        "file too big",
-	syscall.ENOSPC:       "out of disk space",
-	syscall.ESPIPE:       "unseekable descriptor",
-	syscall.EROFS:        "read-only file system",
-	syscall.EMLINK:       "too many links",
-	syscall.EDOM:         "input out of range",
-	syscall.ERANGE:       "output out of range",
-	syscall.EDEADLK:      "operation would cause deadlock",
-	syscall.ENAMETOOLONG: "file name too long",
-	syscall.ENOLCK:       "no locks available",
-	syscall.ENOSYS:       "system call not available",
-	syscall.ENOTEMPTY:    "directory not empty",
-	syscall.ELOOP:        "symbolic link loop",
-	syscall.ESRCH:        "no such process",
-	syscall.EDQUOT:       "disk quota exceeded",
-	syscall.ESTALE:       "stale NFS file handle",
-	syscall.ECONNREFUSED: "connection refused",
-	syscall.ETIMEDOUT:    "timed out",
-}
+// Say prints "name: kind: text", for the commands whose words are their
+// own (mlog query and mlog ship say fatal, not usage, for bad flags).
+func (t *Tool) Say(kind, text string) { t.line(kind, text) }

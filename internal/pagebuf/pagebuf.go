@@ -7,6 +7,8 @@ package pagebuf
 import (
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // New returns a buffer of n bytes mapped from the kernel, outside the Go
@@ -27,12 +29,12 @@ func Release(b []byte) {
 	if cap(b) == 0 {
 		return
 	}
-	page := uintptr(syscall.Getpagesize())
+	page := uintptr(unix.Getpagesize())
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	start := (p + page - 1) &^ (page - 1)
 	end := (p + uintptr(cap(b))) &^ (page - 1)
 	if end > start {
-		syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_DONTNEED)
+		unix.Madvise(b[start-p:end-p:end-p], unix.MADV_DONTNEED)
 	}
 }
 

@@ -7,7 +7,6 @@ package demo
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // demoTimeout bounds one run of demo.sh: the build, the services' start
@@ -83,7 +84,7 @@ func demo(t *testing.T, top string) (string, error) {
 	cmd := exec.CommandContext(ctx, "./demo.sh")
 	cmd.Dir = top
 	cmd.Env = append(os.Environ(), "DEMO_MAILS=8",
-		"DEMO_SMTP_PORT="+strconv.Itoa(freePort(t)), "DEMO_POP_PORT="+strconv.Itoa(freePort(t)))
+		"DEMO_SMTP_PORT="+strconv.Itoa(testkit.FreePort(t)), "DEMO_POP_PORT="+strconv.Itoa(testkit.FreePort(t)))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
@@ -134,14 +135,4 @@ func copyTree(t *testing.T, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // TestHandOverFromDaemontools is README's "Migrating a running /service
@@ -25,7 +27,7 @@ func TestHandOverFromDaemontools(t *testing.T) {
 		t.Skip("builds every binary and runs for about 15 s")
 	}
 	for _, p := range []string{"/usr/bin/svscan", "/usr/bin/supervise", "/usr/bin/svc", "/usr/bin/multilog"} {
-		need(t, p, "daemontools")
+		testkit.NeedPeer(t, p, "daemontools")
 	}
 	s := &story{t: t, start: time.Now(), base: t.TempDir()}
 	s.bin = s.base + "/bin"

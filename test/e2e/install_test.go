@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // TestInstallUninstall is README's Install: make install PREFIX= puts the
@@ -17,7 +19,7 @@ func TestInstallUninstall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every binary")
 	}
-	need(t, "make", "make")
+	testkit.NeedPeer(t, "make", "make")
 	prefix := t.TempDir() + "/usr"
 	root := moduleRoot(t)
 	mk := func(target string) string {

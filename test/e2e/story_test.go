@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -47,26 +48,14 @@ type story struct {
 	uid      int // the uid the loggers and smtpd run as
 }
 
-// need fails the test under CI, and skips it elsewhere, when a peer program
-// is missing.
-func need(t *testing.T, path, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not found (apt-get install %s): %v", path, pkg, err)
-		}
-		t.Skipf("%s not found (apt-get install %s)", path, pkg)
-	}
-}
-
 func TestQmailStory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every binary and runs for about 20 s")
 	}
-	need(t, "swaks", "swaks")
-	need(t, "tcpserver", "ucspi-tcp")
-	need(t, "/usr/bin/svstat", "daemontools")
-	need(t, "/usr/bin/tai64nlocal", "daemontools")
+	testkit.NeedPeer(t, "swaks", "swaks")
+	testkit.NeedPeer(t, "tcpserver", "ucspi-tcp")
+	testkit.NeedPeer(t, "/usr/bin/svstat", "daemontools")
+	testkit.NeedPeer(t, "/usr/bin/tai64nlocal", "daemontools")
 
 	s := &story{t: t, start: time.Now(), base: t.TempDir()}
 	s.bin = s.base + "/bin"
@@ -76,7 +65,7 @@ func TestQmailStory(t *testing.T) {
 	s.env = append(os.Environ(), "PATH="+s.bin+":/usr/local/bin:/usr/bin:/bin")
 	s.build()
 	s.phase("built")
-	smtpPort, popPort := freePort(t), freePort(t)
+	smtpPort, popPort := testkit.FreePort(t), testkit.FreePort(t)
 	s.install(smtpPort, popPort)
 	s.startSvscan()
 
@@ -253,16 +242,6 @@ func (s *story) build() {
 			t.Fatal(err)
 		}
 	}
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func writeScript(t *testing.T, path, text string) {

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // scriptTimeout bounds one run of rts.tests. The script sleeps about 4 s
@@ -86,12 +88,7 @@ func TestRTS(t *testing.T) {
 func sets(t *testing.T) (theirs, mine string) {
 	t.Helper()
 	for _, n := range programs {
-		if _, err := os.Stat(filepath.Join(debianBin, n)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s/%s is missing (apt-get install daemontools)", debianBin, n)
-			}
-			t.Skipf("%s/%s is missing (apt-get install daemontools)", debianBin, n)
-		}
+		testkit.NeedPeer(t, filepath.Join(debianBin, n), "daemontools")
 	}
 	ours := build(t)
 	theirs = binDir(t, func(name string) string { return filepath.Join(debianBin, name) }, ours)

@@ -1,0 +1,99 @@
+// Package testkit holds what the tests of several packages share: waiting
+// for a condition without letting speed decide a pass, the peer programs
+// differential tests compare with, a free TCP port, and a fake service
+// directory. Only tests import it.
+package testkit
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// HangAfter bounds every wait. It only catches a hang, never decides a
+// pass: a loaded machine (CI, two cores shared by many jobs) may take
+// seconds where an idle one takes milliseconds.
+const HangAfter = 2 * time.Minute
+
+// WaitFor polls cond every few milliseconds until it holds, and fails t
+// when it still does not after [HangAfter]; what names the condition in
+// that message.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(HangAfter)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Missing skips t because a peer program it compares with is missing, or
+// fails it when CI is set: CI installs every peer, so there a missing one
+// is a broken setup, not a reason to skip.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// NeedPeer returns the path of the peer program name (a path such as
+// /usr/bin/multilog, or a name looked up in PATH), or calls [Missing]
+// saying which Debian package pkg provides it.
+func NeedPeer(t testing.TB, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, "%s is missing (apt-get install %s): %v", name, pkg, err)
+	}
+	return p
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// FakeService makes dir look like a service directory: supervise/ok a
+// FIFO, with a reader held open until the test ends when running (as a
+// running supervise holds it), supervise/status holding status unless it
+// is nil, and a down file when down.
+func FakeService(t testing.TB, dir string, status []byte, down, running bool) {
+	t.Helper()
+	if err := os.MkdirAll(dir+"/supervise", 0700); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(dir+"/supervise/ok", 0600); err != nil {
+		t.Fatal(err)
+	}
+	if running {
+		fd, err := unix.Open(dir+"/supervise/ok", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(fd) })
+	}
+	if status != nil {
+		if err := os.WriteFile(dir+"/supervise/status", status, 0644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if down {
+		if err := os.WriteFile(dir+"/down", nil, 0644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
