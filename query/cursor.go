@@ -3,7 +3,7 @@ package query
 import (
 	"bytes"
 	"errors"
-	"os"
+	"github.com/mlog/mlog/internal/durable"
 	"path/filepath"
 	"strconv"
 
@@ -191,31 +191,5 @@ func SaveCursor(path string, c *Cursor) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// The rename is durable once the directory is (renameio does the same).
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.WriteFile(path, b)
 }

@@ -103,14 +103,19 @@ func Layout(names []string) []File {
 // List returns the files of logdir dir that may hold lines, as [Layout]
 // orders them.
 func List(dir string) ([]File, error) {
+	names, err := readNames(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Layout(names), nil
+}
+
+// readNames lists the names in directory dir.
+func readNames(dir string) ([]string, error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
-	return Layout(names), nil
+	return f.Readdirnames(-1)
 }

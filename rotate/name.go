@@ -1,7 +1,6 @@
 package rotate
 
 import (
-	"os"
 	"sort"
 	"strings"
 
@@ -103,12 +102,7 @@ func countsForPruning[S string | []byte](name S) bool {
 // Archives lists the archives in logdir dir, oldest first (names sort in
 // time order because the stamps are fixed-width hex).
 func Archives(dir string) ([]Archive, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
+	names, err := readNames(dir)
 	if err != nil {
 		return nil, err
 	}

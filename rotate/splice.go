@@ -3,6 +3,7 @@ package rotate
 import (
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -87,6 +88,12 @@ func (d *Dir) Splice(in, max int) (n int, ok bool, err error) {
 			setLease(fd, unix.F_UNLCK)
 			return 0, false, nil
 		}
+		// The age of current counts from before its first bytes land,
+		// as in writeOut: a clock read after the splice could be later.
+		var start time.Time
+		if d.bytes == 0 && d.cfg.MaxAge > 0 {
+			start = d.cfg.Now()
+		}
 		if d.beforeSplice != nil {
 			d.beforeSplice()
 		}
@@ -107,7 +114,7 @@ func (d *Dir) Splice(in, max int) (n int, ok bool, err error) {
 			return 0, true, io.EOF
 		}
 		if d.bytes == 0 && d.cfg.MaxAge > 0 {
-			d.started = d.cfg.Now()
+			d.started = start
 		}
 		d.bytes += m
 		d.readLast(end + m)
