@@ -20,6 +20,10 @@ type input struct {
 
 	term, alrm atomic.Bool
 
+	// empty is set when a read has just found stdin empty, so that the
+	// next wait need not look before it parks (see waiter.wait).
+	empty bool
+
 	// The tee path (peek.go), when stdin is a pipe.
 	peek                  bool
 	peekR, peekW, devNull int
@@ -74,9 +78,14 @@ func (in *input) close() {
 
 // ready reports whether a read would not block, waiting at most timeout
 // (negative: forever). It returns early, with false, when a signal arrives.
+// After a read found stdin empty (in.empty) it may instead return true
+// on any wake-up, a signal's included: the caller reads to find out, and
+// drains the wake pipe when it acts on a signal (see drainWake).
 func (in *input) ready(timeout time.Duration) bool {
 	if in.w != nil {
-		ready, woken, ok := in.w.wait(timeout)
+		look := !in.empty || timeout == 0
+		in.empty = false
+		ready, woken, ok := in.w.wait(timeout, look)
 		if woken {
 			in.drainWake()
 		}

@@ -202,6 +202,7 @@ func (l *Logger) fill() []byte {
 	var idle time.Duration
 	for {
 		if l.in.alrm.Swap(false) {
+			l.in.drainWake()
 			for _, d := range l.dirs {
 				d.Rotate()
 			}
@@ -211,6 +212,7 @@ func (l *Logger) fill() []byte {
 			if l.state == atStart {
 				return nil
 			}
+			l.in.drainWake()
 			// Finish the line, leaving the rest unread: byte by byte, as
 			// daemontools does, unless the tee path can take back what
 			// follows the newline (see Run).
@@ -235,18 +237,27 @@ func (l *Logger) fill() []byte {
 			l.waitInput()
 			continue
 		}
-		if !l.in.ready(0) {
-			l.flush()
-			if !l.waitInput() {
-				continue
-			}
-		}
 		if !l.in.peek {
+			if !l.in.ready(0) {
+				l.flush()
+				if !l.waitInput() {
+					continue
+				}
+			}
 			return l.buf[:l.in.read(l.buf[:max])]
 		}
-		p, more := l.in.peekRead(l.buf, max)
+		// Tried first, without waiting: an empty pipe answers EAGAIN, so
+		// a wake-up costs no poll of its own.
+		var empty bool
+		p, more := l.in.peekRead(l.buf, max, &empty)
 		if !more {
 			return nil
+		}
+		if empty {
+			l.flush()
+			l.in.empty = true
+			l.waitInput()
+			continue
 		}
 		if p == nil {
 			l.flush()

@@ -24,6 +24,9 @@ type waiter struct {
 	ep    *os.File
 	rc    syscall.RawConn
 	poll  func(uintptr) bool // w.check, made once: a method value allocates
+	park  func(uintptr) bool // w.parkOnce, likewise
+	first bool               // parkOnce has not been called yet in this wait
+	dl    bool               // a read deadline is set
 	input int32              // the descriptor whose readiness wait reports
 	ready bool               // what the last check found for input
 	woken bool               // ... and for any other descriptor
@@ -54,14 +57,14 @@ func newWaiter(input int, others ...int) *waiter {
 		w.ep.Close()
 		return nil
 	}
-	w.poll = w.check
+	w.poll, w.park = w.check, w.parkOnce
 	return w
 }
 
 // check looks without waiting; false sends the poller to wait for the
 // epoll instance to become readable (or the deadline).
 func (w *waiter) check(fd uintptr) bool {
-	n, err := syscall.EpollWait(int(fd), w.ev[:], 0)
+	n, err := epollNow(int(fd), w.ev[:])
 	if err != nil {
 		if err != syscall.EINTR && err != syscall.EAGAIN {
 			w.err = err
@@ -79,22 +82,48 @@ func (w *waiter) check(fd uintptr) bool {
 	return n > 0
 }
 
+// parkOnce is the poll function of a wait that does not look: it sends the
+// poller to wait the first time, and ends the wait when the poller wakes,
+// reporting input as ready without a system call of its own.
+func (w *waiter) parkOnce(uintptr) bool {
+	if w.first {
+		w.first = false
+		return false
+	}
+	w.ready = true
+	return true
+}
+
 // wait returns once a watched descriptor is readable or timeout has passed
 // (0: just look; < 0: no limit). It reports whether input is readable (or
 // at its end, or in error: a read will tell) and whether another descriptor
 // was; ok is false if the waiter itself failed and must not be used again.
-func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
+//
+// With look false, the caller has just found input empty: the wait parks
+// at once and, woken, reports input ready whatever woke it, leaving the
+// caller to read and find out, and the wake pipe undrained. This saves two
+// epoll_wait calls per wake-up. No wake-up is lost: the kernel tells the
+// poller about every new readiness of a watched descriptor, whether or not
+// our epoll instance still lists it as ready.
+func (w *waiter) wait(timeout time.Duration, look bool) (ready, woken, ok bool) {
 	w.ready, w.woken = false, false
 	if timeout == 0 {
 		w.check(uintptr(w.epfd)) // not ep.Fd(): that would make ep blocking
 		return w.ready, w.woken, w.err == nil
 	}
+	// A deadline is a timer in the runtime: cleared only when one was set.
 	if timeout > 0 {
 		w.ep.SetReadDeadline(time.Now().Add(timeout))
-	} else {
+		w.dl = true
+	} else if w.dl {
 		w.ep.SetReadDeadline(time.Time{})
+		w.dl = false
 	}
-	err := w.rc.Read(w.poll)
+	poll := w.poll
+	if !look {
+		poll, w.first = w.park, true
+	}
+	err := w.rc.Read(poll)
 	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && w.err == nil {
 		w.err = err
 	}

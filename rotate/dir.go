@@ -328,7 +328,7 @@ func (d *Dir) writeCurrent(p []byte) int {
 	}
 	d.pos = -1
 	for {
-		n, err := d.current.Write(p)
+		n, err := rawWrite(d.current, p)
 		if n > 0 {
 			return n
 		}
