@@ -20,5 +20,9 @@ func main() {
 		os.Stderr.WriteString("mlog-tools: usage: mlog-tools program [args...] (or call it by a daemontools name)\n")
 		os.Exit(compat.ExitUsage)
 	}
+	if name == "supervise" {
+		// Hundreds of these idle at once: see OneProc.
+		compat.OneProc()
+	}
 	os.Exit(compat.Run(name, m, os.Args[1:]))
 }
