@@ -120,4 +120,12 @@ func pidfdSignal(pidfd int, sig unix.Signal) {
 
 // childAttr asks ForkExec for a pidfd of the child in *pidfd (-1 where the
 // kernel gives none).
-func childAttr(pidfd *int) *syscall.SysProcAttr { return &syscall.SysProcAttr{PidFD: pidfd} }
+func childAttr(pidfd *int) *syscall.SysProcAttr {
+	if noPidfd {
+		return nil
+	}
+	return &syscall.SysProcAttr{PidFD: pidfd}
+}
+
+// noPidfd makes supervise work as on a kernel without pidfds (tests).
+var noPidfd bool
