@@ -20,15 +20,12 @@ type input struct {
 
 	term, alrm atomic.Bool
 
-	// empty is set when a read has just found stdin empty, so that the
-	// next wait need not look before it parks (see waiter.wait).
-	empty bool
-
 	// The tee path (peek.go), when stdin is a pipe.
 	peek                  bool
 	peekR, peekW, devNull int
 	held                  int // bytes at the front of stdin already processed, not yet written
 	teed                  int // bytes teed by the last peekRead, held ones included
+	lastTee               int // what the last tee returned
 }
 
 func newInput(r io.Reader, signals <-chan os.Signal, plain bool) (*input, error) {
@@ -78,14 +75,9 @@ func (in *input) close() {
 
 // ready reports whether a read would not block, waiting at most timeout
 // (negative: forever). It returns early, with false, when a signal arrives.
-// After a read found stdin empty (in.empty) it may instead return true
-// on any wake-up, a signal's included: the caller reads to find out, and
-// drains the wake pipe when it acts on a signal (see drainWake).
 func (in *input) ready(timeout time.Duration) bool {
 	if in.w != nil {
-		look := !in.empty || timeout == 0
-		in.empty = false
-		ready, woken, ok := in.w.wait(timeout, look)
+		ready, woken, ok := in.w.wait(timeout)
 		if woken {
 			in.drainWake()
 		}

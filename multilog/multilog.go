@@ -202,7 +202,6 @@ func (l *Logger) fill() []byte {
 	var idle time.Duration
 	for {
 		if l.in.alrm.Swap(false) {
-			l.in.drainWake()
 			for _, d := range l.dirs {
 				d.Rotate()
 			}
@@ -212,7 +211,6 @@ func (l *Logger) fill() []byte {
 			if l.state == atStart {
 				return nil
 			}
-			l.in.drainWake()
 			// Finish the line, leaving the rest unread: byte by byte, as
 			// daemontools does, unless the tee path can take back what
 			// follows the newline (see Run).
@@ -255,7 +253,6 @@ func (l *Logger) fill() []byte {
 		}
 		if empty {
 			l.flush()
-			l.in.empty = true
 			l.waitInput()
 			continue
 		}

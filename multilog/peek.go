@@ -73,7 +73,7 @@ func (in *input) peekRead(buf []byte, max int, block *bool) (p []byte, more bool
 	}
 	var k int
 	for {
-		n, err := teeNow(in.fd, in.peekW, want)
+		n, err := teeNow(in.fd, in.peekW, want, in.lastTee)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -90,6 +90,7 @@ func (in *input) peekRead(buf []byte, max int, block *bool) (p []byte, more bool
 			return nil, false // as a read error: the end of input
 		}
 		k = n
+		in.lastTee = n
 		break
 	}
 	if k == 0 {

@@ -24,8 +24,6 @@ type waiter struct {
 	ep    *os.File
 	rc    syscall.RawConn
 	poll  func(uintptr) bool // w.check, made once: a method value allocates
-	park  func(uintptr) bool // w.parkOnce, likewise
-	first bool               // parkOnce has not been called yet in this wait
 	dl    bool               // a read deadline is set
 	input int32              // the descriptor whose readiness wait reports
 	ready bool               // what the last check found for input
@@ -57,7 +55,7 @@ func newWaiter(input int, others ...int) *waiter {
 		w.ep.Close()
 		return nil
 	}
-	w.poll, w.park = w.check, w.parkOnce
+	w.poll = w.check
 	return w
 }
 
@@ -82,30 +80,11 @@ func (w *waiter) check(fd uintptr) bool {
 	return n > 0
 }
 
-// parkOnce is the poll function of a wait that does not look: it sends the
-// poller to wait the first time, and ends the wait when the poller wakes,
-// reporting input as ready without a system call of its own.
-func (w *waiter) parkOnce(uintptr) bool {
-	if w.first {
-		w.first = false
-		return false
-	}
-	w.ready = true
-	return true
-}
-
 // wait returns once a watched descriptor is readable or timeout has passed
 // (0: just look; < 0: no limit). It reports whether input is readable (or
 // at its end, or in error: a read will tell) and whether another descriptor
 // was; ok is false if the waiter itself failed and must not be used again.
-//
-// With look false, the caller has just found input empty: the wait parks
-// at once and, woken, reports input ready whatever woke it, leaving the
-// caller to read and find out, and the wake pipe undrained. This saves two
-// epoll_wait calls per wake-up. No wake-up is lost: the kernel tells the
-// poller about every new readiness of a watched descriptor, whether or not
-// our epoll instance still lists it as ready.
-func (w *waiter) wait(timeout time.Duration, look bool) (ready, woken, ok bool) {
+func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
 	w.ready, w.woken = false, false
 	if timeout == 0 {
 		w.check(uintptr(w.epfd)) // not ep.Fd(): that would make ep blocking
@@ -119,11 +98,11 @@ func (w *waiter) wait(timeout time.Duration, look bool) (ready, woken, ok bool) 
 		w.ep.SetReadDeadline(time.Time{})
 		w.dl = false
 	}
-	poll := w.poll
-	if !look {
-		poll, w.first = w.park, true
-	}
-	err := w.rc.Read(poll)
+	// The looks before and after the wait in the poller (w.check) are
+	// needed: parking without the first one was tried, and lost wake-ups
+	// now and then under a steady stream (intake stalled until the next
+	// deadline).
+	err := w.rc.Read(w.poll)
 	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && w.err == nil {
 		w.err = err
 	}

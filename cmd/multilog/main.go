@@ -11,14 +11,16 @@ import (
 )
 
 func main() {
-	// One P. Intake and the finisher's fsyncs used to run on two Ps, so
-	// that neither waited for the runtime's monitor to hand the P over.
-	// Now intake's system calls bypass the scheduler (multilog/poll.go) and
-	// it waits in Go's poller, and a second P only cost a thread woken at
-	// every wake-up of the logger: under a trickle of lines
-	// (benchmarks/trickle.sh) the monitor and that thread were most of the
-	// CPU. Started with one P (OneProc), it also idles smaller.
-	compat.OneProc()
-	runtime.GOMAXPROCS(1)
+	// One goroutine takes input; the finisher's fsyncs run beside it. Two
+	// Ps let each hold one: with one, every fsync or long write left the P
+	// to the runtime's monitor to hand over, which woke every 20 µs to do it.
+	// Measured (256 MB through a pipe, 5 interleaved rounds): 2 Ps, intake
+	// +7% with t and +14% without, CPU -7%; the same idle VmRSS and CPU per
+	// wake-up under a trickle of lines. More Ps would only add idle threads.
+	// One P was tried again once intake's calls bypassed the scheduler
+	// (issue 17): no cheaper under a trickle (benchmarks/trickle.sh, 20
+	// loggers: 114 against 102 µs per event), and bulk intake 1.7x slower
+	// (128 MB with t, median of 7 interleaved runs, a loaded machine).
+	runtime.GOMAXPROCS(2)
 	os.Exit(compat.Run("multilog", compat.Multilog, os.Args[1:]))
 }
