@@ -12,9 +12,9 @@ import (
 // wakes it, to sleep again in 20 µs steps until the logger parks: under a
 // trickle of lines that doubled the logger's CPU per wake-up
 // (benchmarks/trickle.sh). A write to current goes to the page cache and
-// returns at once; when it does block (writeback throttling, a full disk is
-// an error instead), the logger's other goroutines wait with it, which they
-// would mostly do anyway: the finisher's work only follows intake.
+// returns at once; when it does block (writeback throttling; a full disk is
+// an error instead), the runtime cannot hand this thread's P to another
+// goroutine meanwhile: multilog runs two Ps, so the finisher keeps the other.
 //
 // Only small writes go raw: under a steady stream the monitor is awake
 // anyway, and raw 256 KiB writes made bulk intake slower.
