@@ -25,6 +25,7 @@ type input struct {
 	peekR, peekW, devNull int
 	held                  int // bytes at the front of stdin already processed, not yet written
 	teed                  int // bytes teed by the last peekRead, held ones included
+	lastTee               int // what the last tee returned
 }
 
 func newInput(r io.Reader, signals <-chan os.Signal, plain bool) (*input, error) {

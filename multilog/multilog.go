@@ -235,18 +235,26 @@ func (l *Logger) fill() []byte {
 			l.waitInput()
 			continue
 		}
-		if !l.in.ready(0) {
-			l.flush()
-			if !l.waitInput() {
-				continue
-			}
-		}
 		if !l.in.peek {
+			if !l.in.ready(0) {
+				l.flush()
+				if !l.waitInput() {
+					continue
+				}
+			}
 			return l.buf[:l.in.read(l.buf[:max])]
 		}
-		p, more := l.in.peekRead(l.buf, max)
+		// Tried first, without waiting: an empty pipe answers EAGAIN, so
+		// a wake-up costs no poll of its own.
+		var empty bool
+		p, more := l.in.peekRead(l.buf, max, &empty)
 		if !more {
 			return nil
+		}
+		if empty {
+			l.flush()
+			l.waitInput()
+			continue
 		}
 		if p == nil {
 			l.flush()

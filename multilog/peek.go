@@ -65,33 +65,40 @@ func (in *input) closePeek() {
 // peekRead copies up to max new bytes (after the held ones) from the front
 // of stdin into buf, leaving them in the pipe. It returns the new bytes;
 // more is false at the end of input. A nil slice with more true means
-// nothing new has arrived yet.
-func (in *input) peekRead(buf []byte, max int) (p []byte, more bool) {
+// nothing new has arrived yet; if block is not nil, *block then says
+// whether stdin was empty (instead of waiting for it, as a nil block does).
+func (in *input) peekRead(buf []byte, max int, block *bool) (p []byte, more bool) {
 	want := in.held + max
 	if want > len(buf) {
 		want = len(buf)
 	}
 	var k int
 	for {
-		n, err := syscall.Tee(in.fd, in.peekW, want, 0)
+		n, err := teeNow(in.fd, in.peekW, want, in.lastTee)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err == syscall.EAGAIN {
-			in.ready(-1)
-			continue
+			if block == nil {
+				in.ready(-1)
+				continue
+			}
+			// The caller flushes and waits its own way.
+			*block = true
+			return nil, true
 		}
 		if err != nil {
 			return nil, false // as a read error: the end of input
 		}
-		k = int(n)
+		k = n
+		in.lastTee = n
 		break
 	}
 	if k == 0 {
 		return nil, false
 	}
 	for got := 0; got < k; {
-		n, err := syscall.Read(in.peekR, buf[got:k])
+		n, err := readNow(in.peekR, buf[got:k])
 		if err == syscall.EINTR {
 			continue
 		}
@@ -142,9 +149,19 @@ func (in *input) waitMore(idle *time.Duration) {
 func (in *input) consumed(keep int) {
 	drop := in.teed - keep
 	for drop > 0 {
-		n, err := syscall.Splice(in.fd, nil, in.devNull, nil, drop, 0)
+		n, err := spliceNow(in.fd, in.devNull, drop)
 		if err == syscall.EINTR {
 			continue
+		}
+		if err == syscall.EAGAIN {
+			// Never expected (the bytes were teed from there), but a
+			// blocking call must be visible to the scheduler.
+			var n64 int64
+			n64, err = syscall.Splice(in.fd, nil, in.devNull, nil, drop, 0)
+			n = int(n64)
+			if err == syscall.EINTR {
+				continue
+			}
 		}
 		if err != nil || n <= 0 {
 			// No splice to /dev/null here: read the bytes away instead.
@@ -156,9 +173,9 @@ func (in *input) consumed(keep int) {
 			if rerr != nil || m <= 0 {
 				panic("multilog: stdin lost teed bytes")
 			}
-			n = int64(m)
+			n = m
 		}
-		drop -= int(n)
+		drop -= n
 	}
 	in.held, in.teed = keep, 0
 }

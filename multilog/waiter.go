@@ -24,6 +24,7 @@ type waiter struct {
 	ep    *os.File
 	rc    syscall.RawConn
 	poll  func(uintptr) bool // w.check, made once: a method value allocates
+	dl    bool               // a read deadline is set
 	input int32              // the descriptor whose readiness wait reports
 	ready bool               // what the last check found for input
 	woken bool               // ... and for any other descriptor
@@ -61,7 +62,7 @@ func newWaiter(input int, others ...int) *waiter {
 // check looks without waiting; false sends the poller to wait for the
 // epoll instance to become readable (or the deadline).
 func (w *waiter) check(fd uintptr) bool {
-	n, err := syscall.EpollWait(int(fd), w.ev[:], 0)
+	n, err := epollNow(int(fd), w.ev[:])
 	if err != nil {
 		if err != syscall.EINTR && err != syscall.EAGAIN {
 			w.err = err
@@ -89,11 +90,18 @@ func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
 		w.check(uintptr(w.epfd)) // not ep.Fd(): that would make ep blocking
 		return w.ready, w.woken, w.err == nil
 	}
+	// A deadline is a timer in the runtime: cleared only when one was set.
 	if timeout > 0 {
 		w.ep.SetReadDeadline(time.Now().Add(timeout))
-	} else {
+		w.dl = true
+	} else if w.dl {
 		w.ep.SetReadDeadline(time.Time{})
+		w.dl = false
 	}
+	// The looks before and after the wait in the poller (w.check) are
+	// needed: parking without the first one was tried, and lost wake-ups
+	// now and then under a steady stream (intake stalled until the next
+	// deadline).
 	err := w.rc.Read(w.poll)
 	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && w.err == nil {
 		w.err = err

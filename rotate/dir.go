@@ -344,7 +344,7 @@ func (d *Dir) writeCurrent(p []byte) int {
 		d.appending = setAppend(d.current, true) == nil
 	}
 	for {
-		n, err := d.current.Write(p)
+		n, err := rawWrite(d.current, p)
 		if n > 0 {
 			return n
 		}

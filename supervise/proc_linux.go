@@ -1,6 +1,8 @@
 package supervise
 
 import (
+	"syscall"
+
 	"bytes"
 	"os"
 	"strconv"
@@ -115,3 +117,15 @@ func pidfdOpen(pid int) int {
 func pidfdSignal(pidfd int, sig unix.Signal) {
 	unix.PidfdSendSignal(pidfd, sig, nil, 0)
 }
+
+// childAttr asks ForkExec for a pidfd of the child in *pidfd (-1 where the
+// kernel gives none).
+func childAttr(pidfd *int) *syscall.SysProcAttr {
+	if noPidfd {
+		return nil
+	}
+	return &syscall.SysProcAttr{PidFD: pidfd}
+}
+
+// noPidfd makes supervise work as on a kernel without pidfds (tests).
+var noPidfd bool

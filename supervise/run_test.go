@@ -266,3 +266,20 @@ func TestRunFinish(t *testing.T) {
 		return len(b) > 6 && string(b[len(b)-4:]) == "3 0\n"
 	})
 }
+
+// TestRunRestartsWithoutPidfd: where the kernel gives no pidfd for the
+// child, SIGCHLD still wakes supervise when ./run exits.
+func TestRunRestartsWithoutPidfd(t *testing.T) {
+	noPidfd = true
+	defer func() { noPidfd = false }()
+	dir := filepath.Join(t.TempDir(), "svc")
+	writeScript(t, dir+"/run", "exec sleep 100\n")
+	runSupervise(t, dir)
+	var st State
+	waitFor(t, "up", func() bool { st, _ = Stat(dir); return st.PID != 0 })
+	for i := 0; i < 2; i++ {
+		pid := st.PID
+		syscall.Kill(pid, syscall.SIGKILL)
+		waitFor(t, "restart", func() bool { st = stat(t, dir); return st.PID != 0 && st.PID != pid })
+	}
+}

@@ -78,8 +78,9 @@ type sv struct {
 	ctlw     int // supervise/control, write end, held so ctl never sees EOF
 	ok       int // supervise/ok, read end, held so writers can open it
 	lock     int
-	self     [2]int // SIGCHLD self-pipe
+	self     [2]int // self-pipe: SIGCHLD (without pidfds), a failed start
 	sigs     chan os.Signal
+	childfd  int // a pidfd of the child ./run, -1 without one
 
 	exit    bool // svc -x: exit once the service is down
 	want    bool // false after svc -o
@@ -115,7 +116,7 @@ func Run(cfg Config) error {
 	if cfg.Name == "" {
 		cfg.Name = cfg.Dir
 	}
-	s := &sv{cfg: cfg, want: true, wantUp: true, dfd: -1, sfd: -1, ctl: -1, ctlw: -1, ok: -1, lock: -1, self: [2]int{-1, -1}, pidfd: -1}
+	s := &sv{cfg: cfg, want: true, wantUp: true, dfd: -1, sfd: -1, ctl: -1, ctlw: -1, ok: -1, lock: -1, self: [2]int{-1, -1}, pidfd: -1, childfd: -1}
 	defer s.close()
 	if err := s.open(); err != nil {
 		return err
@@ -138,15 +139,6 @@ func (s *sv) open() error {
 	if err = unix.Pipe2(s.self[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		return &fs.PathError{Op: "create pipe for", Path: s.cfg.Name, Err: err}
 	}
-	// SIGCHLD wakes the loop through the self-pipe, as in supervise.c.
-	s.sigs = make(chan os.Signal, 1)
-	signal.Notify(s.sigs, syscall.SIGCHLD)
-	go func(c <-chan os.Signal, w int) {
-		for range c {
-			unix.Write(w, []byte{0})
-		}
-		unix.Close(w) // here, so no write can reach a reused descriptor
-	}(s.sigs, s.self[1])
 
 	if s.dfd, err = openDir(s.cfg.Dir); err != nil {
 		return &fs.PathError{Op: "chdir to", Path: s.cfg.Name, Err: err}
@@ -214,6 +206,35 @@ func (s *sv) open() error {
 	return nil
 }
 
+// watchSIGCHLD makes SIGCHLD wake the loop through the self-pipe, as in
+// supervise.c, for a kernel that gives no pidfd for a child (Linux before
+// 5.2). With pidfds it is never called: os/signal costs a goroutine and
+// two threads of its own, each with its stacks, and supervise idles in the
+// hundreds (benchmarks/supervise-rss.sh).
+func (s *sv) watchSIGCHLD() {
+	if s.sigs != nil {
+		return
+	}
+	s.sigs = make(chan os.Signal, 1)
+	signal.Notify(s.sigs, syscall.SIGCHLD)
+	go func(c <-chan os.Signal, w int) {
+		for range c {
+			unix.Write(w, []byte{0})
+		}
+		unix.Close(w) // here, so no write can reach a reused descriptor
+	}(s.sigs, s.self[1])
+	// The child may have exited before Notify: look once anyway.
+	unix.Write(s.self[1], []byte{0})
+}
+
+// dropChild closes the pidfd of a child that has been reaped.
+func (s *sv) dropChild() {
+	if s.childfd >= 0 {
+		unix.Close(s.childfd)
+		s.childfd = -1
+	}
+}
+
 // errSwapped reports a file replaced between two opens.
 var errSwapped = errors.New("file replaced while being opened")
 
@@ -241,7 +262,7 @@ func (s *sv) close() {
 		close(s.sigs) // the forwarding goroutine closes self[1]
 		s.self[1] = -1
 	}
-	for _, fd := range []int{s.dfd, s.sfd, s.ctl, s.ctlw, s.ok, s.lock, s.self[0], s.self[1], s.pidfd} {
+	for _, fd := range []int{s.dfd, s.sfd, s.ctl, s.ctlw, s.ok, s.lock, s.self[0], s.self[1], s.pidfd, s.childfd} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
@@ -316,10 +337,12 @@ func (s *sv) announce() {
 // trystart forks and executes ./run, then pauses as daemontools does.
 func (s *sv) trystart() {
 	argv := []string{"./run"}
+	childfd := -1
 	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
 		Dir:   s.childDir,
 		Env:   s.cfg.Env,
 		Files: s.files[:],
+		Sys:   childAttr(&childfd),
 	})
 	if err != nil {
 		s.restart = true
@@ -334,6 +357,11 @@ func (s *sv) trystart() {
 		}
 		unix.Write(s.self[1], []byte{0})
 		return
+	}
+	// The child's exit wakes the loop through its pidfd.
+	s.childfd = childfd
+	if childfd < 0 {
+		s.watchSIGCHLD()
 	}
 	s.paused = false
 	s.pid = pid
@@ -378,17 +406,21 @@ func (s *sv) loop() {
 		}
 		busy = true
 		fds, wait := all[:2], maxWait
-		if s.adopted {
-			if s.pidfd >= 0 {
-				all[2].Fd = int32(s.pidfd)
-				fds = all[:3]
-			} else {
-				wait = 1000 // no pidfd: look every second
-			}
+		switch {
+		case s.adopted && s.pidfd >= 0:
+			all[2].Fd = int32(s.pidfd)
+			fds = all[:3]
+		case s.adopted:
+			wait = 1000 // no pidfd: look every second
+		case s.childfd >= 0:
+			all[2].Fd = int32(s.childfd)
+			fds = all[:3]
 		}
+		all[2].Revents = 0
 		if n, _ := unix.Poll(fds, wait); n <= 0 {
 			busy = false // EINTR or the timeout: nothing to do
 		}
+		childGone := len(fds) == 3 && !s.adopted && all[2].Revents != 0
 		if s.adopted && s.adoptedGone() {
 			busy = true
 			s.dropAdopted()
@@ -422,6 +454,8 @@ func (s *sv) loop() {
 				if s.adopted { // a child of ours after all (a test's)
 					s.dropAdopted()
 				}
+				s.dropChild()
+				childGone = false
 				s.pid = 0
 				s.pidchange()
 				s.announce()
@@ -439,6 +473,14 @@ func (s *sv) loop() {
 				}
 				break
 			}
+		}
+
+		if childGone && s.childfd >= 0 {
+			// The child has exited but was not ours to reap (someone
+			// else's wait took it): the pidfd would stay readable and
+			// spin the loop, so SIGCHLD takes over.
+			s.dropChild()
+			s.watchSIGCHLD()
 		}
 
 		if s.restart && s.pid == 0 {

@@ -20,5 +20,9 @@ func main() {
 		t := &compat.Tool{Name: "mlog-tools", Stderr: os.Stderr}
 		os.Exit(t.Usage("program [args...] (or call it by a daemontools name)"))
 	}
+	if name == "supervise" {
+		// Hundreds of these idle at once: see OneProc.
+		compat.OneProc()
+	}
 	os.Exit(compat.Run(name, m, os.Args[1:]))
 }

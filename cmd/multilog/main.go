@@ -17,6 +17,10 @@ func main() {
 	// Measured (256 MB through a pipe, 5 interleaved rounds): 2 Ps, intake
 	// +7% with t and +14% without, CPU -7%; the same idle VmRSS and CPU per
 	// wake-up under a trickle of lines. More Ps would only add idle threads.
+	// One P was tried again once intake's calls bypassed the scheduler
+	// (issue 17): no cheaper under a trickle (benchmarks/trickle.sh, 20
+	// loggers: 114 against 102 µs per event), and bulk intake 1.7x slower
+	// (128 MB with t, median of 7 interleaved runs, a loaded machine).
 	runtime.GOMAXPROCS(2)
 	os.Exit(compat.Run("multilog", compat.Multilog, os.Args[1:]))
 }
