@@ -276,10 +276,10 @@ func TestRunRestartsWithoutPidfd(t *testing.T) {
 	writeScript(t, dir+"/run", "exec sleep 100\n")
 	runSupervise(t, dir)
 	var st State
-	waitFor(t, "up", func() bool { st, _ = Stat(dir); return st.PID != 0 })
+	testkit.WaitFor(t, "up", func() bool { st, _ = Stat(dir); return st.PID != 0 })
 	for i := 0; i < 2; i++ {
 		pid := st.PID
 		syscall.Kill(pid, syscall.SIGKILL)
-		waitFor(t, "restart", func() bool { st = stat(t, dir); return st.PID != 0 && st.PID != pid })
+		testkit.WaitFor(t, "restart", func() bool { st = stat(t, dir); return st.PID != 0 && st.PID != pid })
 	}
 }
