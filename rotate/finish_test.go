@@ -22,7 +22,7 @@ func TestBurstOfRotations(t *testing.T) {
 	d, err := Open(dir, Config{Size: 4096, Num: 1000})
 	require.NoError(t, err)
 	var in bytes.Buffer
-	for i := 0; in.Len() < 3*(finishQueue+1)*4096; i++ {
+	for i := 0; in.Len() < 3*(queueLen(4096)+1)*4096; i++ {
 		fmt.Fprintf(&in, "line %06d %s\n", i, strings.Repeat("x", i%97))
 	}
 	for p := in.Bytes(); len(p) > 0; {
@@ -41,7 +41,7 @@ func TestBurstOfRotations(t *testing.T) {
 		}
 	}
 	sort.Strings(archives)
-	require.Greater(t, len(archives), 2*finishQueue, "the burst must rotate more often than the queue holds")
+	require.Greater(t, len(archives), 2*queueLen(4096), "the burst must rotate more often than the queue holds")
 	var got []byte
 	for _, name := range archives {
 		require.True(t, strings.HasSuffix(name, ".s"), "%s: not finished", name)
