@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -88,4 +89,52 @@ func TestRotationGarbage(t *testing.T) {
 	perRotation := (after.TotalAlloc - before.TotalAlloc) / rotations
 	t.Logf("%d bytes allocated per rotation", perRotation)
 	require.Less(t, perRotation, uint64(1024))
+}
+
+// TestBatchSyncsOnlyWhatIsKept: while the disk is slow (the first fsync
+// is held up), 200 rotations queue behind it. The next batch prunes first:
+// with n3 only the two newest are fsynced and renamed .s, instead of an
+// fsync for each of the 200 (as before batches pruned first), and the
+// logdir ends with the newest archives, complete, and current.
+func TestBatchSyncsOnlyWhatIsKept(t *testing.T) {
+	var syncs atomic.Int32
+	hold := make(chan struct{})
+	orig := syncArchive
+	syncArchive = func(f *os.File) error {
+		if syncs.Add(1) == 1 {
+			<-hold
+		}
+		return orig(f)
+	}
+	defer func() { syncArchive = orig }()
+
+	dir := filepath.Join(t.TempDir(), "log")
+	d, err := Open(dir, Config{Size: 4096, Num: 3})
+	require.NoError(t, err)
+	const rotations = 201
+	require.Less(t, rotations, queueLen(4096)+1, "the rotations must not wait for the finisher")
+	for i := range rotations {
+		d.Write(fmt.Appendf(nil, "line %03d\n", i))
+		d.Rotate()
+	}
+	close(hold)
+	d.Write(fmt.Appendf(nil, "line %03d\n", rotations))
+	d.Close()
+	// Two batches: the first (the rotations the finisher found at once,
+	// held up on its first fsync), then all the rest. Each fsyncs at most
+	// the n-1 = 2 newest; before, each file was fsynced (201).
+	require.LessOrEqual(t, syncs.Load(), int32(2+2), "fsyncs")
+
+	archives, err := Archives(dir)
+	require.NoError(t, err)
+	require.Len(t, archives, 2)
+	for i, a := range archives {
+		require.Equal(t, byte('s'), a.Code, a.Name)
+		b, err := os.ReadFile(filepath.Join(dir, a.Name))
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("line %03d\n", rotations-2+i), string(b), a.Name)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "current"))
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("line %03d\n", rotations), string(b))
 }
