@@ -106,7 +106,7 @@ func killDuringRotation(t *testing.T, script []string) {
 		}
 	}
 	sort.Strings(names)
-	// A kill leaves the finisher's queue named .u (up to ~24 files); the
+	// A kill leaves the finisher's queue named .u (at s4096 up to 256 files and a batch); the
 	// next start, in the same boot, finishes them to .s. What stays .u is
 	// daemontools' rule: the current (and, with a processor, the previous)
 	// that a kill cut, renamed .u by the next start's recovery.
