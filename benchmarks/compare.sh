@@ -37,25 +37,9 @@ run "tai64n and tai64nlocal" env SIZE="$SIZE" ROUNDS="$ROUNDS" benchmarks/tai64.
 run "mlog query" env RUNS="$ROUNDS" NAIVE_RUNS=1 benchmarks/query.sh
 run "supervise memory (100 services)" benchmarks/supervise-rss.sh 100
 
-# The chart: one bar per program, MB/s, longest first.
+# The chart: one bar per program, MB/s.
 if [ -s "$MEDIANS" ]; then
-	sort -t'|' -k2 -rn "$MEDIANS" | awk -F'|' '
-	BEGIN { h = 28; w = 560; left = 200 }
-	{ name[NR] = $1; v[NR] = $2; if ($2 > max) max = $2 }
-	END {
-		H = NR * h + 50
-		printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"13\">\n", left + w + 80, H
-		printf "<text x=\"10\" y=\"20\" font-weight=\"bold\">multilog throughput, MB/s (higher is better)</text>\n"
-		for (i = 1; i <= NR; i++) {
-			y = 30 + (i - 1) * h
-			bw = (max > 0) ? v[i] / max * w : 0
-			col = (name[i] ~ /^mlog/) ? "#2b7bb9" : (name[i] ~ /^cat/ ? "#999999" : "#d9822b")
-			printf "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 8, y + 17, name[i]
-			printf "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", left, y + 4, bw, h - 8, col
-			printf "<text x=\"%.1f\" y=\"%d\">%.0f</text>\n", left + bw + 6, y + 17, v[i]
-		}
-		print "</svg>"
-	}' >benchmarks/multilog.svg
+	benchmarks/chart.sh "$MEDIANS" >benchmarks/multilog.svg
 fi
 
 {

@@ -2,10 +2,17 @@
 # Whole-process comparison of multilog against its peers, interleaved, in one
 # run: 256 MB of generated qmail-smtpd/qmail-send log through a pipe (cat of
 # a file in the page cache, as a service's output reaches its logger) into a
-# fresh logdir with s16777215 n10. Prints the median MB/s of each and ratios to the fastest
-# peer, then the idle VmRSS of each logger.
+# fresh logdir with s16777215 n10, and again at the default s99999 n10 (one
+# rotation, and one fsync'd archive, every 100 kB: 2,600 of them). Prints
+# the median MB/s of each and ratios to the peers, then the idle VmRSS of
+# each logger.
 #
 #   benchmarks/multilog.sh [rounds]        (default 3; SIZE=256M to change)
+#
+# ONLY=regexp runs only the cases whose name matches (ONLY=s99999: the
+# small-archive rows); BASE=dir adds rows for another build's multilog
+# (dir/multilog, e.g. a copy of bin/ from before a change), in the same
+# interleaved rounds. SKIP_RSS=1 leaves out the idle memory figures.
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -33,7 +40,25 @@ mlog multilog t zstd|$BIN/multilog t z s16777215 n10 ./d
 mlog multilog t gzip|$BIN/multilog t zgzip s16777215 n10 ./d
 cat > file|cat >file
 cat > file + fsync|cat >file && sync file
+mlog multilog t s99999|$BIN/multilog t s99999 n10 ./d
+daemontools multilog t s99999|/usr/bin/multilog t s99999 n10 ./d
+s6-log t s99999|s6-log -b n10 s99999 t ./d
+svlogd -t s99999|mkdir -p d && printf 's99999\nn10\n' >d/config && svlogd -t -b 65536 d
+mlog multilog s99999 (no t)|$BIN/multilog s99999 n10 ./d
+daemontools multilog s99999 (no t)|/usr/bin/multilog s99999 n10 ./d
+s6-log s99999 (no t)|s6-log -b n10 s99999 ./d
 CASES
+if [ -n "${BASE:-}" ]; then
+	cat >>"$WORK/cases" <<CASES
+base multilog t|$BASE/multilog t s16777215 n10 ./d
+base multilog t s99999|$BASE/multilog t s99999 n10 ./d
+base multilog s99999 (no t)|$BASE/multilog s99999 n10 ./d
+CASES
+fi
+if [ -n "${ONLY:-}" ]; then
+	awk -F'|' -v re="$ONLY" '$1 ~ re' "$WORK/cases" >"$WORK/only"
+	mv "$WORK/only" "$WORK/cases"
+fi
 
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $1 }"; }
@@ -69,12 +94,30 @@ done <"$WORK/cases"
 if [ -n "${MEDIANS:-}" ]; then cp "$WORK/medians" "$MEDIANS"; fi
 get() { grep -F "$1|" "$WORK/medians" | cut -d'|' -f2; }
 getw() { grep -F "$1|" "$WORK/medians" | cut -d'|' -f3; }
-peer=$(for n in "daemontools multilog t" "s6-log t" "svlogd -t"; do get "$n"; done | sort -n | tail -1)
-peerw=$(for n in "daemontools multilog t" "s6-log t" "svlogd -t"; do getw "$n"; done | sort -n | tail -1)
-echo "ratio mlog t / fastest peer with t: $(calc "$(get 'mlog multilog t') / $peer") (intake $(calc "$(getw 'mlog multilog t') / $peerw"))"
-echo "ratio mlog (no t) / s6-log (no t): $(calc "$(get 'mlog multilog (no t)') / $(get 's6-log (no t)')") (intake $(calc "$(getw 'mlog multilog (no t)') / $(getw 's6-log (no t)')"))"
-echo "ratio mlog t zstd / mlog t: $(calc "$(get 'mlog multilog t zstd') / $(get 'mlog multilog t')") (intake $(calc "$(getw 'mlog multilog t zstd') / $(getw 'mlog multilog t')"))"
-
+ratio() { # label, ours, peer...: ours / the fastest of the peers measured
+	o=$(get "$2")
+	[ -n "$o" ] || return 0
+	label=$1 ours=$2
+	shift 2
+	p=$(for n in "$@"; do get "$n"; done | sort -n | tail -1)
+	pw=$(for n in "$@"; do getw "$n"; done | sort -n | tail -1)
+	[ -n "$p" ] || return 0
+	echo "ratio $label: $(calc "$o / $p") (intake $(calc "$(getw "$ours") / $pw"))"
+}
+ratio "mlog t / fastest peer with t" "mlog multilog t" "daemontools multilog t" "s6-log t" "svlogd -t"
+ratio "mlog (no t) / s6-log (no t)" "mlog multilog (no t)" "s6-log (no t)"
+ratio "mlog t zstd / mlog t" "mlog multilog t zstd" "mlog multilog t"
+ratio "mlog t s99999 / s6-log t s99999" "mlog multilog t s99999" "s6-log t s99999"
+ratio "mlog t s99999 / daemontools t s99999" "mlog multilog t s99999" "daemontools multilog t s99999"
+ratio "mlog t s99999 / svlogd -t s99999" "mlog multilog t s99999" "svlogd -t s99999"
+ratio "mlog s99999 (no t) / s6-log s99999 (no t)" "mlog multilog s99999 (no t)" "s6-log s99999 (no t)"
+ratio "mlog s99999 (no t) / daemontools s99999 (no t)" "mlog multilog s99999 (no t)" "daemontools multilog s99999 (no t)"
+ratio "mlog t / base t" "mlog multilog t" "base multilog t"
+ratio "mlog t s99999 / base t s99999" "mlog multilog t s99999" "base multilog t s99999"
+ratio "mlog s99999 (no t) / base s99999 (no t)" "mlog multilog s99999 (no t)" "base multilog s99999 (no t)"
+ratio "base t s99999 / s6-log t s99999" "base multilog t s99999" "s6-log t s99999"
+ratio "base s99999 (no t) / s6-log s99999 (no t)" "base multilog s99999 (no t)" "s6-log s99999 (no t)"
+[ -n "${SKIP_RSS:-}" ] && exit 0
 echo
 echo "idle VmRSS (kB), one logdir, default sizes: 2 s after 1000 lines, then 2 s after 200 MB more"
 echo "(about 2000 rotations at the default s99999)"

@@ -107,7 +107,7 @@ func killDuringRotation(t *testing.T, script []string) {
 		}
 	}
 	sort.Strings(names)
-	// A kill leaves the finisher's queue named .u (up to ~24 files); the
+	// A kill leaves the finisher's queue named .u (at s4096 up to 256 files and a batch); the
 	// next start, in the same boot, finishes them to .s. What stays .u is
 	// daemontools' rule: the current (and, with a processor, the previous)
 	// that a kill cut, renamed .u by the next start's recovery.
@@ -372,3 +372,155 @@ func TestRestartFinishesUnfinished(t *testing.T) {
 		t.Errorf("%d archives .u after the restart, want at most 1 (the current the kill cut)", unfinished)
 	}
 }
+
+// TestKillDuringBatches kills multilog at random points while a burst of
+// small archives (s4096: ~90 lines each, thousands of rotations) keeps the
+// finisher's queue deep, so kills land in every step of its batches:
+// pruning, the fsyncs, the renames, the logdir fsync. After a restart in the
+// same boot, every archive named .s must be complete: mode 744, whole
+// lines only, consecutive within the file. With n100000 nothing is pruned
+// and the files hold every line; with n5 pruning takes most of each batch
+// before it is synced, and the files hold an unbroken tail of the input.
+func TestKillDuringBatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	for _, script := range [][]string{
+		{"s4096", "n100000", "./d"},
+		{"s4096", "n5", "./d"},
+		{"t", "s4096", "n5", "./d"},
+	} {
+		t.Run(strings.Join(script, " "), func(t *testing.T) { killDuringBatches(t, script) })
+	}
+}
+
+func killDuringBatches(t *testing.T, script []string) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	const total = 200000
+	fed := make(chan struct{})
+	go func() {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		for i := 0; i < total; i++ {
+			bw.WriteString(text(i))
+		}
+		bw.Flush()
+		w.Close()
+		close(fed)
+	}()
+	start := func() *exec.Cmd {
+		cmd := multilogCommand("", script)
+		cmd.Dir = dir
+		cmd.Stdin = r
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	rng := rand.New(rand.NewSource(17))
+	const kills = 25
+	queued := 0 // .u files the kills left: the finisher's queue and batch
+	for range kills {
+		cmd := start()
+		time.Sleep(time.Duration(5+rng.Intn(40)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		u, _ := filepath.Glob(filepath.Join(dir, "d", "@*.u"))
+		queued += len(u)
+	}
+	cmd := start()
+	<-fed
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("last run: %v", err)
+	}
+
+	d := filepath.Join(dir, "d")
+	names := archiveNames(t, d)
+	seen := make([]bool, total)
+	first := total
+	finished := 0
+	// Without t, bytes move from the pipe to current exactly once
+	// (splice), so a kill can split a line: its head ends the current the
+	// kill cut (renamed .u at the restart, as daemontools does), its tail
+	// starts the next file. carry joins them again.
+	carry := ""
+	parse := func(line string) int {
+		if script[0] == "t" && len(line) > 26 && line[0] == '@' {
+			line = line[26:]
+		}
+		if len(line) >= 13 && strings.HasPrefix(line, "line ") && strings.HasSuffix(line, "\n") {
+			if v, err := strconv.Atoi(line[5:12]); err == nil && len(line) == 13+v%61+1 {
+				return v
+			}
+		}
+		return -1
+	}
+	for _, n := range append(names, "current") {
+		b, err := os.ReadFile(filepath.Join(d, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		complete := strings.HasSuffix(n, ".s")
+		if complete {
+			finished++
+			if st, _ := os.Stat(filepath.Join(d, n)); st.Mode().Perm() != 0744 {
+				t.Errorf("%s: mode %v, want 744", n, st.Mode().Perm())
+			}
+			if len(b) > 0 && b[len(b)-1] != '\n' {
+				t.Errorf("%s: named .s but ends inside a line", n)
+			}
+		}
+		prev := -1
+		lines := strings.SplitAfter(string(b), "\n")
+		for k, line := range lines {
+			if line == "" {
+				continue
+			}
+			i := parse(line)
+			if i < 0 && k == 0 && carry != "" {
+				i = parse(carry + line) // the tail of a line split by a kill
+			}
+			carry = ""
+			if i < 0 {
+				switch {
+				case !strings.HasSuffix(line, "\n"):
+					carry = line // the head of a line a kill cut: .u or current
+				case k == 0 && len(lines) > 1 && parse(lines[1]) > 0 && strings.HasSuffix(text(parse(lines[1])-1), line):
+					// A file may start inside a line: the tail of
+					// the chunk a kill had written but not yet taken
+					// out of the pipe, written again (peek.go).
+				case complete:
+					t.Errorf("%s: named .s but holds a partial line %q", n, line)
+				}
+				continue
+			}
+			if complete && prev >= 0 && i != prev+1 {
+				t.Errorf("%s: named .s but line %d follows line %d", n, i, prev)
+			}
+			prev = i
+			seen[i] = true
+			first = min(first, i)
+		}
+	}
+	lost := 0
+	for i := first; i < total; i++ {
+		if !seen[i] {
+			lost++
+		}
+	}
+	t.Logf("%d kills left %d files .u; at the end %d archives .s, %d .u; lines %d to %d kept, %d of them lost",
+		kills, queued, finished, len(names)-finished, first, total-1, lost)
+	if lost != 0 {
+		t.Errorf("%d lines lost after line %d", lost, first)
+	}
+	if script[len(script)-2] == "n100000" && first != 0 {
+		t.Errorf("nothing is pruned at n100000, yet the files start at line %d", first)
+	}
+}
+
+// text is line i of TestKillDuringBatches' input.
+func text(i int) string { return fmt.Sprintf("line %07d %s\n", i, strings.Repeat("y", i%61)) }

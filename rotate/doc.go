@@ -21,7 +21,7 @@
 //     after the newest archive name.
 //  3. create a new empty current (0600, then 0644).
 //  4. the finisher fsyncs @<stamp>.u, sets it 0744 and renames it
-//     @<stamp>.s, then fsyncs the logdir.
+//     @<stamp>.s, then fsyncs the logdir (in batches: see below).
 //  5. with compression: the compressor writes tmp.@<stamp>.s.zst (or
 //     .gz), sets it 0744, renames it @<stamp>.s.zst, then unlinks
 //     @<stamp>.s. For a moment both names are there: twins (see
@@ -67,4 +67,14 @@
 //
 // state and newstate are removed at every recovery: a processor run that
 // did not finish leaves no state behind.
+//
+// # Durability
+//
+// An archive is on disk before it is named @<stamp>.s, as with multilog's
+// fsync then rename; a rotated file is @<stamp>.u until then. The fsyncs
+// are batched off the intake path (finisher): every file waiting is taken
+// at once, pruning runs first (a file it deletes is never synced, and its
+// bytes need never reach the disk), the rest are written back together and
+// fsynced, then all renamed .s, then the logdir is fsynced once. Input waits
+// only when queueLen files (16, or 16 MB of small ones) wait already.
 package rotate

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/mlog/mlog/tai64"
 )
@@ -14,7 +15,7 @@ import (
 // finisher turns rotated files into archives in the background: fsync,
 // mode 744, the rename from @<stamp>.u to @<stamp>.s, the logdir fsync, then
 // compression and pruning. The fsync part holds input up only when more
-// than finishQueue rotated files are waiting for it; compression holds it
+// than queueLen rotated files are waiting for it; compression holds it
 // up only when more than compressBacklog archives of this run wait for it
 // (see [finisher.reserve]).
 type finisher struct {
@@ -43,13 +44,29 @@ type queued struct {
 }
 
 // finishQueue is how many rotated files may wait for their fsync, beside
-// the batch being synced, before a rotation holds input up. Input can then
-// outrun the disk for a burst of 16 archives (256 MB at the largest s) and
-// runs at the disk's pace beyond it; the cost is that a power failure can
-// leave that many archives named .u (not known to be on disk) instead of
-// one. A kill loses nothing either way: the page cache survives it, and the
-// next start finishes them (recoverUnfinished).
-const finishQueue = 16
+// the batch being synced, before a rotation holds input up: finishQueue
+// files, or as many as make finishQueueBytes at a small s (167 at the
+// default s99999), at most finishQueueMax. Input can then outrun the disk
+// for a burst (256 MB at the largest s, 16 MB at small ones) and runs at
+// the disk's pace beyond it; a deep queue at a small s also lets pruning
+// take most of a burst before it is synced (see finishBatch). The cost is
+// that a power failure can leave that many archives named .u (not known to
+// be on disk) instead of one. A kill loses nothing either way: the page
+// cache survives it, and the next start finishes them (recoverUnfinished).
+const (
+	finishQueue      = 16
+	finishQueueBytes = 16 << 20
+	finishQueueMax   = 256
+)
+
+// queueLen is the finisher's queue length for archives of size bytes.
+func queueLen(size int64) int {
+	n := finishQueue
+	if size > 0 && finishQueueBytes/size > int64(n) {
+		n = int(min(finishQueueBytes/size, finishQueueMax))
+	}
+	return n
+}
 
 // compressBacklog is how many archives rotated by this run may be plain at
 // once in a compressing logdir (the one being compressed included); a
@@ -64,10 +81,11 @@ type finishJob struct {
 	f     *os.File
 	stamp tai64.Time
 	fresh bool // counted in the finisher's waiting (compressing logdirs)
+	gone  bool // finishBatch: pruned before its rename
 }
 
 func newFinisher(d *Dir) *finisher {
-	f := &finisher{d: d, jobs: make(chan finishJob, finishQueue), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	f := &finisher{d: d, jobs: make(chan finishJob, queueLen(d.cfg.Size)), done: make(chan struct{}), kick: make(chan struct{}, 1)}
 	f.room.L = &f.mu
 	for _, n := range d.pendingCompress {
 		f.pending = append(f.pending, queued{name: n})
@@ -102,7 +120,7 @@ func (f *finisher) release(fresh bool) {
 
 // archive queues a rotated current, already renamed to @<stamp>.u.
 func (f *finisher) archive(file *os.File, stamp tai64.Time, fresh bool) {
-	f.jobs <- finishJob{file, stamp, fresh}
+	f.jobs <- finishJob{f: file, stamp: stamp, fresh: fresh}
 }
 
 // compress queues a finished plain archive for compression.
@@ -242,14 +260,28 @@ func (f *finisher) startNext(results chan<- compressResult) bool {
 	}
 }
 
-// finishBatch finishes j and every rotated file queued behind it. Their
-// writeback is started all at once before the first fsync waits, so the
-// disk works on all of them together instead of one file at a time.
+// finishBatch finishes j and every rotated file queued behind it, with one
+// wait for the disk per batch rather than per file where it can:
+//
+//  1. prune first. Archives count whether named .u or .s, so pruning now
+//     takes exactly the files it would take after the renames; a file it
+//     takes needs no fsync, and its bytes, still in the page cache, never
+//     reach the disk at all. Under a burst at a small s most of a deep
+//     queue is pruned this way (with n10 at most 9 files of a batch live).
+//  2. set mode 744 and start writeback of every file left, all at once, so
+//     the disk works on them together;
+//  3. fsync each of them: the first waits for the journal commit that
+//     carries them all, the others find their data written;
+//  4. only then rename them from .u to .s, and fsync the logdir once.
+//
+// So every file is on disk before it is named .s, as multilog's fsync
+// then rename, and the names themselves are on disk when the batch is done.
 func (f *finisher) finishBatch(j finishJob) {
+	d := f.d
 	batch := append(f.batch[:0], j)
 	defer func() { clear(batch); f.batch = batch[:0] }()
 more:
-	for len(batch) <= finishQueue {
+	for len(batch) <= cap(f.jobs) {
 		select {
 		case j, ok := <-f.jobs:
 			if !ok { // stop: the loop sees it next
@@ -260,51 +292,67 @@ more:
 			break more
 		}
 	}
+	d.prune()
+	live := batch[:0]
 	for _, j := range batch {
+		if unlinked(j.f) {
+			j.f.Close()
+			f.release(j.fresh)
+			continue
+		}
+		u := ArchiveName(j.stamp, 'u')
+		d.retry(func() error {
+			if err := j.f.Chmod(0744); err != nil {
+				return d.pathErr("set mode of", u, unwrapErrno(err))
+			}
+			return nil
+		})
 		startWriteback(j.f, 0, 0)
+		live = append(live, j)
 	}
-	for _, j := range batch {
-		f.finishRotated(j)
+	for _, j := range live {
+		d.retry(func() error {
+			if err := syncArchive(j.f); err != nil {
+				return d.pathErr("write", ArchiveName(j.stamp, 'u')+" to disk", unwrapErrno(err))
+			}
+			return nil
+		})
+	}
+	for i, j := range live {
+		j.f.Close()
+		u := ArchiveName(j.stamp, 'u')
+		s := ArchiveName(j.stamp, 's')
+		d.retry(func() error {
+			err := d.rename(u, s)
+			if errors.Is(err, fs.ErrNotExist) {
+				live[i].gone = true // pruned meanwhile (by a processor's rotation)
+				return nil
+			}
+			if err != nil {
+				return &fs.PathError{Op: "rename " + u + " to " + s + " in directory", Path: d.name, Err: unwrapErrno(err)}
+			}
+			return nil
+		})
+	}
+	if len(live) > 0 {
+		d.syncDir()
+	}
+	for _, j := range live {
+		if j.gone {
+			f.release(j.fresh)
+		} else {
+			f.compress(ArchiveName(j.stamp, 's'), j.fresh)
+		}
 	}
 }
 
-// finishRotated makes a rotated file durable and names it .s.
-func (f *finisher) finishRotated(j finishJob) {
-	d := f.d
-	u := ArchiveName(j.stamp, 'u')
-	s := ArchiveName(j.stamp, 's')
-	d.retry(func() error {
-		if err := j.f.Chmod(0744); err != nil {
-			return d.pathErr("set mode of", u, unwrapErrno(err))
-		}
-		return nil
-	})
-	d.retry(func() error {
-		if err := j.f.Sync(); err != nil {
-			return d.syncErr(u, unwrapErrno(err))
-		}
-		return nil
-	})
-	j.f.Close()
-	gone := false
-	d.retry(func() error {
-		err := d.rename(u, s)
-		if errors.Is(err, fs.ErrNotExist) {
-			gone = true // pruned while it waited (n smaller than the queue)
-			return nil
-		}
-		if err != nil {
-			return d.renameErr(u, s, unwrapErrno(err))
-		}
-		return nil
-	})
-	d.syncDir()
-	if gone {
-		f.release(j.fresh)
-	} else {
-		f.compress(s, j.fresh)
-	}
-	d.prune()
+// syncArchive makes a rotated file durable; tests count the calls.
+var syncArchive = (*os.File).Sync
+
+// unlinked reports whether f no longer has a name: pruning took it.
+func unlinked(f *os.File) bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(int(f.Fd()), &st) == nil && st.Nlink == 0
 }
 
 // drain runs the compressions still queued at stop, newest first, one at a

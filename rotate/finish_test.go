@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,7 +23,7 @@ func TestBurstOfRotations(t *testing.T) {
 	d, err := Open(dir, Config{Size: 4096, Num: 1000})
 	require.NoError(t, err)
 	var in bytes.Buffer
-	for i := 0; in.Len() < 3*(finishQueue+1)*4096; i++ {
+	for i := 0; in.Len() < 3*(queueLen(4096)+1)*4096; i++ {
 		fmt.Fprintf(&in, "line %06d %s\n", i, strings.Repeat("x", i%97))
 	}
 	for p := in.Bytes(); len(p) > 0; {
@@ -41,7 +42,7 @@ func TestBurstOfRotations(t *testing.T) {
 		}
 	}
 	sort.Strings(archives)
-	require.Greater(t, len(archives), 2*finishQueue, "the burst must rotate more often than the queue holds")
+	require.Greater(t, len(archives), 2*queueLen(4096), "the burst must rotate more often than the queue holds")
 	var got []byte
 	for _, name := range archives {
 		require.True(t, strings.HasSuffix(name, ".s"), "%s: not finished", name)
@@ -88,4 +89,52 @@ func TestRotationGarbage(t *testing.T) {
 	perRotation := (after.TotalAlloc - before.TotalAlloc) / rotations
 	t.Logf("%d bytes allocated per rotation", perRotation)
 	require.Less(t, perRotation, uint64(1024))
+}
+
+// TestBatchSyncsOnlyWhatIsKept: while the disk is slow (the first fsync
+// is held up), 200 rotations queue behind it. The next batch prunes first:
+// with n3 only the two newest are fsynced and renamed .s, instead of an
+// fsync for each of the 200 (as before batches pruned first), and the
+// logdir ends with the newest archives, complete, and current.
+func TestBatchSyncsOnlyWhatIsKept(t *testing.T) {
+	var syncs atomic.Int32
+	hold := make(chan struct{})
+	orig := syncArchive
+	syncArchive = func(f *os.File) error {
+		if syncs.Add(1) == 1 {
+			<-hold
+		}
+		return orig(f)
+	}
+	defer func() { syncArchive = orig }()
+
+	dir := filepath.Join(t.TempDir(), "log")
+	d, err := Open(dir, Config{Size: 4096, Num: 3})
+	require.NoError(t, err)
+	const rotations = 201
+	require.Less(t, rotations, queueLen(4096)+1, "the rotations must not wait for the finisher")
+	for i := range rotations {
+		d.Write(fmt.Appendf(nil, "line %03d\n", i))
+		d.Rotate()
+	}
+	close(hold)
+	d.Write(fmt.Appendf(nil, "line %03d\n", rotations))
+	d.Close()
+	// Two batches: the first (the rotations the finisher found at once,
+	// held up on its first fsync), then all the rest. Each fsyncs at most
+	// the n-1 = 2 newest; before, each file was fsynced (201).
+	require.LessOrEqual(t, syncs.Load(), int32(2+2), "fsyncs")
+
+	archives, err := Archives(dir)
+	require.NoError(t, err)
+	require.Len(t, archives, 2)
+	for i, a := range archives {
+		require.Equal(t, byte('s'), a.Code, a.Name)
+		b, err := os.ReadFile(filepath.Join(dir, a.Name))
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("line %03d\n", rotations-2+i), string(b), a.Name)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "current"))
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("line %03d\n", rotations), string(b))
 }

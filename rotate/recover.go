@@ -5,11 +5,13 @@ import (
 	"os"
 	"syscall"
 	"unsafe"
+
+	"github.com/mlog/mlog/tai64"
 )
 
 // A rotated file is named @<stamp>.u until the finisher has fsynced it
 // and renamed it .s, so a kill -9 leaves every file still in the
-// finisher's queue (up to finishQueue, plus the batch being synced) named
+// finisher's queue (up to queueLen, plus the batch being synced) named
 // .u. After a kill they are whole: every byte was written before the
 // rename, and the page cache outlives the process. After a power failure
 // or a crash of the kernel they may not be: daemontools' .u means exactly
@@ -63,10 +65,12 @@ func (d *Dir) sameBoot(f *os.File) bool {
 }
 
 // recoverUnfinished finishes the .u archives that a kill -9 left in the
-// finisher's queue during this boot: fsync, mode 744, renamed .s, as the
-// finisher would have. Each is opened without following links and only if
-// it is a regular file; anything else, and every .u from an earlier boot,
-// is left as it is.
+// finisher's queue during this boot: mode 744, fsync, renamed .s, as the
+// finisher would have, and in the same order of steps (see finishBatch):
+// pruning first, so what it takes is not synced; every file on disk before
+// any is renamed; the logdir fsynced once. Each is opened without following
+// links and only if it is a regular file; anything else, and every .u from
+// an earlier boot, is left as it is.
 func (d *Dir) recoverUnfinished() {
 	if len(d.boot) == 0 {
 		return
@@ -75,7 +79,8 @@ func (d *Dir) recoverUnfinished() {
 	if err != nil {
 		return
 	}
-	renamed := false
+	var files []*os.File
+	var stamps []tai64.Time
 	for _, n := range names {
 		a, ok := ParseArchiveName(n)
 		if !ok || a.Code != 'u' {
@@ -85,9 +90,33 @@ func (d *Dir) recoverUnfinished() {
 		if err != nil {
 			continue
 		}
-		ok = d.sameBoot(f) && f.Sync() == nil && f.Chmod(0744) == nil
+		if !d.sameBoot(f) {
+			f.Close()
+			continue
+		}
+		files = append(files, f)
+		stamps = append(stamps, a.Stamp)
+	}
+	if len(files) == 0 {
+		return
+	}
+	// Only after a kill, whose recovery prunes anyway (finish).
+	d.prune()
+	live := 0
+	for i, f := range files {
+		if unlinked(f) || f.Chmod(0744) != nil {
+			f.Close()
+			continue
+		}
+		startWriteback(f, 0, 0)
+		files[live], stamps[live] = f, stamps[i]
+		live++
+	}
+	renamed := false
+	for i, f := range files[:live] {
+		ok := f.Sync() == nil
 		f.Close()
-		if ok && d.rename(n, ArchiveName(a.Stamp, 's')) == nil {
+		if ok && d.rename(ArchiveName(stamps[i], 'u'), ArchiveName(stamps[i], 's')) == nil {
 			renamed = true
 		}
 	}
