@@ -1,6 +1,8 @@
 package supervise
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -21,10 +23,16 @@ func TestRunRecordsExits(t *testing.T) {
 	})
 	writeScript(t, filepath.Join(dir, "run"), "exec sleep 100\n")
 	var before Exit
-	testkit.WaitFor(t, "up", func() bool {
+	// Up running the new script: a last "exit 3" may still be starting,
+	// and its pid would be gone before the kill reached it.
+	testkit.WaitFor(t, "up running sleep", func() bool {
 		st, err := ReadStatus(dir)
-		before, _ = ReadExit(dir)
-		return err == nil && st.PID != 0
+		if err != nil || st.PID == 0 {
+			return false
+		}
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", st.PID))
+		before, _ = ReadExit(dir) // after the start: the last exit is in
+		return string(comm) == "sleep\n"
 	})
 	st, _ := ReadStatus(dir)
 	syscall.Kill(st.PID, syscall.SIGKILL)
