@@ -32,8 +32,9 @@ import (
 // is not ours; the filesystem has no leases), the bytes go through Write's
 // O_APPEND writes instead, and Splice tries again after leaseRetry bytes.
 // An opener waits at most one splice (up to the pipe's size, into the page
-// cache), or the kernel's lease-break-time if multilog is stopped in that
-// instant.
+// cache), or the kernel's lease-break-time (45 s) if multilog is stopped in
+// that instant; after that the kernel revokes the lease and the old window
+// is back for that one splice.
 
 // leaseRetry is how many bytes go through Write after a lease was refused
 // before Splice asks again: one fcntl per MiB is nothing, and a reader

@@ -34,18 +34,7 @@ func TestSpliceOthersInTheWindow(t *testing.T) {
 		{"truncate", func(current string) error { return os.Truncate(current, 0) }, "three\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "d")
-			d, err := Open(dir, Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer d.Close()
-			var p [2]int
-			if err := syscall.Pipe(p[:]); err != nil {
-				t.Fatal(err)
-			}
-			defer syscall.Close(p[0])
-			defer syscall.Close(p[1])
+			dir, d, p := spliceSetup(t)
 			current := filepath.Join(dir, "current")
 
 			splice := func(text string) {
@@ -59,9 +48,11 @@ func TestSpliceOthersInTheWindow(t *testing.T) {
 			otherDone := make(chan error, 1)
 			d.beforeSplice = func() {
 				d.beforeSplice = nil
-				go func() { otherDone <- tc.other(current) }()
+				// Whether the lease is held, read before the other can
+				// start breaking it.
 				fd := int(d.current.Fd())
 				leased, _ := fcntl(fd, syscall.F_GETLEASE, 0)
+				go func() { otherDone <- tc.other(current) }()
 				for {
 					select {
 					case err := <-otherDone:
@@ -100,18 +91,7 @@ func TestSpliceOthersInTheWindow(t *testing.T) {
 // lease can be had, and the bytes go through Write (SpliceRoom says 0)
 // until leaseRetry more bytes were written; then splicing resumes.
 func TestSpliceWithoutLease(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "d")
-	d, err := Open(dir, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	var p [2]int
-	if err := syscall.Pipe(p[:]); err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(p[0])
-	defer syscall.Close(p[1])
+	dir, d, p := spliceSetup(t)
 	reader, err := os.Open(filepath.Join(dir, "current"))
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +120,23 @@ func TestSpliceWithoutLease(t *testing.T) {
 	if !bytes.HasSuffix(got, []byte("x\none\n")) {
 		t.Errorf("current ends %q, want the written lines then the spliced one", got[max(0, len(got)-20):])
 	}
+}
+
+// spliceSetup opens a logdir in a new directory and a pipe to splice from;
+// both are closed when the test ends.
+func spliceSetup(t *testing.T) (dir string, d *Dir, p [2]int) {
+	t.Helper()
+	dir = filepath.Join(t.TempDir(), "d")
+	d, err := Open(dir, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	if err := syscall.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(p[0]); syscall.Close(p[1]) })
+	return dir, d, p
 }
 
 func fcntl(fd, cmd, arg int) (int, error) {
