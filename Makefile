@@ -83,7 +83,7 @@ install: build
 # if it is ours (a link to mlog-tools, a binary of this module, a page of
 # the mlog manual), so Debian's /usr/bin/multilog or a page of daemontools'
 # own under the same PREFIX stays.
-MANPAGES := $(NAMES) $(DAEMONS) mlog mlog-query mlog-ship mlog-status mlog-wait
+MANPAGES := $(NAMES) $(DAEMONS) mlog mlog-query mlog-ship mlog-status mlog-wait mlog-qmail
 uninstall:
 	@b=$(DESTDIR)$(PREFIX)/bin; m=$(DESTDIR)$(PREFIX)/share/man/man8; \
 	for n in $(NAMES); do \

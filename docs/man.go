@@ -50,7 +50,7 @@ const fill = Width - 2
 // are git-style, mlog-query(8) for `mlog query`.
 func ManName(name string) string {
 	switch name {
-	case "query", "ship", "status", "wait":
+	case "query", "ship", "status", "wait", "qmail":
 		return "mlog-" + name
 	}
 	return name

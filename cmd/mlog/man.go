@@ -21,8 +21,8 @@ func newManCmd() *cobra.Command {
 		Long: `Print the man page (section 8) of each NAME, e.g. mlog man multilog | man -l -,
 or with --dir write NAME.8 for every program into DIR (make install does this).
 mlog's own commands have git-style pages: mlog-query.8, mlog-ship.8,
-mlog-status.8, mlog-wait.8, and mlog.8 for mlog itself (mlog man query and
-mlog man mlog-query are the same page).
+mlog-status.8, mlog-wait.8, mlog-qmail.8, and mlog.8 for mlog itself
+(mlog man query and mlog man mlog-query are the same page).
 
 EXIT STATUS
   0    the pages were written
