@@ -17,7 +17,14 @@ func WriteFile(path string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
+	renamed := false
+	defer func() {
+		// Only a temporary file this call made and did not rename: after
+		// the rename, path.new may already be someone else's.
+		if !renamed {
+			os.Remove(tmp)
+		}
+	}()
 	if _, err := f.Write(b); err != nil {
 		f.Close()
 		return err
@@ -32,6 +39,7 @@ func WriteFile(path string, b []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
+	renamed = true
 	d, err := os.Open(filepath.Dir(path))
 	if err != nil {
 		return err
