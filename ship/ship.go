@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mlog/mlog/internal/durable"
 	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/query"
 	"github.com/mlog/mlog/tai64"
@@ -334,7 +335,7 @@ func (sh *shipper) warn(err error) {
 func (sh *shipper) run(ctx context.Context) (Stats, error) {
 	if sh.cfg.Cursor != "" {
 		// Two ships on one cursor would send everything twice.
-		unlock, err := lockCursor(sh.cfg.Cursor)
+		unlock, err := durable.Lock(sh.cfg.Cursor)
 		if err != nil {
 			return Stats{}, err
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/durable"
 	"github.com/mlog/mlog/query"
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
@@ -461,7 +462,7 @@ func TestShipFatal(t *testing.T) {
 func TestShipCursorLocked(t *testing.T) {
 	dir := newLogdir(t, "main")
 	cursor := filepath.Join(t.TempDir(), "cursor")
-	unlock, err := lockCursor(cursor)
+	unlock, err := durable.Lock(cursor)
 	must(t, err)
 	defer unlock()
 	_, err = Run(context.Background(), Config{Network: "relp", Addr: "127.0.0.1:1", Cursor: cursor}, []string{dir})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/mlog/mlog/query"
 	"github.com/mlog/mlog/tai64"
@@ -99,20 +98,4 @@ func (s *source) run(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// lockCursor takes an exclusive lock on path + ".lock", as multilog locks
-// a logdir (lock_exnb): the cursor itself is replaced by rename, so it
-// cannot hold the lock.
-func lockCursor(path string) (unlock func(), err error) {
-	name := path + ".lock"
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, &OpError{Op: "lock", Path: name, Err: err}
-	}
-	return func() { f.Close() }, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/durable"
 	"github.com/mlog/mlog/qmail"
 )
 
@@ -138,6 +139,14 @@ func runQmailStats(cmd *cobra.Command, f *qmailFlags, logdirs []string) int {
 	}
 	cfg.Cumulative = f.cumulative
 	if f.cursor != "" {
+		// Two runs on one cursor (cron jobs that overlap) would count
+		// the same lines twice: the second is refused.
+		unlock, err := durable.Lock(f.cursor)
+		if err != nil {
+			qmailFatal(stderr, err)
+			return compat.ExitTemporary
+		}
+		defer unlock()
 		if cfg.State, err = qmail.LoadState(f.cursor); err != nil {
 			qmailFatal(stderr, err)
 			return compat.ExitTemporary

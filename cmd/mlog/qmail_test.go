@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mlog/mlog/internal/durable"
 )
 
 // qmailLogdir makes a logdir with one message's life on 2026-01-02 UTC.
@@ -81,6 +83,30 @@ func TestQmailStatsCursorCmd(t *testing.T) {
 	equal(t, code, 0, "exit code")
 	if !strings.Contains(out, `"messages": 0,`) || !strings.Contains(out, `"lines": 0,`) {
 		t.Errorf("second run read lines again:\n%s", out)
+	}
+}
+
+// TestQmailCursorLocked: a run whose cursor another run holds (cron jobs
+// that overlap) is refused, and leaves the cursor as it was, instead of
+// counting the same lines twice.
+func TestQmailCursorLocked(t *testing.T) {
+	dir := qmailLogdir(t)
+	cursor := filepath.Join(t.TempDir(), "cursor")
+	unlock, err := durable.Lock(cursor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runQmailCmd(t, "stats", "--json", "--cursor", cursor, dir)
+	equal(t, code, 111, "exit code with the cursor locked")
+	equal(t, out, "", "output with the cursor locked")
+	if !strings.Contains(errOut, "unable to lock "+cursor+".lock") {
+		t.Errorf("stderr %q, want unable to lock %s.lock", errOut, cursor)
+	}
+	unlock()
+	code, out, _ = runQmailCmd(t, "stats", "--json", "--cursor", cursor, dir)
+	equal(t, code, 0, "exit code once the lock is free")
+	if !strings.Contains(out, `"messages": 1,`) {
+		t.Errorf("the first run after the lock counted:\n%s", out)
 	}
 }
 

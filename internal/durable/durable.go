@@ -1,11 +1,16 @@
-// Package durable replaces small state files whole, so that a crash or a
-// power cut leaves either the old contents or the new, never a mix: the
-// cursors of mlog query and mlog ship, and mlog qmail's state beside them.
+// Package durable keeps small state files right: replaced whole, so that a
+// crash or a power cut leaves either the old contents or the new, never a
+// mix, and used by one run at a time: the cursors of mlog query and mlog
+// ship, and mlog qmail's state beside them.
 package durable
 
 import (
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mlog/mlog/internal/fault"
 )
 
 // WriteFile replaces the file at path with b: a temporary file path.new is
@@ -46,4 +51,21 @@ func WriteFile(path string, b []byte) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// Lock takes an exclusive lock on path + ".lock" without waiting, as
+// multilog locks a logdir (lock_exnb): a state file replaced by rename
+// cannot hold the lock itself. Two runs on one cursor would send or count
+// everything twice; the second is refused.
+func Lock(path string) (unlock func(), err error) {
+	name := path + ".lock"
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, &fault.Error{Op: "lock", Path: name, Err: err}
+	}
+	return func() { f.Close() }, nil
 }
