@@ -47,26 +47,27 @@ func TestKillDuringRotation(t *testing.T) {
 	}
 }
 
-func killDuringRotation(t *testing.T, script []string) {
-	dir := t.TempDir()
+// feedMultilog writes line(0) .. line(total-1) into a pipe through a
+// buffer of bufSize (fed is closed once all are in and the pipe is
+// closed), and returns start, which starts one more multilog with script
+// in dir reading that pipe: the kill tests start one after each kill.
+func feedMultilog(t *testing.T, dir string, script []string, bufSize, total int, line func(int) string) (fed chan struct{}, start func() *exec.Cmd) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	const total = 60000
-	fed := make(chan struct{})
-	const lineLen = len("line 0000000 ") + 30 + 1
+	t.Cleanup(func() { r.Close() })
+	fed = make(chan struct{})
 	go func() {
-		bw := bufio.NewWriterSize(w, 4096)
+		bw := bufio.NewWriterSize(w, bufSize)
 		for i := 0; i < total; i++ {
-			fmt.Fprintf(bw, "line %07d %s\n", i, strings.Repeat("x", lineLen-len("line 0000000 ")-1))
+			bw.WriteString(line(i))
 		}
 		bw.Flush()
 		w.Close()
 		close(fed)
 	}()
-	start := func() *exec.Cmd {
+	start = func() *exec.Cmd {
 		cmd := multilogCommand("", script)
 		cmd.Dir = dir
 		cmd.Stdin = r
@@ -75,6 +76,16 @@ func killDuringRotation(t *testing.T, script []string) {
 		}
 		return cmd
 	}
+	return fed, start
+}
+
+func killDuringRotation(t *testing.T, script []string) {
+	dir := t.TempDir()
+	const total = 60000
+	const lineLen = len("line 0000000 ") + 30 + 1
+	fed, start := feedMultilog(t, dir, script, 4096, total, func(i int) string {
+		return fmt.Sprintf("line %07d %s\n", i, strings.Repeat("x", lineLen-len("line 0000000 ")-1))
+	})
 	rng := rand.New(rand.NewSource(1))
 	kills := 0
 	for ; kills < 20; kills++ {
@@ -396,31 +407,8 @@ func TestKillDuringBatches(t *testing.T) {
 
 func killDuringBatches(t *testing.T, script []string) {
 	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
 	const total = 200000
-	fed := make(chan struct{})
-	go func() {
-		bw := bufio.NewWriterSize(w, 64<<10)
-		for i := 0; i < total; i++ {
-			bw.WriteString(text(i))
-		}
-		bw.Flush()
-		w.Close()
-		close(fed)
-	}()
-	start := func() *exec.Cmd {
-		cmd := multilogCommand("", script)
-		cmd.Dir = dir
-		cmd.Stdin = r
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	fed, start := feedMultilog(t, dir, script, 64<<10, total, text)
 	rng := rand.New(rand.NewSource(17))
 	const kills = 25
 	queued := 0 // .u files the kills left: the finisher's queue and batch

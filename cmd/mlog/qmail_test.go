@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,23 +26,7 @@ func qmailLogdir(t *testing.T) string {
 
 func runQmailCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	t.Setenv("TZ", "UTC")
-	cmd := newQmailCmd()
-	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs(args)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.Execute()
-	code := 0
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-	} else if err != nil {
-		code = -1
-		errOut.WriteString(err.Error())
-	}
-	return code, out.String(), errOut.String()
+	return runCmd(t, newQmailCmd(), args...)
 }
 
 func TestQmailStatsCmd(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,8 +49,14 @@ func queryLogdir(t *testing.T) string {
 // and stderr.
 func runQueryCmd(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runCmd(t, newQueryCmd(), args...)
+}
+
+// runCmd runs cmd with args in UTC and returns its exit code, stdout and
+// stderr.
+func runCmd(t *testing.T, cmd *cobra.Command, args ...string) (int, string, string) {
+	t.Helper()
 	t.Setenv("TZ", "UTC")
-	cmd := newQueryCmd()
 	var out, errOut bytes.Buffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
