@@ -211,15 +211,7 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 	for _, h := range hosts {
 		s.Hosts = append(s.Hosts, *h)
 	}
-	slices.SortFunc(s.Hosts, func(a, b HostCount) int {
-		if a.Count != b.Count {
-			return int(b.Count - a.Count)
-		}
-		return strings.Compare(a.Host, b.Host)
-	})
-	if len(s.Hosts) > topN {
-		s.Hosts = s.Hosts[:topN]
-	}
+	s.Hosts = topHosts(s.Hosts, topN)
 	slices.Sort(delays)
 	slices.Sort(queue)
 	return s, delays, queue

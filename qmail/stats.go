@@ -406,15 +406,7 @@ func (c *Collector) Stats() Stats {
 	for _, h := range c.hosts {
 		s.Hosts = append(s.Hosts, *h)
 	}
-	slices.SortFunc(s.Hosts, func(a, b HostCount) int {
-		if a.Count != b.Count {
-			return int(b.Count - a.Count)
-		}
-		return strings.Compare(a.Host, b.Host)
-	})
-	if len(s.Hosts) > topN {
-		s.Hosts = s.Hosts[:topN]
-	}
+	s.Hosts = topHosts(s.Hosts, topN)
 	s.OpenMessages = int64(len(c.j.msgs))
 	s.OpenDeliveries = int64(len(c.j.dels))
 	if c.by > 0 {
@@ -453,4 +445,19 @@ func top(m map[string]*int64, n int) []Count {
 		slices.SortFunc(out, less)
 	}
 	return out
+}
+
+// topHosts sorts hosts by count, most first (then by name), and keeps the
+// first n.
+func topHosts(hosts []HostCount, n int) []HostCount {
+	slices.SortFunc(hosts, func(a, b HostCount) int {
+		if a.Count != b.Count {
+			return int(b.Count - a.Count)
+		}
+		return strings.Compare(a.Host, b.Host)
+	})
+	if len(hosts) > n {
+		hosts = hosts[:n]
+	}
+	return hosts
 }

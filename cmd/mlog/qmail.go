@@ -98,7 +98,18 @@ func exitCode(code int) error {
 }
 
 func qmailFatal(w io.Writer, err error) {
-	io.WriteString(w, "mlog qmail: fatal: "+queryReason(err)+"\n")
+	(&compat.Tool{Name: "mlog qmail", Stderr: w}).Say("fatal", queryReason(err))
+}
+
+// qmailFail reports a failed run over the logdirs and returns its exit
+// code: 100 for what the command line got wrong (a bad time, a bad
+// pattern), 111 for the rest.
+func qmailFail(w io.Writer, err error) int {
+	qmailFatal(w, err)
+	if qmail.IsUsage(err) {
+		return compat.ExitUsage
+	}
+	return compat.ExitTemporary
 }
 
 // qmailConfig turns the flags into a Config.
@@ -154,11 +165,7 @@ func runQmailStats(cmd *cobra.Command, f *qmailFlags, logdirs []string) int {
 	}
 	s, err := qmail.Collect(context.Background(), cfg, logdirs)
 	if err != nil {
-		qmailFatal(stderr, err)
-		if qmail.IsUsage(err) {
-			return compat.ExitUsage
-		}
-		return compat.ExitTemporary
+		return qmailFail(stderr, err)
 	}
 	if f.json {
 		err = qmail.WriteJSON(cmd.OutOrStdout(), &s)
@@ -205,11 +212,7 @@ func runQmailTrace(cmd *cobra.Command, f *qmailFlags, args []string) int {
 	}
 	found, failed, err := qmail.Trace(context.Background(), cfg, args[n:], target)
 	if err != nil {
-		qmailFatal(stderr, err)
-		if qmail.IsUsage(err) {
-			return compat.ExitUsage
-		}
-		return compat.ExitTemporary
+		return qmailFail(stderr, err)
 	}
 	if f.json {
 		err = qmail.WriteJSON(cmd.OutOrStdout(), qmail.TraceJSON(found))
