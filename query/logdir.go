@@ -269,24 +269,24 @@ func (lf *logFile) open(dfd int, dir string) error {
 	return nil
 }
 
-// dedupe drops the files a query must not read: archives left unopened,
-// processed while previous is still there (multilog unlinks previous
-// before it archives processed), and previous or processed when an
-// archive is the same inode (between link and unlink in finish). dfd is
-// the logdir.
+// dedupe drops the files a query must not read: those left unopened
+// (archives before the range, files skipped), and those whose lines are
+// in another file too, as [rotate.Unread] decides. dfd is the logdir.
 func dedupe(dfd int, files []*logFile) []*logFile {
-	hasPrevious := false
-	for _, lf := range files {
-		if lf.kind == kindPrevious && lf.f != nil {
-			hasPrevious = true
-		}
+	copies := make([]rotate.Copy, len(files))
+	for i, lf := range files {
+		copies[i] = rotate.Copy{Kind: lf.kind, Open: lf.f != nil, Dev: lf.dev, Ino: lf.ino}
 	}
+	unread := rotate.Unread(copies, func(i int) (dev, ino uint64, ok bool) {
+		var st unix.Stat_t
+		if unix.Fstatat(dfd, files[i].name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+			return 0, 0, false
+		}
+		return uint64(st.Dev), uint64(st.Ino), true
+	})
 	out := files[:0]
-	for _, lf := range files {
-		switch {
-		case lf.kind == kindProcessed && hasPrevious:
-			lf.close()
-		case (lf.kind == kindPrevious || lf.kind == kindProcessed) && lf.f != nil && sameAsArchive(dfd, lf, files):
+	for i, lf := range files {
+		if unread[i] {
 			lf.close()
 		}
 		if lf.f != nil {
@@ -294,25 +294,6 @@ func dedupe(dfd int, files []*logFile) []*logFile {
 		}
 	}
 	return out
-}
-
-func sameAsArchive(dfd int, lf *logFile, files []*logFile) bool {
-	for _, a := range files {
-		if a.kind != kindArchive {
-			continue
-		}
-		if a.f == nil {
-			var st unix.Stat_t
-			if unix.Fstatat(dfd, a.name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
-				continue
-			}
-			a.dev, a.ino = uint64(st.Dev), uint64(st.Ino)
-		}
-		if a.dev == lf.dev && a.ino == lf.ino {
-			return true
-		}
-	}
-	return false
 }
 
 // OpError is a failed operation on a logdir, one of its files, or (for

@@ -62,6 +62,74 @@ func (f *File) Twin(g *File) bool {
 		f.Archive.Stamp == g.Archive.Stamp && f.Archive.Code == g.Archive.Code
 }
 
+// Copy is one file of a listing as a reader found it, for [Unread].
+type Copy struct {
+	Kind     FileKind
+	Open     bool   // the reader holds it open: its lines can be read
+	Dev, Ino uint64 // its identity (fstat), when Open
+}
+
+// Unread reports which files of a listing (in [Layout] order, as a reader
+// opened them) a reader must not read, so that each line is read once.
+// unread[i] is true for:
+//
+//   - processed while previous is open too: multilog unlinks previous only
+//     after processed is finished (steps 4 and 5 in the package doc), and
+//     until then previous holds the lines;
+//   - previous or processed when an archive is the same inode: multilog
+//     links before it unlinks (step 6, and Open's recovery of previous), so
+//     between the two calls, or after a crash there (state 9), one file has
+//     two names.
+//
+// A file that is not Open is never read, and stays false. stat gives the
+// identity of archive i when the reader did not open it (one before the
+// range it reads); ok is false when it is gone. It is called only while
+// previous or processed is open, at most once per archive.
+func Unread(files []Copy, stat func(i int) (dev, ino uint64, ok bool)) []bool {
+	unread := make([]bool, len(files))
+	hasPrevious := false
+	for _, c := range files {
+		if c.Kind == KindPrevious && c.Open {
+			hasPrevious = true
+		}
+	}
+	// The archives' identities, filled in from stat as they are needed.
+	type ident struct {
+		dev, ino uint64
+		known    bool
+	}
+	ids := make([]ident, len(files))
+	asked := make([]bool, len(files))
+	sameAsArchive := func(c Copy) bool {
+		for i, a := range files {
+			if a.Kind != KindArchive {
+				continue
+			}
+			if a.Open {
+				ids[i] = ident{a.Dev, a.Ino, true}
+			} else if !asked[i] {
+				asked[i] = true
+				dev, ino, ok := stat(i)
+				ids[i] = ident{dev, ino, ok}
+			}
+			if ids[i].known && ids[i].dev == c.Dev && ids[i].ino == c.Ino {
+				return true
+			}
+		}
+		return false
+	}
+	for i, c := range files {
+		switch {
+		case !c.Open:
+		case c.Kind == KindProcessed && hasPrevious:
+			unread[i] = true
+		case c.Kind == KindPrevious || c.Kind == KindProcessed:
+			unread[i] = sameAsArchive(c)
+		}
+	}
+	return unread
+}
+
 // Layout returns the files among names (the entries of a logdir) that may
 // hold lines, in the order their lines were written: the archives oldest
 // first, then previous, processed and current. Archive names sort in time

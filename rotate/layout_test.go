@@ -67,3 +67,52 @@ func TestListAndFinished(t *testing.T) {
 		t.Error("processed 0744 does not read as finished")
 	}
 }
+
+// TestUnread: the files a reader skips so that each line is read once,
+// for each state a rotation or a crash can leave previous and processed
+// in (see the package doc).
+func TestUnread(t *testing.T) {
+	arch := func(ino uint64) Copy { return Copy{Kind: KindArchive, Open: true, Dev: 1, Ino: ino} }
+	old := Copy{Kind: KindArchive} // before the range: not opened, stat gives 1/5
+	prev := func(ino uint64) Copy { return Copy{Kind: KindPrevious, Open: true, Dev: 1, Ino: ino} }
+	proc := func(ino uint64) Copy { return Copy{Kind: KindProcessed, Open: true, Dev: 1, Ino: ino} }
+	cur := Copy{Kind: KindCurrent, Open: true, Dev: 1, Ino: 99}
+	for _, tc := range []struct {
+		name  string
+		files []Copy
+		want  []bool
+	}{
+		{"current only", []Copy{cur}, []bool{false}},
+		{"archives and current", []Copy{arch(2), arch(3), cur}, []bool{false, false, false}},
+		{"processor running: previous", []Copy{arch(2), prev(7), cur}, []bool{false, false, false}},
+		{"processed finished, previous not yet unlinked", []Copy{arch(2), prev(7), proc(8), cur}, []bool{false, false, true, false}},
+		{"processed alone", []Copy{arch(2), proc(8), cur}, []bool{false, false, false}},
+		{"processed linked, not yet unlinked", []Copy{arch(2), arch(8), proc(8), cur}, []bool{false, false, true, false}},
+		{"previous linked by recovery, not yet unlinked", []Copy{arch(7), prev(7), cur}, []bool{false, true, false}},
+		{"processed the same inode as an archive not opened", []Copy{old, proc(5), cur}, []bool{false, true, false}},
+		{"an archive not opened and gone", []Copy{{Kind: KindArchive}, proc(5), cur}, []bool{false, false, false}},
+		{"processed not opened (unfinished)", []Copy{prev(7), {Kind: KindProcessed}, cur}, []bool{false, false, false}},
+		{"another device", []Copy{{Kind: KindArchive, Open: true, Dev: 2, Ino: 8}, proc(8)}, []bool{false, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stats := 0
+			stat := func(i int) (dev, ino uint64, ok bool) {
+				stats++
+				if tc.files[i].Kind != KindArchive || tc.files[i].Open {
+					t.Errorf("stat(%d) of %+v: only archives not opened are statted", i, tc.files[i])
+				}
+				if tc.name == "an archive not opened and gone" {
+					return 0, 0, false
+				}
+				return 1, 5, true
+			}
+			got := Unread(tc.files, stat)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("Unread(%+v) = %v, want %v", tc.files, got, tc.want)
+			}
+			if stats > 1 {
+				t.Errorf("stat called %d times, want at most once per archive", stats)
+			}
+		})
+	}
+}

@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlog/mlog/rotate"
 )
 
 type logger struct {
@@ -204,13 +206,13 @@ func kb(file, field string) int {
 	return 0
 }
 
-// countLines counts the lines in dir's archives and current, and reports
-// whether the first line fed is still there (else n pruned archives).
+// countLines counts the lines in the files of logdir dir that hold lines
+// (archives, then current), and reports whether the first line fed is
+// still there (else n pruned archives).
 func countLines(dir string) (n int, whole bool) {
-	names, _ := filepath.Glob(filepath.Join(dir, "@*"))
-	names = append(names, filepath.Join(dir, "current"))
-	for _, p := range names {
-		b, _ := os.ReadFile(p)
+	files, _ := rotate.List(dir)
+	for _, f := range files {
+		b, _ := os.ReadFile(filepath.Join(dir, f.Name))
 		n += bytes.Count(b, []byte{'\n'})
 		whole = whole || bytes.Contains(b, []byte(" delivery 0: "))
 	}
