@@ -3,10 +3,11 @@ package query
 import (
 	"bytes"
 	"errors"
-	"github.com/mlog/mlog/internal/durable"
+	"fmt"
 	"path/filepath"
 	"strconv"
 
+	"github.com/mlog/mlog/internal/durable"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -97,21 +98,8 @@ func (c *Cursor) MarshalText() ([]byte, error) {
 	b := []byte(cursorMagic)
 	for _, p := range c.Positions {
 		b = p.Time.Append(b)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, p.N, 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, p.Dev, 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, p.Ino, 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, p.Offset, 10)
-		b = append(b, ' ')
-		b = strconv.AppendInt(b, p.HeadLen, 10)
-		b = append(b, ' ')
-		b = strconv.AppendUint(b, p.Head, 10)
-		b = append(b, ' ')
-		b = strconv.AppendQuote(b, p.Logdir)
-		b = append(b, '\n')
+		// %q quotes as strconv.Quote does; Unquote reads it back.
+		b = fmt.Appendf(b, " %d %d %d %d %d %d %q\n", p.N, p.Dev, p.Ino, p.Offset, p.HeadLen, p.Head, p.Logdir)
 	}
 	return b, nil
 }

@@ -188,31 +188,33 @@ func (f *finisher) loop() {
 	busy := false
 	for {
 		// Files waiting for fsync come first: input may be waiting on them.
+		// Only when none wait does a compression start.
+		var j finishJob
+		got, ok := false, false
 		select {
-		case j, ok := <-f.jobs:
-			if !ok {
-				f.drain(busy, results)
-				return
-			}
-			f.finishBatch(j)
-			continue
+		case j, ok = <-f.jobs:
+			got = true
 		default:
-		}
-		if !busy {
-			busy = f.startNext(results)
-		}
-		select {
-		case j, ok := <-f.jobs:
-			if !ok {
-				f.drain(busy, results)
-				return
+			if !busy {
+				busy = f.startNext(results)
 			}
-			f.finishBatch(j)
-		case r := <-results:
-			busy = false
-			f.compressed(r)
-		case <-f.kick:
+			select {
+			case j, ok = <-f.jobs:
+				got = true
+			case r := <-results:
+				busy = false
+				f.compressed(r)
+			case <-f.kick:
+			}
 		}
+		if !got {
+			continue
+		}
+		if !ok {
+			f.drain(busy, results)
+			return
+		}
+		f.finishBatch(j)
 	}
 }
 

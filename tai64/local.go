@@ -149,18 +149,7 @@ func NewLocalizer(cfg LocalConfig) *Localizer {
 
 // lowerHex maps the bytes tai64nlocal takes as label digits, 0-9 and a-f
 // only, to their values; every other byte maps to 0xff.
-var lowerHex = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0xff
-	}
-	for i := byte(0); i < 10; i++ {
-		t['0'+i] = i
-	}
-	for i := byte(0); i < 6; i++ {
-		t['a'+i] = 10 + i
-	}
-	return t
-}()
+var lowerHex = hexTable(false)
 
 // hexRun folds the label digits at the start of b into secs and nsec as
 // tai64nlocal does, any number of them: each digit shifts nsec left by one

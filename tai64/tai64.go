@@ -101,7 +101,11 @@ func (t Time) String() string {
 }
 
 // unhex maps a byte to its hex value, or 0xff. Both cases are accepted.
-var unhex = func() (t [256]byte) {
+var unhex = hexTable(true)
+
+// hexTable maps the hex digits 0-9, a-f (and A-F if upper) to their values,
+// and every other byte to 0xff: one lookup per digit, no branches.
+func hexTable(upper bool) (t [256]byte) {
 	for i := range t {
 		t[i] = 0xff
 	}
@@ -110,10 +114,12 @@ var unhex = func() (t [256]byte) {
 	}
 	for i := byte(0); i < 6; i++ {
 		t['a'+i] = 10 + i
-		t['A'+i] = 10 + i
+		if upper {
+			t['A'+i] = 10 + i
+		}
 	}
 	return t
-}()
+}
 
 // Parse reads a TAI64N label at the start of b: "@" and 24 hex digits of
 // either case. It returns the label and the bytes consumed (always
