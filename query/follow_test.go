@@ -156,6 +156,33 @@ func (w *lineWriter) waitLines(t testing.TB, n int, done chan error) {
 	}
 }
 
+// follower is a follow query running in the background.
+type follower struct {
+	done   chan error // Run's result
+	cancel context.CancelFunc
+}
+
+// startFollow runs the query cfg (a follow) of dir, writing to w, until
+// stop.
+func startFollow(cfg Config, dir string, w io.Writer) *follower {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &follower{done: make(chan error, 1), cancel: cancel}
+	go func() {
+		_, err := Run(ctx, cfg, []string{dir}, w)
+		f.done <- err
+	}()
+	return f
+}
+
+// stop ends the follow, and fails t if it ended with an error.
+func (f *follower) stop(t testing.TB) {
+	t.Helper()
+	f.cancel()
+	if err := <-f.done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (w *lineWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -193,13 +220,8 @@ func TestFollowRotationRace(t *testing.T) {
 			const total = 3000
 			w := &lineWriter{want: total, ready: make(chan struct{})}
 			ready := w.ready
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			m.beforePrune = func(last int) { w.waitLines(t, last, done) }
-			go func() {
-				_, err := Run(ctx, Config{Follow: true, Poll: 5 * time.Millisecond}, []string{dir}, w)
-				done <- err
-			}()
+			f := startFollow(Config{Follow: true, Poll: 5 * time.Millisecond}, dir, w)
+			m.beforePrune = func(last int) { w.waitLines(t, last, f.done) }
 			for m.n < total {
 				m.line()
 				if m.r.IntN(40) == 0 {
@@ -214,7 +236,7 @@ func TestFollowRotationRace(t *testing.T) {
 			}
 			select {
 			case <-ready:
-			case err := <-done:
+			case err := <-f.done:
 				t.Fatalf("Run ended early: %v", err)
 			case <-time.After(20 * time.Second):
 				ents, _ := os.ReadDir(dir)
@@ -226,10 +248,7 @@ func TestFollowRotationRace(t *testing.T) {
 				checkLines(t, w.String(), total)
 				t.Fatalf("timed out with %d lines of %d", strings.Count(w.String(), "\n"), total)
 			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			f.stop(t)
 			checkLines(t, w.String(), total)
 		})
 	}
@@ -262,21 +281,7 @@ func TestCursorResume(t *testing.T) {
 				m.write(l[:k])
 				pending = l[k:]
 			}
-			// Reload the cursor from its text each time, as the command does.
-			text, err := cur.MarshalText()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var c Cursor
-			if err := c.UnmarshalText(text); err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if _, err := Run(context.Background(), Config{Cursor: &c}, []string{dir}, &out); err != nil {
-				t.Fatal(err)
-			}
-			all.Write(out.Bytes())
-			cur = c
+			all.Write(runCursor(t, Config{}, &cur, dir))
 		}
 		m.write(pending)
 		var out bytes.Buffer
@@ -288,6 +293,28 @@ func TestCursorResume(t *testing.T) {
 	}
 }
 
+// runCursor runs a query of dir from *cur, reloaded from its text each
+// time as the command keeps it, and returns what it printed; *cur is then
+// the cursor after it.
+func runCursor(t *testing.T, cfg Config, cur *Cursor, dir string) []byte {
+	t.Helper()
+	text, err := cur.MarshalText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Cursor
+	if err := c.UnmarshalText(text); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Cursor = &c
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), cfg, []string{dir}, &out); err != nil {
+		t.Fatal(err)
+	}
+	*cur = c
+	return out.Bytes()
+}
+
 // BenchmarkFollowLatency measures the time from a line's write to current
 // to its output by a follow (ns/op is the latency). The poll interval is a
 // second, so anything faster is inotify's doing.
@@ -295,24 +322,16 @@ func BenchmarkFollowLatency(b *testing.B) {
 	dir := b.TempDir()
 	m := newFakeMultilog(b, dir, 1)
 	w := &lineWriter{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(ctx, Config{Follow: true, Poll: time.Second}, []string{dir}, w)
-		done <- err
-	}()
+	f := startFollow(Config{Follow: true, Poll: time.Second}, dir, w)
 	m.line()
-	w.waitLines(b, 1, done)
+	w.waitLines(b, 1, f.done)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		m.line()
-		w.waitLines(b, i+2, done)
+		w.waitLines(b, i+2, f.done)
 	}
 	b.StopTimer()
-	cancel()
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
+	f.stop(b)
 }
 
 // TestFollowEmptyLogdir: a follow of a logdir where multilog has not
@@ -325,25 +344,17 @@ func TestFollowEmptyLogdir(t *testing.T) {
 		t.Errorf("query of an empty directory: %v, want not a logdir", err)
 	}
 	w := &lineWriter{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(ctx, Config{Follow: true, Poll: 5 * time.Millisecond}, []string{dir}, w)
-		done <- err
-	}()
+	f := startFollow(Config{Follow: true, Poll: 5 * time.Millisecond}, dir, w)
 	m := newFakeMultilog(t, dir, 1)
 	for range 10 {
 		m.line()
 	}
-	w.waitLines(t, 10, done)
+	w.waitLines(t, 10, f.done)
 	m.rotate()
 	for range 10 {
 		m.line()
 	}
-	w.waitLines(t, 20, done)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	w.waitLines(t, 20, f.done)
+	f.stop(t)
 	checkLines(t, w.String(), 20)
 }

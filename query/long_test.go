@@ -201,20 +201,12 @@ func TestFollowLongLine(t *testing.T) {
 	long := strings.Repeat("L", 5*readBufSize)
 	fmt.Fprintf(f, "%s line 1\n%s line 2 %s", tai64.FromUnix(1767225600, 0), tai64.FromUnix(1767225601, 0), long[:len(long)/2])
 	w := &lineWriter{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(ctx, Config{Follow: true, Poll: 5 * time.Millisecond}, []string{dir}, w)
-		done <- err
-	}()
-	w.waitLines(t, 1, done)
+	fw := startFollow(Config{Follow: true, Poll: 5 * time.Millisecond}, dir, w)
+	w.waitLines(t, 1, fw.done)
 	time.Sleep(50 * time.Millisecond) // a few looks at the half-written line
 	fmt.Fprintf(f, "%s\n%s line 3\n", long[len(long)/2:], tai64.FromUnix(1767225602, 0))
-	w.waitLines(t, 3, done)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	w.waitLines(t, 3, fw.done)
+	fw.stop(t)
 	want := fmt.Sprintf("%s line 1\n%s line 2 %s\n%s line 3\n", tai64.FromUnix(1767225600, 0), tai64.FromUnix(1767225601, 0), long, tai64.FromUnix(1767225602, 0))
 	if got := w.String(); got != want {
 		t.Errorf("follow: %s", firstDiff(got, want))

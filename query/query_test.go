@@ -45,70 +45,97 @@ func runQuery(t *testing.T, cfg Config, dirs []string) string {
 	return out.String()
 }
 
-func TestRunMatchesBruteForce(t *testing.T) {
-	defer func(n int64) { bisectMin = n }(bisectMin)
-	bisectMin = 256 // bisect even small files
-	cases := []struct {
-		name string
-		o    genOpts
-		n    int // logdirs
-	}{
+// logdirShape is a shape of n logdirs for the tests that read them two
+// ways and compare.
+type logdirShape struct {
+	name string
+	o    genOpts
+	n    int // logdirs
+}
+
+// logdirShapes are the shapes the comparing tests run over; inFile is the
+// clock-steps-back shape's chance of a step back inside a file, where the
+// comparison allows one.
+func logdirShapes(inFile float64) []logdirShape {
+	return []logdirShape{
 		{"plain", genOpts{archives: 6, maxLines: 400}, 1},
 		{"small files", genOpts{archives: 30, maxLines: 5}, 1},
 		{"compressed", genOpts{archives: 6, maxLines: 300, compressed: true}, 1},
 		{"unstamped lines", genOpts{archives: 5, maxLines: 300, unstamped: 0.1}, 1},
 		{"mostly unstamped", genOpts{archives: 4, maxLines: 50, unstamped: 0.9}, 1},
-		{"clock steps back between files", genOpts{archives: 12, maxLines: 200, stepBack: 0.3, compressed: true}, 1},
+		{"clock steps back", genOpts{archives: 12, maxLines: 200, stepBack: 0.3, inFile: inFile, compressed: true}, 1},
 		{"partial last line", genOpts{archives: 3, maxLines: 300, partialLast: true}, 1},
 		{"empty current", genOpts{archives: 3, maxLines: 300, emptyCurrent: true}, 1},
 		{"previous", genOpts{archives: 3, maxLines: 300, previous: true}, 1},
 		{"no archives", genOpts{maxLines: 2000}, 1},
 		{"merged", genOpts{archives: 4, maxLines: 300, compressed: true, unstamped: 0.02}, 3},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			for seed := range uint64(5) {
-				r := rand.New(rand.NewPCG(seed, 1))
+}
+
+// overShapes runs check on logdirs of every shape (see logdirShapes),
+// drawn from seeds random streams, with bisection down to small files.
+func overShapes(t *testing.T, inFile float64, seeds, stream uint64, check func(t *testing.T, seed uint64, r *rand.Rand, s logdirShape, dirs []string, stamps []tai64.Time)) {
+	defer func(n int64) { bisectMin = n }(bisectMin)
+	bisectMin = 256 // bisect even small files
+	for _, s := range logdirShapes(inFile) {
+		t.Run(s.name, func(t *testing.T) {
+			for seed := range seeds {
+				r := rand.New(rand.NewPCG(seed, stream))
 				var dirs []string
 				var stamps []tai64.Time
-				for range tc.n {
-					d, s := genLogdir(t, r, tc.o)
+				for range s.n {
+					d, st := genLogdir(t, r, s.o)
 					dirs = append(dirs, d)
-					stamps = append(stamps, s...)
+					stamps = append(stamps, st...)
 				}
-				for range 30 {
-					var cfg Config
-					if r.IntN(5) > 0 {
-						cfg.Since = pickTime(r, stamps)
-					}
-					if r.IntN(5) > 0 {
-						cfg.Until = pickTime(r, stamps)
-					}
-					if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
-						cfg.Since, cfg.Until = cfg.Until, cfg.Since
-						if cfg.Since == cfg.Until {
-							cfg.Until = tai64.Time{}
-						}
-					}
-					cfg.Prefix = tc.n > 1
-					per := make([][]bruteLine, len(dirs))
-					for i, d := range dirs {
-						per[i] = bruteForce(t, d, cfg.Since, cfg.Until)
-					}
-					want := bruteMerge(dirs, per, cfg.Prefix)
-					if got := runQuery(t, cfg, dirs); got != want {
-						t.Fatalf("seed %d, range [%v, %v): got %d lines, want %d\n%s", seed, cfg.Since, cfg.Until,
-							strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
-					}
-					cfg.Scan = true
-					if got := runQuery(t, cfg, dirs); got != want {
-						t.Fatalf("scan: seed %d, range [%v, %v): got %d lines, want %d\n%s", seed, cfg.Since, cfg.Until,
-							strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
-					}
-				}
+				check(t, seed, r, s, dirs, stamps)
 			}
 		})
 	}
+}
+
+// pickRange draws a range from stamps: each bound is set with chance k in
+// n (else open), and since is before until.
+func pickRange(r *rand.Rand, stamps []tai64.Time, k, n int) (since, until tai64.Time) {
+	if r.IntN(n) < k {
+		since = pickTime(r, stamps)
+	}
+	if r.IntN(n) < k {
+		until = pickTime(r, stamps)
+	}
+	if !isZero(until) && !since.Before(until) {
+		since, until = until, since
+		if since == until {
+			until = tai64.Time{}
+		}
+	}
+	return since, until
+}
+
+func TestRunMatchesBruteForce(t *testing.T) {
+	// The full search gives the brute force's lines only where each file
+	// is in order: no clock step back inside a file.
+	overShapes(t, 0, 5, 1, func(t *testing.T, seed uint64, r *rand.Rand, tc logdirShape, dirs []string, stamps []tai64.Time) {
+		for range 30 {
+			var cfg Config
+			cfg.Since, cfg.Until = pickRange(r, stamps, 4, 5)
+			cfg.Prefix = tc.n > 1
+			per := make([][]bruteLine, len(dirs))
+			for i, d := range dirs {
+				per[i] = bruteForce(t, d, cfg.Since, cfg.Until)
+			}
+			want := bruteMerge(dirs, per, cfg.Prefix)
+			if got := runQuery(t, cfg, dirs); got != want {
+				t.Fatalf("seed %d, range [%v, %v): got %d lines, want %d\n%s", seed, cfg.Since, cfg.Until,
+					strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
+			}
+			cfg.Scan = true
+			if got := runQuery(t, cfg, dirs); got != want {
+				t.Fatalf("scan: seed %d, range [%v, %v): got %d lines, want %d\n%s", seed, cfg.Since, cfg.Until,
+					strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
+			}
+		}
+	})
 }
 
 // firstDiff shows where two outputs part.

@@ -165,22 +165,7 @@ func TestStepBackCursorCompressed(t *testing.T) {
 				var all strings.Builder
 				runs := 0
 				run := func() {
-					// Through the cursor's text, as the command keeps it.
-					text, err := cur.MarshalText()
-					if err != nil {
-						t.Fatal(err)
-					}
-					var c Cursor
-					if err := c.UnmarshalText(text); err != nil {
-						t.Fatal(err)
-					}
-					var out bytes.Buffer
-					cfg := Config{Cursor: &c, Warn: func(err error) { t.Errorf("query warning: %v", err) }}
-					if _, err := Run(context.Background(), cfg, []string{dir}, &out); err != nil {
-						t.Fatal(err)
-					}
-					all.Write(out.Bytes())
-					cur = c
+					all.Write(runCursor(t, Config{Warn: func(err error) { t.Errorf("query warning: %v", err) }}, &cur, dir))
 					runs++
 				}
 				in.hook = func(int) int {
@@ -258,13 +243,8 @@ func TestStepBackFollowCompressed(t *testing.T) {
 			const total = 3000
 			in := &stepInput{r: r, clock: &stepClock{now: time.Unix(1767225600, 0)}, in: stepInputLines(r, total), back: 0.03}
 			w := &gatedWriter{blocked: make(chan struct{}, 1)}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() {
-				_, err := Run(ctx, Config{Follow: true, Poll: 5 * time.Millisecond, Warn: func(err error) { t.Errorf("query warning: %v", err) }}, []string{dir}, w)
-				done <- err
-			}()
+			f := startFollow(Config{Follow: true, Poll: 5 * time.Millisecond, Warn: func(err error) { t.Errorf("query warning: %v", err) }}, dir, w)
+			defer f.cancel()
 			step, episodes := 0, 0
 			in.hook = func(lines int) int {
 				switch step {
@@ -274,7 +254,7 @@ func TestStepBackFollowCompressed(t *testing.T) {
 					}
 					// The follower has printed all there is: it is at the
 					// end of current. Shut its output, and add lines.
-					w.waitLines(t, lines, done)
+					w.waitLines(t, lines, f.done)
 					w.shut()
 					step = 1
 					return 1
@@ -283,7 +263,7 @@ func TestStepBackFollowCompressed(t *testing.T) {
 					// back, so that multilog rotates its current.
 					select {
 					case <-w.blocked:
-					case err := <-done:
+					case err := <-f.done:
 						t.Fatalf("Run ended early: %v", err)
 					case <-time.After(60 * time.Second):
 						t.Fatal("the follower never wrote")
@@ -308,11 +288,8 @@ func TestStepBackFollowCompressed(t *testing.T) {
 			if episodes < 10 {
 				t.Fatalf("%d episodes: want more", episodes)
 			}
-			w.waitLines(t, total, done)
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			w.waitLines(t, total, f.done)
+			f.stop(t)
 			checkSeq(t, w.String(), total)
 		})
 	}

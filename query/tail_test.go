@@ -1,7 +1,6 @@
 package query
 
 import (
-	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,69 +25,27 @@ func lastLines(out string, n int) string {
 // steps back (then the logdir is read forwards), several logdirs merged,
 // with patterns and ranges.
 func TestLastMatchesTail(t *testing.T) {
-	defer func(n int64) { bisectMin = n }(bisectMin)
-	bisectMin = 256
-	cases := []struct {
-		name string
-		o    genOpts
-		n    int
-	}{
-		{"plain", genOpts{archives: 6, maxLines: 400}, 1},
-		{"small files", genOpts{archives: 30, maxLines: 5}, 1},
-		{"compressed", genOpts{archives: 6, maxLines: 300, compressed: true}, 1},
-		{"unstamped lines", genOpts{archives: 5, maxLines: 300, unstamped: 0.1}, 1},
-		{"mostly unstamped", genOpts{archives: 4, maxLines: 50, unstamped: 0.9}, 1},
-		{"clock steps back", genOpts{archives: 12, maxLines: 200, stepBack: 0.3, inFile: 0.01, compressed: true}, 1},
-		{"partial last line", genOpts{archives: 3, maxLines: 300, partialLast: true}, 1},
-		{"empty current", genOpts{archives: 3, maxLines: 300, emptyCurrent: true}, 1},
-		{"previous", genOpts{archives: 3, maxLines: 300, previous: true}, 1},
-		{"no archives", genOpts{maxLines: 2000}, 1},
-		{"merged", genOpts{archives: 4, maxLines: 300, compressed: true, unstamped: 0.02}, 3},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			for seed := range uint64(4) {
-				r := rand.New(rand.NewPCG(seed, 7))
-				var dirs []string
-				var stamps []tai64.Time
-				for range tc.n {
-					d, s := genLogdir(t, r, tc.o)
-					dirs = append(dirs, d)
-					stamps = append(stamps, s...)
-				}
-				for range 30 {
-					var cfg Config
-					if r.IntN(3) == 0 {
-						cfg.Since = pickTime(r, stamps)
-					}
-					if r.IntN(3) == 0 {
-						cfg.Until = pickTime(r, stamps)
-					}
-					if !isZero(cfg.Until) && !cfg.Since.Before(cfg.Until) {
-						cfg.Since, cfg.Until = cfg.Until, cfg.Since
-						if cfg.Since == cfg.Until {
-							cfg.Until = tai64.Time{}
-						}
-					}
-					switch r.IntN(3) {
-					case 0:
-						cfg.Match = MatchFixed([]string{"line 1"}, false)
-					case 1:
-						cfg.Match = MatchFixed([]string{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}, false)
-					}
-					cfg.Prefix = tc.n > 1
-					all := runQuery(t, cfg, dirs)
-					cfg.HasLast = true
-					cfg.Last = []int{0, 1, 2, 10, 37, 500}[r.IntN(6)]
-					want := lastLines(all, cfg.Last)
-					if got := runQuery(t, cfg, dirs); got != want {
-						t.Fatalf("seed %d, last %d of [%v, %v): got %d lines, want %d\n%s", seed, cfg.Last, cfg.Since, cfg.Until,
-							strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
-					}
-				}
+	overShapes(t, 0.01, 4, 7, func(t *testing.T, seed uint64, r *rand.Rand, tc logdirShape, dirs []string, stamps []tai64.Time) {
+		for range 30 {
+			var cfg Config
+			cfg.Since, cfg.Until = pickRange(r, stamps, 1, 3)
+			switch r.IntN(3) {
+			case 0:
+				cfg.Match = MatchFixed([]string{"line 1"}, false)
+			case 1:
+				cfg.Match = MatchFixed([]string{"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}, false)
 			}
-		})
-	}
+			cfg.Prefix = tc.n > 1
+			all := runQuery(t, cfg, dirs)
+			cfg.HasLast = true
+			cfg.Last = []int{0, 1, 2, 10, 37, 500}[r.IntN(6)]
+			want := lastLines(all, cfg.Last)
+			if got := runQuery(t, cfg, dirs); got != want {
+				t.Fatalf("seed %d, last %d of [%v, %v): got %d lines, want %d\n%s", seed, cfg.Last, cfg.Since, cfg.Until,
+					strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
+			}
+		}
+	})
 }
 
 // TestLastReadsBackwards: the last lines come from the end of a logdir
@@ -150,23 +107,15 @@ func TestFollowLast(t *testing.T) {
 	}
 	m.write(m.stamp().String() + " partial") // the writer is in the middle of a line
 	w := &lineWriter{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(ctx, Config{Follow: true, HasLast: true, Last: 10, Poll: 5 * time.Millisecond}, []string{dir}, w)
-		done <- err
-	}()
-	w.waitLines(t, 10, done)
+	f := startFollow(Config{Follow: true, HasLast: true, Last: 10, Poll: 5 * time.Millisecond}, dir, w)
+	w.waitLines(t, 10, f.done)
 	m.write(" end\n")
 	m.rotate()
 	for range 5 {
 		m.line()
 	}
-	w.waitLines(t, 16, done)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	w.waitLines(t, 16, f.done)
+	f.stop(t)
 	lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
 	for i, l := range lines {
 		want := " line " + itoa(91+i)
@@ -222,12 +171,7 @@ func TestFollowSaysNothing(t *testing.T) {
 		m.line()
 	}
 	w := &lineWriter{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := Run(ctx, Config{Follow: true, HasLast: true, Poll: 5 * time.Millisecond}, []string{dir}, w)
-		done <- err
-	}()
+	f := startFollow(Config{Follow: true, HasLast: true, Poll: 5 * time.Millisecond}, dir, w)
 	// Lines come until the follower prints one: those written before it
 	// read the logdir are history, and must not be printed.
 	deadline := time.Now().Add(2 * time.Minute) // a hang detector
@@ -235,11 +179,8 @@ func TestFollowSaysNothing(t *testing.T) {
 		m.line()
 		time.Sleep(10 * time.Millisecond)
 	}
-	w.waitLines(t, 1, done)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	w.waitLines(t, 1, f.done)
+	f.stop(t)
 	lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
 	first, _ := strconv.Atoi(lines[0][strings.LastIndexByte(lines[0], ' ')+1:])
 	if first <= 20 {
