@@ -255,7 +255,9 @@ func TestCompressorDiesWithMultilog(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("no compressor started")
 		}
-		compressor = processIn(logdir)
+		if pids := testkit.ProcessesIn(logdir); len(pids) > 0 {
+			compressor = pids[0]
+		}
 		time.Sleep(time.Millisecond)
 	}
 	// Frozen, it cannot finish before multilog dies; SIGKILL still takes it.
@@ -270,21 +272,6 @@ func TestCompressorDiesWithMultilog(t *testing.T) {
 			t.Fatalf("compressor %d still there %v after multilog was killed", compressor, hangAfter)
 		}
 	}
-}
-
-// processIn returns the pid of a process whose working directory is dir.
-func processIn(dir string) int {
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd"); err == nil && cwd == dir {
-			return pid
-		}
-	}
-	return 0
 }
 
 // running reports whether pid exists and is not a zombie.

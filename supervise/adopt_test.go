@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -119,46 +118,34 @@ func TestRunNoAdoptStranger(t *testing.T) {
 // A pid whose parent is a supervisor belongs to another service, whatever
 // its start time: never adopted.
 func TestLeftoverSupervisedParent(t *testing.T) {
-	dir := t.TempDir()
-	for _, argv0 := range []string{"supervise", "/usr/bin/runsv", "s6-supervise"} {
-		// sh as the parent, run under a supervisor's name, with a child
-		// that started just now.
+	for _, tc := range []struct {
+		argv0   string
+		adopted bool
+	}{
+		{"supervise", false},
+		{"/usr/bin/runsv", false},
+		{"s6-supervise", false},
+		{"/bin/sh", true}, // the same child under a parent of another name
+	} {
+		// sh as the parent, run under argv0, with a child that started
+		// just now.
+		dir := t.TempDir()
 		cmd := exec.Command("/bin/sh", "-c", "sleep 100 & echo $! > "+dir+"/child; wait")
-		cmd.Args[0] = argv0
+		cmd.Args[0] = tc.argv0
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		var child int
 		testkit.WaitFor(t, "the child", func() bool {
-			b, _ := os.ReadFile(dir + "/child")
-			n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+			n, err := testkit.ReadInt(dir + "/child")
 			child = n
 			return err == nil
 		})
-		stamp := tai64.Now()
-		if leftover(child, stamp) {
-			t.Errorf("child of %q adopted", argv0)
+		if got := leftover(child, tai64.Now()); got != tc.adopted {
+			t.Errorf("child of %q: leftover = %v, want %v", tc.argv0, got, tc.adopted)
 		}
 		syscall.Kill(child, syscall.SIGKILL)
 		cmd.Process.Kill()
 		cmd.Wait()
-		os.Remove(dir + "/child")
-	}
-	// The same child under a parent of another name is adopted.
-	cmd := exec.Command("/bin/sh", "-c", "sleep 100 & echo $! > "+dir+"/child; wait")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	var child int
-	testkit.WaitFor(t, "the child", func() bool {
-		b, _ := os.ReadFile(dir + "/child")
-		n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		child = n
-		return err == nil
-	})
-	defer syscall.Kill(child, syscall.SIGKILL)
-	if !leftover(child, tai64.Now()) {
-		t.Errorf("child of sh not adopted")
 	}
 }

@@ -126,8 +126,7 @@ done
 		return ns[len(ns)-1]
 	}
 	count := func() int {
-		b, _ := os.ReadFile(dir + "/count")
-		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		n, _ := testkit.ReadInt(dir + "/count")
 		return n
 	}
 	moreThan := func(n int) func() bool { return func() bool { return last() > n } }

@@ -1,13 +1,18 @@
 // Package testkit holds what the tests of several packages share: waiting
 // for a condition without letting speed decide a pass, the peer programs
 // differential tests compare with, a free TCP port, and a fake service
-// directory. Only tests import it.
+// directory, process groups and the processes left in a directory. Only
+// tests import it.
 package testkit
 
 import (
+	"context"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,4 +101,47 @@ func FakeService(t testing.TB, dir string, status []byte, down, running bool) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// GroupCommand returns a command that runs name with args in a process
+// group of its own. When ctx ends, the whole group is killed (a script's
+// children with it), and Wait stops waiting for its output 10 s later.
+func GroupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return KillGroup(cmd.Process.Pid) }
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
+}
+
+// KillGroup kills with SIGKILL every process of the process group pgid
+// (one a [GroupCommand] started leads its own).
+func KillGroup(pgid int) error { return syscall.Kill(-pgid, syscall.SIGKILL) }
+
+// ProcessesIn returns the pids of the processes whose working directory
+// is dir or below it, as /proc shows them. dir must be absolute.
+func ProcessesIn(dir string) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
+		if err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// ReadInt reads the decimal number a file holds, around which white space
+// may stand: a pid file, a counter a test's script keeps.
+func ReadInt(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }

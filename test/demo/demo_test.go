@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,13 +80,10 @@ func demo(t *testing.T, top string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), demoTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "./demo.sh")
+	cmd := testkit.GroupCommand(ctx, "./demo.sh")
 	cmd.Dir = top
 	cmd.Env = append(os.Environ(), "DEMO_MAILS=8",
 		"DEMO_SMTP_PORT="+strconv.Itoa(testkit.FreePort(t)), "DEMO_POP_PORT="+strconv.Itoa(testkit.FreePort(t)))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("demo.sh did not finish in %v:\n%s", demoTimeout, out)

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,12 +123,11 @@ func TestHandOverFromDaemontools(t *testing.T) {
 		t.Errorf("lines from %d runs of the service, want the old one and ours", len(got))
 	}
 	for pid, ns := range got {
-		b, err := os.ReadFile(svc + "/last." + pid)
-		if err != nil {
+		last, err := testkit.ReadInt(svc + "/last." + pid)
+		if errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("run %s: lines arrived but it did not stop by TERM: %v", pid, err)
 			continue
 		}
-		last, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 		ok := len(ns) == last
 		for i := 0; ok && i < len(ns); i++ {
 			ok = ns[i] == i+1
@@ -170,15 +172,14 @@ func (s *story) startScan(prog string, env []string, name string) (*exec.Cmd, st
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(prog, s.scan)
+	cmd := testkit.GroupCommand(context.Background(), prog, s.scan)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		testkit.KillGroup(cmd.Process.Pid)
 		cmd.Wait()
 	})
 	return cmd, path

@@ -217,21 +217,18 @@ func runEnv(t *testing.T, dir, rts string, env []string) []byte {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/bin/sh", rts)
+	cmd := testkit.GroupCommand(ctx, "/bin/sh", rts)
 	cmd.Dir = dir
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.WaitDelay = 10 * time.Second
 	err := cmd.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
 	pgid := cmd.Process.Pid
 	err = cmd.Wait()
-	syscall.Kill(-pgid, syscall.SIGKILL)
+	testkit.KillGroup(pgid)
 	killUnder(t, dir)
 	if ctx.Err() != nil {
 		t.Fatalf("rts.tests in %s did not finish in %v; output so far:\n%s", dir, scriptTimeout, out.Bytes())
@@ -248,18 +245,9 @@ func runEnv(t *testing.T, dir, rts string, env []string) []byte {
 // script must leave nothing behind.
 func killUnder(t *testing.T, dir string) {
 	t.Helper()
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
-		if err != nil || (cwd != dir && !strings.HasPrefix(cwd, dir+"/")) {
-			continue
-		}
-		cmdline, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+	for _, pid := range testkit.ProcessesIn(dir) {
+		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 		syscall.Kill(pid, syscall.SIGKILL)
-		t.Errorf("rts.tests left process %d running in %s: %q", pid, cwd, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+		t.Errorf("rts.tests left process %d running in %s: %q", pid, dir, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
 	}
 }
