@@ -1,7 +1,6 @@
 package compat
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -66,29 +64,6 @@ func svVictim(t *testing.T, dir string) func() {
 			}
 		}
 	}
-}
-
-// svRunFor runs prog to completion, killing it after 20 seconds (a
-// supervise that should have refused to start and did not).
-func svRunFor(t *testing.T, env []string, prog string, args ...string) svResult {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.Env = env
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s %q: %v", prog, args, err)
-	}
-	if ctx.Err() != nil {
-		t.Errorf("%s %q still ran after 20 s", prog, args)
-	}
-	return svResult{out.String(), errb.String(), code}
 }
 
 // Root runs our supervise in service directories that nobody prepared
@@ -148,7 +123,7 @@ func TestSuperviseHostileOwner(t *testing.T) {
 			svNobody(t, dir)
 
 			if tc.fatal != "" {
-				got := svRunFor(t, env, filepath.Join(tools, "supervise"), dir)
+				got := svExec(t, env, "", filepath.Join(tools, "supervise"), dir)
 				want := svResult{"", "supervise: fatal: unable to " + map[bool]string{true: "follow ", false: "acquire "}[strings.HasPrefix(tc.fatal, "supervise:")] + dir + "/" + tc.fatal + "\n", 111}
 				if got != want {
 					t.Errorf("supervise = %+v, want %+v", got, want)
@@ -266,7 +241,7 @@ func TestSuperviseDanglingSuperviseLink(t *testing.T) {
 			svScript(t, dir+"/run", "exec sleep 100\n")
 			os.Mkdir(run, 0755)
 			os.Symlink(run+"/svc/supervise", dir+"/supervise") // run/svc is missing too
-			got := svRunFor(t, env, prog, dir)
+			got := svExec(t, env, "", prog, dir)
 			want := svResult{"", "supervise: fatal: unable to acquire " + dir + "/supervise/lock: file does not exist\n", 111}
 			if got != want {
 				t.Errorf("%s supervise, target's parent missing = %+v, want %+v", who, got, want)

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,7 +69,11 @@ func svExec(t *testing.T, env []string, dir, prog string, args ...string) svResu
 // svExecAs is svExec as the user in cred (nil: this process's user).
 func svExecAs(t *testing.T, cred *syscall.Credential, env []string, dir, prog string, args ...string) svResult {
 	t.Helper()
-	cmd := exec.Command(prog, args...)
+	// A hang detector (a supervise that should have refused to start and
+	// did not): no run takes a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Env = env
 	cmd.Dir = dir
 	if cred != nil {
@@ -82,6 +87,9 @@ func svExecAs(t *testing.T, cred *syscall.Credential, env []string, dir, prog st
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("%s %q: %v", prog, args, err)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("%s %q still ran after a minute", prog, args)
 	}
 	return svResult{out.String(), errb.String(), code}
 }
