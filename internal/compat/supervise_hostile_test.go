@@ -29,6 +29,21 @@ func svNobody(t *testing.T, path string) {
 	}
 }
 
+// svHostile starts a test (in parallel) in which root runs our tools over
+// directories nobody owns; it skips when not root. It returns the tools,
+// their environment, a base directory, and the check that root's victim,
+// base/root (see svVictim), is untouched.
+func svHostile(t *testing.T) (tools string, env []string, base string, untouched func()) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: root runs our tools over a directory nobody owns")
+	}
+	t.Parallel()
+	tools = svTools(t)
+	env = svEnv(tools)
+	base = t.TempDir()
+	return tools, env, base, svVictim(t, base+"/root")
+}
+
 // svVictim makes a directory only root can enter, holding a file "victim"
 // and a file named like supervise's "status" (dpkg keeps one), and returns
 // a function that fails the test if either was touched or anything was
@@ -71,15 +86,8 @@ func svVictim(t *testing.T, dir string) func() {
 // file outside is read, written or created; supervise replaces what it may
 // (control, ok, status) and says so, or refuses to start and says why.
 func TestSuperviseHostileOwner(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: root runs supervise over a directory nobody owns")
-	}
-	t.Parallel()
-	tools := svTools(t)
-	env := svEnv(tools)
-	base := t.TempDir()
+	tools, env, base, untouched := svHostile(t)
 	rootDir := base + "/root"
-	untouched := svVictim(t, rootDir)
 	victim := rootDir + "/victim"
 	nobodys := base + "/nobodys"
 	os.Mkdir(nobodys, 0700)
@@ -164,14 +172,7 @@ func TestSuperviseHostileOwner(t *testing.T) {
 // Root's svc, svstat and svok never write to, print or open through a
 // link planted in supervise/ (there is no supervise to replace them).
 func TestSvToolsHostileOwner(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: root runs svc over a directory nobody owns")
-	}
-	t.Parallel()
-	tools := svTools(t)
-	env := svEnv(tools)
-	base := t.TempDir()
-	untouched := svVictim(t, base+"/root")
+	tools, env, base, untouched := svHostile(t)
 	victim := base + "/root/victim"
 
 	// control a link to a file of root's, or a regular file: svc -dx
