@@ -1,16 +1,19 @@
 package compat
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/mlog/mlog/internal/testkit"
+	"github.com/mlog/mlog/supervise"
 )
 
 // setlock's arguments, messages and exit codes against Debian's.
@@ -171,5 +174,147 @@ func TestFghackWaitsForDaemon(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "done")); err != nil {
 		t.Errorf("fghack returned before its child's daemon finished: %v", err)
+	}
+}
+
+// envdir's file rules, compared with Debian's envdir through env's output.
+func TestEnvdirMatchesReal(t *testing.T) {
+	tools := svTools(t)
+	real := svReal(t, "envdir")
+	base := t.TempDir()
+	dir := base + "/env"
+	os.Mkdir(dir, 0755)
+	files := map[string]string{
+		"FOO":     "bar  \t\nsecond line\n",
+		"EMPTY":   "",
+		"NL":      "\n",
+		"NUL":     "a\x00b\x00",
+		".hidden": "x",
+		"TRAIL":   "x \t \t",
+		"CR":      "y\r\n",
+		"LEAD":    "  lead",
+		"PATH":    "/nonexistent", // changes the child's PATH, not where envdir looks for the child
+		"A":       "over",
+	}
+	for name, content := range files {
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0644)
+	}
+	env := append(svEnv(tools), "EMPTY=set", "A=1", "KEEP=yes")
+	want := svExec(t, env, base, real, "env", "env")
+	got := svExec(t, env, base, filepath.Join(tools, "envdir"), "env", "env")
+	if got != want { // the same variables in the same order
+		t.Errorf("envdir env env:\n got %+v\nwant %+v", got, want)
+	}
+	for _, line := range []string{"FOO=bar", "NL=", "NUL=a\nb\n", "TRAIL=x", "CR=y\r", "LEAD=  lead", "A=over", "KEEP=yes"} {
+		if !strings.Contains(got.stdout, line) {
+			t.Errorf("envdir output lacks %q", line)
+		}
+	}
+	if strings.Contains(got.stdout, "EMPTY") || strings.Contains(got.stdout, "hidden") {
+		t.Errorf("envdir output has EMPTY or .hidden: %q", got.stdout)
+	}
+
+	os.Mkdir(base+"/sub", 0755)
+	os.Mkdir(base+"/sub/DIR", 0755)
+	for _, args := range [][]string{{}, {"env"}, {"missing", "true"}, {"env", "no-such-program-mlog"}, {"sub", "true"}, {"-x"}} {
+		svCompare(t, tools, base, "envdir", args...)
+	}
+}
+
+func TestSetuidgidUsageMatchesReal(t *testing.T) {
+	tools := svTools(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{{}, {"root"}, {"no-such-account-mlog", "true"}, {"root", "/nonexistent"}, {"root", "no-such-program-mlog"}, {"-x"}} {
+		svCompare(t, tools, dir, "setuidgid", args...)
+	}
+	for _, args := range [][]string{{}, {"root"}, {"no-such-account-mlog", "true"}, {"root", "/nonexistent"}} {
+		svCompare(t, tools, dir, "envuidgid", args...)
+	}
+}
+
+// svAsRootWithGroups runs prog as root with supplementary groups 1, 2, 3.
+func svAsRootWithGroups(t *testing.T, env []string, prog string, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(prog, args...)
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{1, 2, 3}}}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %q: %v: %s", prog, args, err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+// setuidgid drops the supplementary groups down to the account's primary
+// group, as daemontools does (not initgroups): the kernel's list for the
+// child (the Groups: line of /proc/self/status) is that one gid.
+func TestSetuidgidDropsGroups(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	nobody, err := supervise.LookupAccount("nobody")
+	if err != nil {
+		t.Skip("no account nobody")
+	}
+	tools := svTools(t)
+	env := svEnv(tools)
+	script := []string{"nobody", "sh", "-c", "id -u; id -g; id -G; echo $(sed -n 's/^Groups://p' /proc/self/status)"}
+	want := itoa(nobody.UID) + "\n" + itoa(nobody.GID) + "\n" + itoa(nobody.GID) + "\n" + itoa(nobody.GID) + "\n"
+	got, stderr := svAsRootWithGroups(t, env, filepath.Join(tools, "setuidgid"), script...)
+	if got != want || stderr != "" {
+		t.Errorf("setuidgid nobody id = %q, %q, want %q", got, stderr, want)
+	}
+	if real := svReal(t, "setuidgid"); real != "" {
+		ref, _ := svAsRootWithGroups(t, env, real, script...)
+		if ref != got {
+			t.Errorf("real setuidgid gives %q, ours %q", ref, got)
+		}
+	}
+}
+
+func TestEnvuidgidMatchesReal(t *testing.T) {
+	tools := svTools(t)
+	env := append(svEnv(tools), "UID=old", "A=1")
+	want := svExec(t, env, "", svReal(t, "envuidgid"), "nobody", "env")
+	got := svExec(t, env, "", filepath.Join(tools, "envuidgid"), "nobody", "env")
+	if got != want {
+		t.Errorf("envuidgid nobody env:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func itoa(n int) string {
+	b := []byte{}
+	if n == 0 {
+		return "0"
+	}
+	for ; n > 0; n /= 10 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+	}
+	return string(b)
+}
+
+func TestSoftlimitMatchesReal(t *testing.T) {
+	tools := svTools(t)
+	svReal(t, "softlimit")
+	dir := t.TempDir()
+	ulimits := []string{"sh", "-c", "ulimit -a"}
+	for _, opts := range [][]string{
+		{},
+		{"-o", "50"},
+		{"-o", "="},
+		{"-o50", "-c0", "-f", "1000000", "-p", "500", "-d", "200000000", "-s", "1000000", "-l", "65536", "-a", "2000000000", "-r", "1000000", "-t", "100"},
+		{"-m", "300000000"},
+		{"-t", "99999999999999999999"},
+		{"-p", "="},
+		{"--", "-o", "1"},
+	} {
+		r := svCompare(t, tools, dir, "softlimit", append(opts, ulimits...)...)
+		if r.code != 0 && !strings.HasPrefix(strings.Join(opts, " "), "--") {
+			t.Errorf("softlimit %q: %+v", opts, r)
+		}
+	}
+	for _, args := range [][]string{{}, {"-z", "true"}, {"-m"}, {"-m", "abc", "true"}, {"-m", "100"}, {"-o", "-1", "true"}, {"true", "-o", "5"}, {"no-such-program-mlog"}} {
+		svCompare(t, tools, dir, "softlimit", args...)
 	}
 }
