@@ -230,72 +230,58 @@ func TestSvToolsHostileOwner(t *testing.T) {
 // creates the target, as Debian's does; with the target's parent missing
 // too, both refuse with the same words (issue 14, item 8).
 func TestSuperviseDanglingSuperviseLink(t *testing.T) {
-	t.Parallel()
-	tools := svTools(t)
-	env := svEnv(tools)
-	base := t.TempDir()
-	for _, who := range []string{"ours", "debian"} {
-		t.Run(who, func(t *testing.T) {
-			prog := superviseOf(t, tools, who)
-			dir := filepath.Join(base, who, "svc")
-			run := filepath.Join(base, who, "run")
-			svScript(t, dir+"/run", "exec sleep 100\n")
-			os.Mkdir(run, 0755)
-			os.Symlink(run+"/svc/supervise", dir+"/supervise") // run/svc is missing too
-			got := svExec(t, env, "", prog, dir)
-			want := svResult{"", "supervise: fatal: unable to acquire " + dir + "/supervise/lock: file does not exist\n", 111}
-			if got != want {
-				t.Errorf("%s supervise, target's parent missing = %+v, want %+v", who, got, want)
-			}
+	bothSupervises(t, func(t *testing.T, who, prog, tools, base string, env []string) {
+		dir := filepath.Join(base, who, "svc")
+		run := filepath.Join(base, who, "run")
+		svScript(t, dir+"/run", "exec sleep 100\n")
+		os.Mkdir(run, 0755)
+		os.Symlink(run+"/svc/supervise", dir+"/supervise") // run/svc is missing too
+		got := svExec(t, env, "", prog, dir)
+		want := svResult{"", "supervise: fatal: unable to acquire " + dir + "/supervise/lock: file does not exist\n", 111}
+		if got != want {
+			t.Errorf("%s supervise, target's parent missing = %+v, want %+v", who, got, want)
+		}
 
-			os.Mkdir(run+"/svc", 0755)
-			svDaemon(t, env, prog, []string{dir}, dir)
-			testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
-			fi, err := os.Lstat(run + "/svc/supervise")
-			if err != nil || fi.Mode() != os.ModeDir|0700 {
-				t.Errorf("%s supervise: target %v, %v; want a directory 0700", who, fi.Mode(), err)
-			}
-			if fi, err := os.Lstat(dir + "/supervise"); err != nil || fi.Mode().Type() != os.ModeSymlink {
-				t.Errorf("%s supervise replaced the link: %v, %v", who, fi.Mode(), err)
-			}
-		})
-	}
+		os.Mkdir(run+"/svc", 0755)
+		svDaemon(t, env, prog, []string{dir}, dir)
+		testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
+		fi, err := os.Lstat(run + "/svc/supervise")
+		if err != nil || fi.Mode() != os.ModeDir|0700 {
+			t.Errorf("%s supervise: target %v, %v; want a directory 0700", who, fi.Mode(), err)
+		}
+		if fi, err := os.Lstat(dir + "/supervise"); err != nil || fi.Mode().Type() != os.ModeSymlink {
+			t.Errorf("%s supervise replaced the link: %v, %v", who, fi.Mode(), err)
+		}
+	})
 }
 
 // supervise runs with the service directory as its working directory, as
 // daemontools' does (issue 15), given an absolute or a relative name.
 func TestSuperviseCwd(t *testing.T) {
-	t.Parallel()
-	tools := svTools(t)
-	env := svEnv(tools)
-	base := t.TempDir()
-	for _, who := range []string{"ours", "debian"} {
-		t.Run(who, func(t *testing.T) {
-			prog := superviseOf(t, tools, who)
-			dir := filepath.Join(base, who)
-			svScript(t, dir+"/run", "exec sleep 100\n")
-			cmd := exec.Command(prog, who) // relative to base
-			cmd.Dir, cmd.Env = base, env
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				svWaitGone(t, dir)
-				cmd.Process.Kill()
-				cmd.Wait()
-			})
-			testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
-			cwd, err := os.Readlink("/proc/" + itoa(cmd.Process.Pid) + "/cwd")
-			if err != nil || cwd != dir {
-				t.Errorf("%s supervise's cwd = %q, %v; want %q", who, cwd, err, dir)
-			}
-			// Relative names keep working: svc -d through ./supervise.
-			if r := svExec(t, env, base, filepath.Join(tools, "svc"), "-d", who); r != (svResult{}) {
-				t.Errorf("svc -d = %+v", r)
-			}
-			testkit.WaitFor(t, "down", func() bool { return svDown(dir) })
+	bothSupervises(t, func(t *testing.T, who, prog, tools, base string, env []string) {
+		dir := filepath.Join(base, who)
+		svScript(t, dir+"/run", "exec sleep 100\n")
+		cmd := exec.Command(prog, who) // relative to base
+		cmd.Dir, cmd.Env = base, env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			svWaitGone(t, dir)
+			cmd.Process.Kill()
+			cmd.Wait()
 		})
-	}
+		testkit.WaitFor(t, "up", func() bool { return svUp(dir) })
+		cwd, err := os.Readlink("/proc/" + itoa(cmd.Process.Pid) + "/cwd")
+		if err != nil || cwd != dir {
+			t.Errorf("%s supervise's cwd = %q, %v; want %q", who, cwd, err, dir)
+		}
+		// Relative names keep working: svc -d through ./supervise.
+		if r := svExec(t, env, base, filepath.Join(tools, "svc"), "-d", who); r != (svResult{}) {
+			t.Errorf("svc -d = %+v", r)
+		}
+		testkit.WaitFor(t, "down", func() bool { return svDown(dir) })
+	})
 }
 
 // After kill -9 of supervise, a new supervise does not start a second
@@ -343,11 +329,23 @@ func TestSuperviseAfterKill9(t *testing.T) {
 	testkit.WaitFor(t, "up again", func() bool { p := svPID(dir); return p != 0 && p != pid })
 }
 
-// superviseOf is the supervise program of who: "ours" (in tools) or
-// "debian" (Debian's, which the test needs).
-func superviseOf(t *testing.T, tools, who string) string {
-	if who == "debian" {
-		return svReal(t, "supervise")
+// bothSupervises runs check for our supervise and for Debian's (which the
+// test then needs), each in a subtest named who ("ours", "debian"): prog
+// is that supervise, tools the directory of our programs, base a
+// directory both share, env the tools' environment. The test runs in
+// parallel with others.
+func bothSupervises(t *testing.T, check func(t *testing.T, who, prog, tools, base string, env []string)) {
+	t.Parallel()
+	tools := svTools(t)
+	env := svEnv(tools)
+	base := t.TempDir()
+	for _, who := range []string{"ours", "debian"} {
+		t.Run(who, func(t *testing.T) {
+			prog := filepath.Join(tools, "supervise")
+			if who == "debian" {
+				prog = svReal(t, "supervise")
+			}
+			check(t, who, prog, tools, base, env)
+		})
 	}
-	return filepath.Join(tools, "supervise")
 }
