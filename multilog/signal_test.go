@@ -70,6 +70,16 @@ func (s *started) waitReading(t *testing.T) {
 	})
 }
 
+// feedIdle writes in to multilog's input and waits until current begins
+// with want and multilog waits for more input: a signal sent now comes
+// while it is idle.
+func (s *started) feedIdle(t *testing.T, in, want string) {
+	t.Helper()
+	io.WriteString(s.stdin, in)
+	testkit.WaitFor(t, "the line in current", func() bool { return strings.HasPrefix(s.read("d/current"), want) })
+	s.waitReading(t)
+}
+
 // signal sends sig and waits until the kernel has delivered it (it is no
 // longer pending): daemontools' handler has set its flag by then. Ours
 // hands the signal from the runtime to the logger through a goroutine, so
@@ -208,11 +218,9 @@ func TestTermMidLine(t *testing.T) {
 	for _, prog := range progs(t) {
 		t.Run(name(prog), func(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
-			io.WriteString(s.stdin, "first\npartial ")
 			// daemontools holds a partial line in memory; ours writes it
 			// when input goes idle (so a kill -9 loses less).
-			testkit.WaitFor(t, "first line", func() bool { return strings.HasPrefix(s.read("d/current"), "first\n") })
-			s.waitReading(t)
+			s.feedIdle(t, "first\npartial ", "first\n")
 			s.signal(t, syscall.SIGTERM) // delivered while it waits
 			io.WriteString(s.stdin, "rest\nnext\n")
 			if code := s.wait(t); code != 0 {
@@ -239,9 +247,7 @@ func TestTermAtLineBoundary(t *testing.T) {
 	for _, prog := range progs(t) {
 		t.Run(name(prog), func(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
-			io.WriteString(s.stdin, "whole\n")
-			testkit.WaitFor(t, "the line", func() bool { return s.read("d/current") == "whole\n" })
-			s.waitReading(t)
+			s.feedIdle(t, "whole\n", "whole\n")
 			s.cmd.Process.Signal(syscall.SIGTERM)
 			if code := s.wait(t); code != 0 {
 				t.Fatalf("exit %d", code)
@@ -256,9 +262,7 @@ func TestAlarmIdle(t *testing.T) {
 	for _, prog := range progs(t) {
 		t.Run(name(prog), func(t *testing.T) {
 			s := startMultilog(t, prog, "./d")
-			io.WriteString(s.stdin, "before alarm\n")
-			testkit.WaitFor(t, "the line", func() bool { return s.read("d/current") == "before alarm\n" })
-			s.waitReading(t)
+			s.feedIdle(t, "before alarm\n", "before alarm\n")
 			s.cmd.Process.Signal(syscall.SIGALRM)
 			var archive string
 			testkit.WaitFor(t, "an archive", func() bool {
