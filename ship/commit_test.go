@@ -3,7 +3,6 @@ package ship
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,11 +16,8 @@ import (
 // step once, not "save cursor FILE: save cursor FILE: ..." (commit's error
 // already carried its step, and the commit loop wrapped it again).
 func TestCommitErrorSaysItsStepOnce(t *testing.T) {
-	srv := newFakeRELP(t)
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 100)
-	cursor := filepath.Join(t.TempDir(), "cursor")
-	cfg := testConfig(t, srv.addr(), cursor)
+	_, dir, cfg := shipSetup(t, 100)
+	cursor := cfg.Cursor
 	var mu sync.Mutex
 	var warnings []string
 	cfg.Warn = func(err error) {

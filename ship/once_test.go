@@ -64,10 +64,7 @@ func TestOnceGivesUp(t *testing.T) {
 
 // TestOnceStats: a run with Once reports the lines and bytes acknowledged.
 func TestOnceStats(t *testing.T) {
-	srv := newFakeRELP(t)
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 50)
-	cfg := testConfig(t, srv.addr(), filepath.Join(t.TempDir(), "cursor"))
+	srv, dir, cfg := shipSetup(t, 50)
 	cfg.Once = true
 	st, err := Run(context.Background(), cfg, []string{dir})
 	must(t, err)

@@ -83,6 +83,17 @@ func newLogdir(t *testing.T, name string) string {
 	return dir
 }
 
+// shipSetup starts what most tests ship with: a fake RELP server, a logdir
+// "main" holding lines [0, n), and a config (see testConfig) that ships to
+// that server, its cursor in a directory of its own.
+func shipSetup(t *testing.T, n int) (srv *fakeRELP, dir string, cfg Config) {
+	t.Helper()
+	srv = newFakeRELP(t)
+	dir = newLogdir(t, "main")
+	appendLines(t, dir, 0, n)
+	return srv, dir, testConfig(t, srv.addr(), filepath.Join(t.TempDir(), "cursor"))
+}
+
 // testConfig is a config with short pauses, for the fake server at addr.
 func testConfig(t *testing.T, addr, cursor string) Config {
 	return Config{
@@ -146,11 +157,8 @@ func checkDelivery(t *testing.T, s *fakeRELP, n int) {
 }
 
 func TestShipOnce(t *testing.T) {
-	srv := newFakeRELP(t)
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 1000)
-	cursor := filepath.Join(t.TempDir(), "cursor")
-	cfg := testConfig(t, srv.addr(), cursor)
+	srv, dir, cfg := shipSetup(t, 1000)
+	cursor := cfg.Cursor
 	cfg.Once = true
 	st, err := Run(context.Background(), cfg, []string{dir})
 	must(t, err)
@@ -194,11 +202,8 @@ func readCursor(t *testing.T, path string) query.Cursor {
 }
 
 func TestShipDelayedAcks(t *testing.T) {
-	srv := newFakeRELP(t)
+	srv, dir, cfg := shipSetup(t, 600)
 	srv.ackDelay = 2 * time.Millisecond
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 600)
-	cfg := testConfig(t, srv.addr(), filepath.Join(t.TempDir(), "cursor"))
 	cfg.Once = true
 	cfg.Window = 16
 	_, err := Run(context.Background(), cfg, []string{dir})
@@ -241,11 +246,8 @@ func TestShipMisbehavingServer(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newFakeRELP(t)
+			srv, dir, cfg := shipSetup(t, 2000)
 			srv.policy = tc.policy
-			dir := newLogdir(t, "main")
-			appendLines(t, dir, 0, 2000)
-			cfg := testConfig(t, srv.addr(), filepath.Join(t.TempDir(), "cursor"))
 			cfg.Once = true
 			cfg.Window = 64
 			var warnings []error
@@ -325,10 +327,7 @@ func TestShipSessionFull(t *testing.T) {
 	old := maxTxnr
 	maxTxnr = 50
 	defer func() { maxTxnr = old }()
-	srv := newFakeRELP(t)
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 500)
-	cfg := testConfig(t, srv.addr(), filepath.Join(t.TempDir(), "cursor"))
+	srv, dir, cfg := shipSetup(t, 500)
 	cfg.Once = true
 	cfg.Window = 20
 	_, err := Run(context.Background(), cfg, []string{dir})

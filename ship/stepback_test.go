@@ -18,11 +18,7 @@ import (
 // cursor's. The next run ships exactly the lines after the cursor: it
 // finds the file compressed and reads every file after it whole.
 func TestShipStepBackCompressed(t *testing.T) {
-	srv := newFakeRELP(t)
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 100)
-	cursor := filepath.Join(t.TempDir(), "cursor")
-	cfg := testConfig(t, srv.addr(), cursor)
+	srv, dir, cfg := shipSetup(t, 100)
 	cfg.Once = true
 	_, err := Run(context.Background(), cfg, []string{dir})
 	must(t, err)
