@@ -24,6 +24,7 @@ import (
 // a file, nothing else (no imuxsock, no imklog, its own work directory).
 type rsyslog struct {
 	t        *testing.T
+	bin      string // rsyslogd
 	dir      string
 	conf     string
 	out      string // the output file
@@ -56,9 +57,12 @@ func needRsyslog(t *testing.T) string {
 	return bin
 }
 
-func newRsyslog(t *testing.T, bin string) *rsyslog {
+// newRsyslog starts an rsyslogd listening for RELP and TCP on free ports,
+// or skips the test as needRsyslog does.
+func newRsyslog(t *testing.T) *rsyslog {
+	bin := needRsyslog(t)
 	dir := t.TempDir()
-	r := &rsyslog{t: t, dir: dir, out: filepath.Join(dir, "out.log"), relpPort: testkit.FreePort(t), tcpPort: testkit.FreePort(t)}
+	r := &rsyslog{t: t, bin: bin, dir: dir, out: filepath.Join(dir, "out.log"), relpPort: testkit.FreePort(t), tcpPort: testkit.FreePort(t)}
 	must(t, os.Mkdir(filepath.Join(dir, "work"), 0o700))
 	// The main queue is direct: a message is written to the file before
 	// imrelp answers for it, so that what was acknowledged is in the file
@@ -76,15 +80,15 @@ input(type="imtcp" address="127.0.0.1" port="` + strconv.Itoa(r.tcpPort) + `" ru
 `
 	r.conf = filepath.Join(dir, "rsyslog.conf")
 	must(t, os.WriteFile(r.conf, []byte(conf), 0o644))
-	r.start(bin)
+	r.start()
 	t.Cleanup(r.stop)
 	return r
 }
 
-func (r *rsyslog) start(bin string) {
+func (r *rsyslog) start() {
 	r.t.Helper()
 	r.stderr = new(bytes.Buffer)
-	r.cmd = exec.Command(bin, "-n", "-f", r.conf, "-i", filepath.Join(r.dir, "rsyslogd.pid"))
+	r.cmd = exec.Command(r.bin, "-n", "-f", r.conf, "-i", filepath.Join(r.dir, "rsyslogd.pid"))
 	r.cmd.Stdout, r.cmd.Stderr = r.stderr, r.stderr
 	must(r.t, r.cmd.Start())
 }
@@ -188,12 +192,11 @@ func (l *ackLedger) install(t *testing.T) {
 // middle, and counts: every line arrives, and none is sent again once
 // rsyslogd acknowledged it.
 func TestRsyslog(t *testing.T) {
-	bin := needRsyslog(t)
 	if testing.Short() {
 		t.Skip("short")
 	}
 	const n = 20000
-	r := newRsyslog(t, bin)
+	r := newRsyslog(t)
 	var ledger ackLedger
 	ledger.install(t)
 
@@ -246,7 +249,7 @@ func TestRsyslog(t *testing.T) {
 	r.waitLines(n/3, 20*time.Second)
 	t.Logf("%v: %d lines in rsyslog; restarting rsyslogd", time.Since(began), len(r.counts()))
 	r.stop()
-	r.start(bin)
+	r.start()
 
 	r.waitLines(2*n/3, 20*time.Second)
 	t.Logf("%v: %d lines in rsyslog; restarting ship", time.Since(began), len(r.counts()))
@@ -283,8 +286,7 @@ func TestRsyslog(t *testing.T) {
 // TestRsyslogTCP ships to the same rsyslogd over TCP (octet counting):
 // with the collector up, every line arrives once.
 func TestRsyslogTCP(t *testing.T) {
-	bin := needRsyslog(t)
-	r := newRsyslog(t, bin)
+	r := newRsyslog(t)
 	dir := newLogdir(t, "main")
 	multilogLines(t, dir, 0, 3000)
 	cfg := testConfig(t, "127.0.0.1:"+strconv.Itoa(r.tcpPort), filepath.Join(t.TempDir(), "cursor"))
@@ -343,12 +345,11 @@ func childShip() int {
 // bound on their number, once 2 windows per kill, failed on a loaded
 // machine, on main as well.)
 func TestRsyslogKill(t *testing.T) {
-	bin := needRsyslog(t)
 	if testing.Short() {
 		t.Skip("short")
 	}
 	const n = 30000
-	r := newRsyslog(t, bin)
+	r := newRsyslog(t)
 	dir := newLogdir(t, "smtpd")
 	multilogLines(t, dir, 0, n)
 	cursor := filepath.Join(t.TempDir(), "cursor")
