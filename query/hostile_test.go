@@ -3,14 +3,12 @@ package query
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/tai64"
 )
 
@@ -23,42 +21,10 @@ const hostileTimeout = 60 * time.Second
 // log line in every range, so that a query that read it would print it.
 const secretLine = "@4000000069579d90000001f4 SECRET-c0ffee root only\n"
 
-// hostileLogdir makes, as root, a file only root may read, then has the
-// account nobody fill a logdir it owns by running script there (with
-// $SECRET the secret's path): the logdir of an account root must not
-// trust. It returns the logdir. It skips unless run as root.
+// hostileLogdir is [testkit.HostileLogdir] with secretLine as the secret.
 func hostileLogdir(t *testing.T, script string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: root runs the query over a logdir that nobody (uid 65534) prepared")
-	}
-	secret := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(secret, []byte(secretLine), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	base, err := os.MkdirTemp("", "mlog-hostile-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	if err := os.Chmod(base, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(base, "log")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(dir, 65534, 65534); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/bin/sh", "-ec", script)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "SECRET=" + secret}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("preparing the logdir as nobody: %v: %s", err, out)
-	}
-	return dir
+	return testkit.HostileLogdir(t, secretLine, script)
 }
 
 // hostileScripts are logdirs prepared by their owner to make root read a

@@ -4,14 +4,13 @@ import (
 	"context"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/query"
 	"github.com/mlog/mlog/tai64"
 )
@@ -95,32 +94,11 @@ func TestShipStopBlocked(t *testing.T) {
 	}
 }
 
-// hostileLogdir makes, as root, a file only root may read, then has the
-// account nobody fill a logdir it owns by running script there (with
-// $SECRET the secret's path). It skips unless run as root. (query's
-// tests have the same helper.)
+// hostileLogdir is [testkit.HostileLogdir] with a secret that looks like
+// line 1.
 func hostileLogdir(t *testing.T, script string) string {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: root ships a logdir that nobody (uid 65534) prepared")
-	}
-	secret := filepath.Join(t.TempDir(), "secret")
-	must(t, os.WriteFile(secret, []byte(stampOfLine(1).String()+" SECRET-c0ffee root only\n"), 0o600))
-	base, err := os.MkdirTemp("", "mlog-hostile-")
-	must(t, err)
-	t.Cleanup(func() { os.RemoveAll(base) })
-	must(t, os.Chmod(base, 0o755))
-	dir := filepath.Join(base, "log")
-	must(t, os.Mkdir(dir, 0o755))
-	must(t, os.Chown(dir, 65534, 65534))
-	cmd := exec.Command("/bin/sh", "-ec", script)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "SECRET=" + secret}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("preparing the logdir as nobody: %v: %s", err, out)
-	}
-	return dir
+	return testkit.HostileLogdir(t, stampOfLine(1).String()+" SECRET-c0ffee root only\n", script)
 }
 
 // TestShipHostileOwner: root ships a logdir whose owner made archive

@@ -1,8 +1,8 @@
 // Package testkit holds what the tests of several packages share: waiting
 // for a condition without letting speed decide a pass, the peer programs
 // differential tests compare with, a free TCP port, and a fake service
-// directory, process groups and the processes left in a directory. Only
-// tests import it.
+// directory, process groups and the processes left in a directory, and a
+// logdir prepared by an account root must not trust. Only tests import it.
 package testkit
 
 import (
@@ -144,4 +144,44 @@ func ReadInt(path string) (int, error) {
 		return 0, err
 	}
 	return strconv.Atoi(strings.TrimSpace(string(b)))
+}
+
+// HostileLogdir makes, as root, a file only root may read holding secret,
+// then has the account nobody fill a logdir it owns by running script
+// there with /bin/sh -e ($SECRET is the secret file's path): the logdir of
+// an account root must not trust. It returns the logdir. It skips t unless
+// run as root.
+func HostileLogdir(t testing.TB, secret, script string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: root reads a logdir that nobody (uid 65534) prepared")
+	}
+	secretPath := t.TempDir() + "/secret"
+	if err := os.WriteFile(secretPath, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Not under t.TempDir: nobody must be able to reach the logdir.
+	base, err := os.MkdirTemp("", "mlog-hostile-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := base + "/log"
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/sh", "-ec", script)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "SECRET=" + secretPath}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("preparing the logdir as nobody: %v: %s", err, out)
+	}
+	return dir
 }
