@@ -189,17 +189,24 @@ func (w *lineWriter) String() string {
 	return w.buf.String()
 }
 
-// checkLines checks that out is lines 1..n, each once, in order.
+// checkLines checks that out is the fake multilog's lines 1..n (ending
+// " line N"), each once, in order.
 func checkLines(t *testing.T, out string, n int) {
+	t.Helper()
+	checkNumbered(t, out, n, func(l string) string { return l[strings.LastIndex(l, " line ")+1:] }, "line %d")
+}
+
+// checkNumbered checks that out is n lines numbered 1..n in order: the
+// number of line l is num(l), which must read as format does.
+func checkNumbered(t *testing.T, out string, n int, num func(l string) string, format string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	if out == "" {
 		lines = nil
 	}
 	for i, l := range lines {
-		want := fmt.Sprintf(" line %d", i+1)
-		if !strings.HasSuffix(l, want) {
-			t.Fatalf("output line %d is %q, want one ending %q (%d lines in all, want %d)", i+1, l, want, len(lines), n)
+		if want := fmt.Sprintf(format, i+1); num(l) != want {
+			t.Fatalf("output line %d is %q, want %q (%d lines in all, want %d)", i+1, l, want, len(lines), n)
 		}
 	}
 	if len(lines) != n {

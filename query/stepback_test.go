@@ -207,79 +207,93 @@ func testStamp(t *testing.T, line string, iso bool) tai64.Time {
 	return tai64.Stamp(tm)
 }
 
+// stepCase is a logdir our multilog writes under a stepping clock, drawn
+// from seeds random streams.
+type stepCase struct {
+	name  string
+	o     stepOpts
+	seeds uint64
+}
+
+// overStepLogdirs runs check, in a subtest per case, on each logdir of
+// cases, drawn from stream: backs and crashes say how often the clock
+// stepped back and multilog was killed while writing it.
+func overStepLogdirs(t *testing.T, cases []stepCase, stream uint64, check func(t *testing.T, seed uint64, r *rand.Rand, tc stepCase, dir string, backs, crashes int)) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := range tc.seeds {
+				r := rand.New(rand.NewPCG(seed, stream))
+				dir, backs, crashes := genStepLogdir(t, r, tc.o)
+				check(t, seed, r, tc, dir, backs, crashes)
+			}
+		})
+	}
+}
+
 // TestStepBackFilesInOrder: after steps back of 1 s to 1 day anywhere,
 // every file's stamps are in order, every archive's name is at or after
 // every stamp in it, and the files in name order hold every line once, in
 // the order written.
 func TestStepBackFilesInOrder(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		o     stepOpts
-		seeds uint64
-	}{
+	cases := []stepCase{
 		{"t", stepOpts{lines: 3000, size: 4096, back: 0.05, sessions: 3}, 3},
 		{"i", stepOpts{lines: 3000, size: 4096, back: 0.05, sessions: 3, iso: true}, 2},
 		{"compressed", stepOpts{lines: 2000, size: 6000, back: 0.05, sessions: 3, compress: true}, 2},
 		{"selecting", stepOpts{lines: 3000, size: 4096, back: 0.05, sessions: 3, selecting: true}, 3},
 		{"processor", stepOpts{lines: 1000, size: 4096, back: 0.05, sessions: 2, processor: true}, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for seed := range tc.seeds {
-				r := rand.New(rand.NewPCG(seed, 14))
-				dir, backs, crashes := genStepLogdir(t, r, tc.o)
-				if backs == 0 {
-					t.Fatalf("seed %d: the clock never stepped back", seed)
-				}
-				files := stepFiles(t, dir)
-				if len(files) < 10 {
-					t.Fatalf("seed %d: %d files, want many", seed, len(files))
-				}
-				unfinished, compressed := 0, 0
-				for _, f := range files {
-					if strings.HasSuffix(f.name, ".u") {
-						unfinished++
-					}
-					if strings.HasSuffix(f.name, ".gz") {
-						compressed++
-					}
-				}
-				if crashes > 0 && unfinished == 0 || tc.o.compress && compressed == 0 {
-					t.Fatalf("seed %d: %d .u after %d crashes, %d compressed archives", seed, unfinished, crashes, compressed)
-				}
-				lastSeq := 0
-				for fi, f := range files {
-					var prev tai64.Time
-					for _, line := range f.lines {
-						st := testStamp(t, line, tc.o.iso)
-						if st.Before(prev) {
-							t.Fatalf("seed %d: %s: stamp %v after %v: a file's stamps go backwards", seed, f.name, st, prev)
-						}
-						prev = st
-						if f.name != "current" && f.stamp.Before(st) {
-							t.Fatalf("seed %d: archive %s holds a later stamp %v", seed, f.name, st)
-						}
-						n, _ := strconv.Atoi(line[len(line)-6:])
-						if n <= lastSeq {
-							t.Fatalf("seed %d: %s (file %d of %d): line %d after line %d: names not in written order", seed, f.name, fi, len(files), n, lastSeq)
-						}
-						if tc.o.selecting {
-							for lastSeq++; lastSeq < n; lastSeq++ {
-								if !strings.HasSuffix(strconv.Itoa(lastSeq), "7") || strings.HasSuffix(strconv.Itoa(lastSeq), "77") {
-									t.Fatalf("seed %d: line %d missing", seed, lastSeq)
-								}
-							}
-						} else if n != lastSeq+1 {
-							t.Fatalf("seed %d: line %d missing", seed, lastSeq+1)
-						}
-						lastSeq = n
-					}
-				}
-				if lastSeq != tc.o.lines/tc.o.sessions*tc.o.sessions {
-					t.Fatalf("seed %d: last line %d, want %d", seed, lastSeq, tc.o.lines)
-				}
-			}
-		})
 	}
+	overStepLogdirs(t, cases, 14, func(t *testing.T, seed uint64, r *rand.Rand, tc stepCase, dir string, backs, crashes int) {
+		if backs == 0 {
+			t.Fatalf("seed %d: the clock never stepped back", seed)
+		}
+		files := stepFiles(t, dir)
+		if len(files) < 10 {
+			t.Fatalf("seed %d: %d files, want many", seed, len(files))
+		}
+		unfinished, compressed := 0, 0
+		for _, f := range files {
+			if strings.HasSuffix(f.name, ".u") {
+				unfinished++
+			}
+			if strings.HasSuffix(f.name, ".gz") {
+				compressed++
+			}
+		}
+		if crashes > 0 && unfinished == 0 || tc.o.compress && compressed == 0 {
+			t.Fatalf("seed %d: %d .u after %d crashes, %d compressed archives", seed, unfinished, crashes, compressed)
+		}
+		lastSeq := 0
+		for fi, f := range files {
+			var prev tai64.Time
+			for _, line := range f.lines {
+				st := testStamp(t, line, tc.o.iso)
+				if st.Before(prev) {
+					t.Fatalf("seed %d: %s: stamp %v after %v: a file's stamps go backwards", seed, f.name, st, prev)
+				}
+				prev = st
+				if f.name != "current" && f.stamp.Before(st) {
+					t.Fatalf("seed %d: archive %s holds a later stamp %v", seed, f.name, st)
+				}
+				n, _ := strconv.Atoi(line[len(line)-6:])
+				if n <= lastSeq {
+					t.Fatalf("seed %d: %s (file %d of %d): line %d after line %d: names not in written order", seed, f.name, fi, len(files), n, lastSeq)
+				}
+				if tc.o.selecting {
+					for lastSeq++; lastSeq < n; lastSeq++ {
+						if !strings.HasSuffix(strconv.Itoa(lastSeq), "7") || strings.HasSuffix(strconv.Itoa(lastSeq), "77") {
+							t.Fatalf("seed %d: line %d missing", seed, lastSeq)
+						}
+					}
+				} else if n != lastSeq+1 {
+					t.Fatalf("seed %d: line %d missing", seed, lastSeq+1)
+				}
+				lastSeq = n
+			}
+		}
+		if lastSeq != tc.o.lines/tc.o.sessions*tc.o.sessions {
+			t.Fatalf("seed %d: last line %d, want %d", seed, lastSeq, tc.o.lines)
+		}
+	})
 }
 
 // TestStepBackQueryMatchesBruteForce: on logdirs our multilog wrote while
@@ -289,11 +303,7 @@ func TestStepBackFilesInOrder(t *testing.T) {
 // file order), with bisection on (small bisectMin) and as shipped.
 func TestStepBackQueryMatchesBruteForce(t *testing.T) {
 	defer func(n int64) { bisectMin = n }(bisectMin)
-	for _, tc := range []struct {
-		name  string
-		o     stepOpts
-		seeds uint64
-	}{
+	cases := []stepCase{
 		{"small files", stepOpts{lines: 4000, size: 4096, back: 0.05, sessions: 3}, 3},
 		{"compressed", stepOpts{lines: 3000, size: 6000, back: 0.05, sessions: 3, compress: true}, 2},
 		{"large files", stepOpts{lines: 8000, size: 60000, back: 0.03, sessions: 2}, 3},
@@ -301,48 +311,43 @@ func TestStepBackQueryMatchesBruteForce(t *testing.T) {
 		// i's stamps: the reader must read them as the writer compares
 		// them (the label of the same microsecond).
 		{"iso", stepOpts{lines: 3000, size: 6000, back: 0.05, sessions: 2, iso: true}, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for seed := range tc.seeds {
-				r := rand.New(rand.NewPCG(seed, 41))
-				dir, _, _ := genStepLogdir(t, r, tc.o)
-				all := bruteForce(t, dir, tai64.Time{}, tai64.Time{}) // every line, with its time
-				var stamps []tai64.Time
-				for _, l := range all {
-					stamps = append(stamps, l.t)
-				}
-				for q := range 60 {
-					bisectMin = 16 << 10
-					if q%2 == 0 {
-						bisectMin = 256
-					}
-					cfg := Config{Since: pickTime(r, stamps), Until: pickTime(r, stamps)}
-					if r.IntN(8) == 0 {
-						// A wide range: a day's step back from a random stamp.
-						cfg.Until = tai64.FromTime(cfg.Since.Time().Add(24 * time.Hour))
-					}
-					if !cfg.Since.Before(cfg.Until) {
-						cfg.Since, cfg.Until = cfg.Until, cfg.Since
-						if cfg.Since == cfg.Until {
-							cfg.Until = tai64.Time{}
-						}
-					}
-					rng := timeRange{since: cfg.Since, until: cfg.Until}
-					var in []bruteLine
-					for _, l := range all {
-						if rng.contains(l.t) {
-							in = append(in, l)
-						}
-					}
-					want := bruteMerge([]string{dir}, [][]bruteLine{in}, false)
-					if got := runQuery(t, cfg, []string{dir}); got != want {
-						t.Fatalf("seed %d, range [%v, %v), bisectMin %d: got %d lines, want %d\n%s", seed, cfg.Since, cfg.Until, bisectMin,
-							strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
-					}
+	}
+	overStepLogdirs(t, cases, 41, func(t *testing.T, seed uint64, r *rand.Rand, tc stepCase, dir string, backs, crashes int) {
+		all := bruteForce(t, dir, tai64.Time{}, tai64.Time{}) // every line, with its time
+		var stamps []tai64.Time
+		for _, l := range all {
+			stamps = append(stamps, l.t)
+		}
+		for q := range 60 {
+			bisectMin = 16 << 10
+			if q%2 == 0 {
+				bisectMin = 256
+			}
+			cfg := Config{Since: pickTime(r, stamps), Until: pickTime(r, stamps)}
+			if r.IntN(8) == 0 {
+				// A wide range: a day's step back from a random stamp.
+				cfg.Until = tai64.FromTime(cfg.Since.Time().Add(24 * time.Hour))
+			}
+			if !cfg.Since.Before(cfg.Until) {
+				cfg.Since, cfg.Until = cfg.Until, cfg.Since
+				if cfg.Since == cfg.Until {
+					cfg.Until = tai64.Time{}
 				}
 			}
-		})
-	}
+			rng := timeRange{since: cfg.Since, until: cfg.Until}
+			var in []bruteLine
+			for _, l := range all {
+				if rng.contains(l.t) {
+					in = append(in, l)
+				}
+			}
+			want := bruteMerge([]string{dir}, [][]bruteLine{in}, false)
+			if got := runQuery(t, cfg, []string{dir}); got != want {
+				t.Fatalf("seed %d, range [%v, %v), bisectMin %d: got %d lines, want %d\n%s", seed, cfg.Since, cfg.Until, bisectMin,
+					strings.Count(got, "\n"), strings.Count(want, "\n"), firstDiff(got, want))
+			}
+		}
+	})
 }
 
 // mustScript parses a multilog script the test knows to be good.
@@ -460,23 +465,11 @@ func waitCompressed(t *testing.T, dir string) {
 	}
 }
 
-// checkSeq checks that out is lines 1..n of stepInputLines, each once, in
-// order.
+// checkSeq checks that out is lines 1..n of stepInputLines (ending in the
+// number, six digits), each once, in order.
 func checkSeq(t *testing.T, out string, n int) {
 	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-	if out == "" {
-		lines = nil
-	}
-	for i, l := range lines {
-		got, err := strconv.Atoi(l[max(0, len(l)-6):])
-		if err != nil || got != i+1 {
-			t.Fatalf("output line %d is %q, want line %d (%d lines in all, want %d)", i+1, l, i+1, len(lines), n)
-		}
-	}
-	if len(lines) != n {
-		t.Fatalf("got %d lines, want %d", len(lines), n)
-	}
+	checkNumbered(t, out, n, func(l string) string { return l[max(0, len(l)-6):] }, "%06d")
 }
 
 // TestStepBackCursorCompressed runs cursor queries between pieces of our
