@@ -33,33 +33,35 @@ func (d *decoder) reader(c rotate.Compression, r io.Reader) (io.Reader, error) {
 	case rotate.None:
 		return r, nil
 	case rotate.Zstd:
-		if d.z == nil {
-			z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
-			if err != nil {
-				return nil, err
-			}
-			d.z = z
-			return z, nil
-		}
-		if err := d.z.Reset(r); err != nil {
-			return nil, err
-		}
-		return d.z, nil
+		return reuse(&d.z, r, func(r io.Reader) (*zstd.Decoder, error) {
+			return zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		})
 	case rotate.Gzip:
-		if d.g == nil {
-			g, err := gzip.NewReader(r)
-			if err != nil {
-				return nil, err
-			}
-			d.g = g
-			return g, nil
-		}
-		if err := d.g.Reset(r); err != nil {
-			return nil, err
-		}
-		return d.g, nil
+		return reuse(&d.g, r, gzip.NewReader)
 	}
 	return nil, fmt.Errorf("unknown compression %d", c)
+}
+
+// reuse returns *cur reset to read r, or, the first time, a new decoder
+// made by mk and kept in *cur.
+func reuse[D interface {
+	comparable
+	io.Reader
+	Reset(io.Reader) error
+}](cur *D, r io.Reader, mk func(io.Reader) (D, error)) (io.Reader, error) {
+	var none D
+	if *cur == none {
+		d, err := mk(r)
+		if err != nil {
+			return nil, err
+		}
+		*cur = d
+		return d, nil
+	}
+	if err := (*cur).Reset(r); err != nil {
+		return nil, err
+	}
+	return *cur, nil
 }
 
 // close releases the decoders' memory and goroutines.
