@@ -117,6 +117,23 @@ func (r *rsyslog) stop() {
 }
 
 // counts returns how many times each line number is in the output.
+// duplicates fails the test for each of lines [0, n) that is not in
+// rsyslogd's file, and returns how many lines are there more than once.
+func (r *rsyslog) duplicates(n int) int {
+	r.t.Helper()
+	c := r.counts()
+	dups := 0
+	for i := range n {
+		switch {
+		case c[i] == 0:
+			r.t.Errorf("line %d never arrived", i)
+		case c[i] > 1:
+			dups += c[i] - 1
+		}
+	}
+	return dups
+}
+
 func (r *rsyslog) counts() map[int]int {
 	c := map[int]int{}
 	f, err := os.Open(r.out)
@@ -257,21 +274,11 @@ func TestRsyslog(t *testing.T) {
 	stopShip = start()
 
 	<-writer
-	c := r.waitLines(n, 30*time.Second)
+	r.waitLines(n, 30*time.Second)
 	stopShip()
 	t.Logf("%v: all %d lines in rsyslog", time.Since(began), n)
 	r.stop()
-	c = r.counts()
-
-	dups := 0
-	for i := range n {
-		switch {
-		case c[i] == 0:
-			t.Errorf("line %d never arrived", i)
-		case c[i] > 1:
-			dups += c[i] - 1
-		}
-	}
+	dups := r.duplicates(n)
 	ledger.mu.Lock()
 	defer ledger.mu.Unlock()
 	if len(ledger.badSent) > 0 {
@@ -382,16 +389,8 @@ func TestRsyslogKill(t *testing.T) {
 		t.Errorf("ship after TERM: %v", err)
 	}
 	r.stop()
+	dups := r.duplicates(n)
 	c := r.counts()
-	dups := 0
-	for i := range n {
-		switch {
-		case c[i] == 0:
-			t.Errorf("line %d never arrived", i)
-		case c[i] > 1:
-			dups += c[i] - 1
-		}
-	}
 	t.Logf("%d lines, %d kills (committed up to lines %v): %d duplicates in rsyslog's file", n, kills, committed, dups)
 	for i := range n {
 		resent := 0 // the kills after which line i could be sent again
