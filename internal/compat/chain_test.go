@@ -16,14 +16,27 @@ import (
 	"github.com/mlog/mlog/supervise"
 )
 
+// svCompareEach compares our program name with Debian's (see svCompare)
+// on each of argss, in a directory holding a directory "sub" and whatever
+// prepare (if not nil) adds, and returns our tools and that directory.
+func svCompareEach(t *testing.T, name string, prepare func(dir string), argss [][]string) (tools, dir string) {
+	t.Helper()
+	tools = svTools(t)
+	svReal(t, name)
+	dir = t.TempDir()
+	os.Mkdir(dir+"/sub", 0755)
+	if prepare != nil {
+		prepare(dir)
+	}
+	for _, args := range argss {
+		svCompare(t, tools, dir, name, args...)
+	}
+	return tools, dir
+}
+
 // setlock's arguments, messages and exit codes against Debian's.
 func TestSetlockMatchesReal(t *testing.T) {
-	tools := svTools(t)
-	svReal(t, "setlock")
-	dir := t.TempDir()
-	os.Mkdir(dir+"/sub", 0755)
-	os.WriteFile(dir+"/keep", []byte("ok\n"), 0644)
-	for _, args := range [][]string{
+	tools, dir := svCompareEach(t, "setlock", func(dir string) { os.WriteFile(dir+"/keep", []byte("ok\n"), 0644) }, [][]string{
 		{}, {"lock"}, {"-n"}, {"-z", "lock", "true"}, {"-nq", "lock", "true"}, {"-", "lock", "true"},
 		{"--", "lock", "echo", "ok"}, {"-nNxX", "lock", "echo", "ok"},
 		{"nonexistent/lock", "echo", "wrong"}, {"-x", "nonexistent/lock", "echo", "wrong"},
@@ -31,9 +44,7 @@ func TestSetlockMatchesReal(t *testing.T) {
 		{"keep", "cat", "keep"}, // the lock file is not truncated
 		{"lock", "./nonexistent"}, {"lock", "no-such-program-mlog"}, {"lock", "sub"},
 		{"lock", "sh", "-c", "exit 3"},
-	} {
-		svCompare(t, tools, dir, "setlock", args...)
-	}
+	})
 	os.Remove(dir + "/lock")
 	if r := svExec(t, svEnv(tools), dir, tools+"/setlock", "lock", "true"); r.code != 0 {
 		t.Fatalf("setlock lock true: %+v", r)
@@ -125,16 +136,10 @@ func lockWaiter(ino uint64) bool {
 // pgrphack's messages and exit codes against Debian's, and its child in a
 // session and process group of its own.
 func TestPgrphackMatchesReal(t *testing.T) {
-	tools := svTools(t)
-	svReal(t, "pgrphack")
-	dir := t.TempDir()
-	os.Mkdir(dir+"/sub", 0755)
-	for _, args := range [][]string{
+	tools, dir := svCompareEach(t, "pgrphack", nil, [][]string{
 		{}, {"./nonexistent"}, {"no-such-program-mlog"}, {"sub"}, {"./sub"}, {"echo", "ok"}, {"-x"},
 		{"sh", "-c", "exit 9"},
-	} {
-		svCompare(t, tools, dir, "pgrphack", args...)
-	}
+	})
 	r := svExec(t, svEnv(tools), dir, tools+"/pgrphack", "sh", "-c", "cat /proc/$$/stat")
 	f := strings.Fields(r.stdout)
 	// pid (comm) state ppid pgrp session: comm is "sh", without spaces.
@@ -145,19 +150,13 @@ func TestPgrphackMatchesReal(t *testing.T) {
 
 // fghack's messages, exit codes and descriptors against Debian's.
 func TestFghackMatchesReal(t *testing.T) {
-	tools := svTools(t)
-	svReal(t, "fghack")
-	dir := t.TempDir()
-	os.Mkdir(dir+"/sub", 0755)
-	for _, args := range [][]string{
+	_, _ = svCompareEach(t, "fghack", nil, [][]string{
 		{}, {"./nonexistent"}, {"no-such-program-mlog"}, {"sub"}, {"echo", "ok"},
 		{"sh", "-c", "exit 7"}, {"sh", "-c", "kill -9 $$"}, {"sh", "-c", "echo hi &"},
 		// The child's descriptors: 31 copies of the pipe's write end on the
 		// lowest free ones. (No pipeline: its pipes would be listed too.)
 		{"sh", "-c", "cd /proc/$$/fd && for f in *; do echo $f $(readlink $f | tr -d 0-9); done"},
-	} {
-		svCompare(t, tools, dir, "fghack", args...)
-	}
+	})
 }
 
 // fghack waits for what its child left in the background, until the last
