@@ -121,19 +121,13 @@ type archive struct {
 // archivesIn lists the archives in logdir d.
 func archivesIn(t *testing.T, d string) []archive {
 	t.Helper()
-	ents, err := os.ReadDir(d)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var as []archive
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "@") {
-			st, err := os.Stat(filepath.Join(d, e.Name()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			as = append(as, archive{e.Name(), st.Size()})
+	for _, name := range archiveNames(t, d) {
+		st, err := os.Stat(filepath.Join(d, name))
+		if err != nil {
+			t.Fatal(err)
 		}
+		as = append(as, archive{name, st.Size()})
 	}
 	return as
 }

@@ -230,17 +230,14 @@ func TestTranscriptRotation(t *testing.T) {
 	}
 }
 
+// archives returns the archives' contents and current's in logdir dir,
+// stamps masked.
 func archives(t *testing.T, dir string) ([]string, string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Helper()
 	var out []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "@") {
-			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-			out = append(out, mask(string(b)))
-		}
+	for _, name := range archiveNames(t, dir) {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		out = append(out, mask(string(b)))
 	}
 	cur, _ := os.ReadFile(filepath.Join(dir, "current"))
 	return out, mask(string(cur))
