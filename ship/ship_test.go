@@ -2,6 +2,8 @@ package ship
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +19,8 @@ import (
 	"time"
 
 	"github.com/mlog/mlog/internal/durable"
+	"github.com/mlog/mlog/internal/fault"
+	"github.com/mlog/mlog/internal/testkit"
 	"github.com/mlog/mlog/query"
 	"github.com/mlog/mlog/rotate"
 	"github.com/mlog/mlog/tai64"
@@ -775,3 +779,88 @@ func TestPositions(t *testing.T) {
 }
 
 func must2(_, ino uint64) uint64 { return ino }
+
+// TestCommitErrorSaysItsStepOnce: a cursor that cannot be saved is
+// reported as "unable to save cursor FILE, pausing 1s: ...", naming the
+// step once, not "save cursor FILE: save cursor FILE: ..." (commit's error
+// already carried its step, and the commit loop wrapped it again).
+func TestCommitErrorSaysItsStepOnce(t *testing.T) {
+	_, dir, cfg := shipSetup(t, 100)
+	cursor := cfg.Cursor
+	var mu sync.Mutex
+	var warnings []string
+	cfg.Warn = func(err error) {
+		mu.Lock()
+		warnings = append(warnings, fault.Describe(err))
+		mu.Unlock()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := Run(ctx, cfg, []string{dir}); done <- err }()
+	// Once the first save is done (Run stops at once if it fails), a
+	// directory at cursor.new, which SaveCursor writes first, makes every
+	// later save fail; more lines make the commit loop save again.
+	testkit.WaitFor(t, "the first save", func() bool {
+		_, err := os.Stat(cursor)
+		return err == nil && os.Mkdir(cursor+".new", 0o755) == nil
+	})
+	appendLines(t, dir, 100, 200)
+	testkit.WaitFor(t, "a warning", func() bool { mu.Lock(); defer mu.Unlock(); return len(warnings) > 0 })
+	cancel()
+	err := <-done
+	mu.Lock()
+	defer mu.Unlock()
+	texts := warnings
+	if err != nil {
+		texts = append(texts, fault.Describe(err))
+	}
+	saves := 0
+	for _, s := range texts {
+		if n := strings.Count(s, "save cursor"); n > 1 {
+			t.Errorf("%q names its step %d times", s, n)
+		} else if n == 1 {
+			saves++
+		}
+	}
+	if saves == 0 {
+		t.Errorf("no failed save reported: warnings %q, error %v", warnings, err)
+	}
+}
+
+// TestShipStepBackCompressed: ship's cursor is in current; current is
+// then finished and compressed before the next run, and the clock had
+// stepped back, so the next current's lines are stamped before the
+// cursor's. The next run ships exactly the lines after the cursor: it
+// finds the file compressed and reads every file after it whole.
+func TestShipStepBackCompressed(t *testing.T) {
+	srv, dir, cfg := shipSetup(t, 100)
+	cfg.Once = true
+	_, err := Run(context.Background(), cfg, []string{dir})
+	must(t, err)
+
+	// More lines, then the step back: multilog rotates current, whose
+	// archive is compressed, and goes on stamping an hour earlier.
+	appendLines(t, dir, 100, 110)
+	cur := filepath.Join(dir, "current")
+	data, err := os.ReadFile(cur)
+	must(t, err)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	must(t, zw.Close())
+	name := rotate.ArchiveName(stampOfLine(110), 's')
+	must(t, os.WriteFile(filepath.Join(dir, name+".gz"), gz.Bytes(), 0o744))
+	must(t, os.Remove(cur))
+	var b strings.Builder
+	for i := 110; i < 120; i++ {
+		b.WriteString(stampOfLine(i-3600e3).String() + " " + lineText(i) + "\n")
+	}
+	must(t, os.WriteFile(cur, []byte(b.String()), 0o644))
+
+	st, err := Run(context.Background(), cfg, []string{dir})
+	must(t, err)
+	if st.Acked != 20 {
+		t.Errorf("second run: Acked = %d, want 20", st.Acked)
+	}
+	checkDelivery(t, srv, 120)
+}
