@@ -93,9 +93,18 @@ func newLogdir(t *testing.T, name string) string {
 func shipSetup(t *testing.T, n int) (srv *fakeRELP, dir string, cfg Config) {
 	t.Helper()
 	srv = newFakeRELP(t)
+	dir, cfg = logdirConfig(t, srv.addr(), n)
+	return srv, dir, cfg
+}
+
+// logdirConfig makes a logdir "main" holding lines [0, n), and a config
+// (see testConfig) that ships to addr, its cursor in a directory of its
+// own.
+func logdirConfig(t *testing.T, addr string, n int) (dir string, cfg Config) {
+	t.Helper()
 	dir = newLogdir(t, "main")
 	appendLines(t, dir, 0, n)
-	return srv, dir, testConfig(t, srv.addr(), filepath.Join(t.TempDir(), "cursor"))
+	return dir, testConfig(t, addr, filepath.Join(t.TempDir(), "cursor"))
 }
 
 // testConfig is a config with short pauses, for the fake server at addr.
@@ -353,9 +362,7 @@ func TestShipCollectorLate(t *testing.T) {
 	must(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 300)
-	cfg := testConfig(t, addr, filepath.Join(t.TempDir(), "cursor"))
+	dir, cfg := logdirConfig(t, addr, 300)
 	cfg.Once = true
 	paused := make(chan struct{}, 100)
 	cfg.Warn = func(err error) {
@@ -551,9 +558,7 @@ func TestShipTCP(t *testing.T) {
 			}()
 		}
 	}()
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 1000)
-	cfg := testConfig(t, ln.Addr().String(), filepath.Join(t.TempDir(), "cursor"))
+	dir, cfg := logdirConfig(t, ln.Addr().String(), 1000)
 	cfg.Network = "tcp"
 	cfg.Once = true
 	_, err = Run(context.Background(), cfg, []string{dir})
@@ -590,9 +595,7 @@ func TestShipUDP(t *testing.T) {
 			got <- string(buf[:n])
 		}
 	}()
-	dir := newLogdir(t, "main")
-	appendLines(t, dir, 0, 200)
-	cfg := testConfig(t, pc.LocalAddr().String(), filepath.Join(t.TempDir(), "cursor"))
+	dir, cfg := logdirConfig(t, pc.LocalAddr().String(), 200)
 	cfg.Network = "udp"
 	cfg.Once = true
 	_, err = Run(context.Background(), cfg, []string{dir})

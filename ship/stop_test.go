@@ -63,9 +63,7 @@ func TestShipStopBlocked(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				addr := silentCollector(t)
-				dir := newLogdir(t, "main")
-				appendLines(t, dir, 0, 100000) // 10 MB: more than loopback's socket buffers
-				cfg := testConfig(t, addr, filepath.Join(t.TempDir(), "cursor"))
+				dir, cfg := logdirConfig(t, addr, 100000) // 10 MB: more than loopback's socket buffers
 				cfg.Network = network
 				cfg.Once = once
 				cfg.Window = 16
