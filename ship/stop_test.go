@@ -49,6 +49,20 @@ func silentCollector(t *testing.T) string {
 // a run that does not see the stop never ends.
 const stopBound = 30 * time.Second
 
+// waitRun waits at most stopBound for Run's result on done, and fails the
+// test if it is an error or does not come (what says why it may not).
+func waitRun(t *testing.T, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(stopBound):
+		t.Fatalf("Run %s (%v)", what, stopBound)
+	}
+}
+
 // TestShipStopBlocked: a backlog larger than the window, a collector
 // that accepts and never answers, and then the context is done: Run ends,
 // in every mode, on every network. Before, --once waited for its readers,
@@ -79,14 +93,7 @@ func TestShipStopBlocked(t *testing.T) {
 				// earlier, which must work too).
 				time.Sleep(200 * time.Millisecond)
 				cancel()
-				select {
-				case err := <-done:
-					if err != nil {
-						t.Errorf("Run: %v", err)
-					}
-				case <-time.After(stopBound):
-					t.Fatalf("Run did not end within %v of the stop", stopBound)
-				}
+				waitRun(t, done, "did not end after the stop")
 			})
 		}
 	}
@@ -144,14 +151,7 @@ mkfifo @4000000069579d8d00000000.s @4000000069579d8e00000000.u processed current
 					time.Sleep(100 * time.Millisecond) // a few polls over the FIFOs
 					cancel()
 				}
-				select {
-				case err := <-done:
-					if err != nil {
-						t.Fatalf("Run: %v", err)
-					}
-				case <-time.After(stopBound):
-					t.Fatalf("Run still running after %v: blocked on a FIFO?", stopBound)
-				}
+				waitRun(t, done, "still running: blocked on a FIFO?")
 				received, _, _ := srv.snapshot()
 				for _, m := range received {
 					if strings.Contains(m, "SECRET") {
