@@ -7,7 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"testing/iotest"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 var frameTests = []struct {
@@ -40,27 +41,18 @@ var frameTests = []struct {
 // TestFrameReader reads each frame whole and through readers that cut it
 // anywhere, with several buffer sizes.
 func TestFrameReader(t *testing.T) {
-	readers := []struct {
-		name string
-		wrap func(io.Reader) io.Reader
-	}{
-		{"whole", func(r io.Reader) io.Reader { return r }},
-		{"one byte", iotest.OneByteReader},
-		{"half", iotest.HalfReader},
-		{"data err", iotest.DataErrReader},
-	}
 	for _, tc := range frameTests {
-		for _, rd := range readers {
+		for _, rd := range testkit.Readers {
 			for _, size := range []int{16, 64, 4096} {
-				r := bufio.NewReaderSize(rd.wrap(strings.NewReader(tc.in)), size)
+				r := bufio.NewReaderSize(rd.Wrap(strings.NewReader(tc.in)), size)
 				fr := frameReader{r: r}
 				txnr, cmd, data, err := fr.next()
 				if !errors.Is(err, tc.err) {
-					t.Errorf("%s, %s, %d: next(%q) error %v, want %v", tc.name, rd.name, size, tc.in, err, tc.err)
+					t.Errorf("%s, %s, %d: next(%q) error %v, want %v", tc.name, rd.Name, size, tc.in, err, tc.err)
 					continue
 				}
 				if err == nil && (txnr != tc.txnr || string(cmd) != tc.cmd || string(data) != tc.data) {
-					t.Errorf("%s, %s, %d: next(%q) = %d %q %q, want %d %q %q", tc.name, rd.name, size, tc.in, txnr, cmd, data, tc.txnr, tc.cmd, tc.data)
+					t.Errorf("%s, %s, %d: next(%q) = %d %q %q, want %d %q %q", tc.name, rd.Name, size, tc.in, txnr, cmd, data, tc.txnr, tc.cmd, tc.data)
 				}
 			}
 		}

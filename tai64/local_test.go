@@ -12,6 +12,8 @@ import (
 	"testing/iotest"
 	"time"
 	_ "time/tzdata" // the zones below, where the system has none
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // label returns the daemontools label of raw Unix seconds and nsec.
@@ -208,17 +210,6 @@ var streamTexts = []string{
 	strings.Repeat("@4000000037c219bf2ef02e94 a\n@4000000037c219c02ef02e94 bb\n", 50),
 }
 
-// readers wrap a reader as the stream tests read it.
-var readers = []struct {
-	name string
-	fn   func(io.Reader) io.Reader
-}{
-	{"whole", func(r io.Reader) io.Reader { return r }},
-	{"OneByte", iotest.OneByteReader},
-	{"Half", iotest.HalfReader},
-	{"DataErr", iotest.DataErrReader},
-}
-
 var bufSizes = []int{16, 17, 23, 31, 64, 100, 4096, 0}
 
 // localReference converts text line by line with AppendLine.
@@ -239,13 +230,13 @@ func TestLocalLinesChunks(t *testing.T) {
 	for _, cfg := range []LocalConfig{{}, {Zone: mustLoad(t, "Asia/Tokyo"), Format: FormatRFC3339}} {
 		for ti, text := range streamTexts {
 			want := localReference(NewLocalizer(cfg), text)
-			for _, rd := range readers {
+			for _, rd := range testkit.Readers {
 				for _, size := range bufSizes {
 					cfg.bufSize = size
 					var out bytes.Buffer
-					err := LocalLines(&out, rd.fn(strings.NewReader(text)), cfg)
+					err := LocalLines(&out, rd.Wrap(strings.NewReader(text)), cfg)
 					if err != nil || out.String() != want {
-						t.Errorf("text %d, %s reader, buffer %d: LocalLines(%q) = %q, %v, want %q", ti, rd.name, size, text, out.String(), err, want)
+						t.Errorf("text %d, %s reader, buffer %d: LocalLines(%q) = %q, %v, want %q", ti, rd.Name, size, text, out.String(), err, want)
 					}
 				}
 			}

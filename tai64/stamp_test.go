@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // tickClock returns a clock that moves on by one second at each reading,
@@ -131,16 +133,16 @@ func maskedModel(text string) string {
 func TestStampLinesReaders(t *testing.T) {
 	for ti, text := range streamTexts {
 		want := maskedModel(text)
-		for _, rd := range readers {
+		for _, rd := range testkit.Readers {
 			for _, size := range bufSizes {
 				now, readings := tickClock()
 				var out bytes.Buffer
-				err := StampLines(&out, rd.fn(strings.NewReader(text)), StampConfig{Now: now, bufSize: size})
+				err := StampLines(&out, rd.Wrap(strings.NewReader(text)), StampConfig{Now: now, bufSize: size})
 				if err != nil {
 					t.Fatal(err)
 				}
 				if got := maskLabels(t, out.String()); got != want {
-					t.Errorf("text %d, %s reader, buffer %d: StampLines(%q) = %q, want %q", ti, rd.name, size, text, out.String(), want)
+					t.Errorf("text %d, %s reader, buffer %d: StampLines(%q) = %q, want %q", ti, rd.Name, size, text, out.String(), want)
 				}
 				// Labels never go back, and the clock is read once per read
 				// that returns data: with one-byte reads, once per byte.
@@ -155,7 +157,7 @@ func TestStampLinesReaders(t *testing.T) {
 					}
 					prev = lt
 				}
-				if rd.name == "OneByte" && *readings != len(text) {
+				if rd.Name == "one byte" && *readings != len(text) {
 					t.Errorf("text %d: %d clock readings for %d one-byte reads", ti, *readings, len(text))
 				}
 			}

@@ -1,12 +1,14 @@
 // Package testkit holds what the tests of several packages share: waiting
 // for a condition without letting speed decide a pass, the peer programs
 // differential tests compare with, a free TCP port, and a fake service
-// directory, process groups and the processes left in a directory, and a
-// logdir prepared by an account root must not trust. Only tests import it.
+// directory, process groups and the processes left in a directory, a
+// logdir prepared by an account root must not trust, and the readers
+// stream tests read through. Only tests import it.
 package testkit
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -184,4 +187,18 @@ func HostileLogdir(t testing.TB, secret, script string) string {
 		t.Fatalf("preparing the logdir as nobody: %v: %s", err, out)
 	}
 	return dir
+}
+
+// Readers are the ways a stream test reads its input, so that a stream
+// function sees its data cut at every boundary (bufio's TestReader):
+// whole, a byte at a time, half of each read, and the last data together
+// with io.EOF.
+var Readers = []struct {
+	Name string
+	Wrap func(io.Reader) io.Reader
+}{
+	{"whole", func(r io.Reader) io.Reader { return r }},
+	{"one byte", iotest.OneByteReader},
+	{"half", iotest.HalfReader},
+	{"data err", iotest.DataErrReader},
 }
