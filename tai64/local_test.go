@@ -360,17 +360,7 @@ func TestAppendLineAllocs(t *testing.T) {
 // lines and for 10000: nothing per line.
 func TestLocalLinesAllocs(t *testing.T) {
 	cfg := LocalConfig{Zone: mustLoad(t, "America/Los_Angeles")}
-	allocs := func(in []byte) float64 {
-		return testing.AllocsPerRun(5, func() {
-			if err := LocalLines(io.Discard, bytes.NewReader(in), cfg); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-	small, big := allocs(logText(100)), allocs(logText(10000))
-	if big != small {
-		t.Errorf("LocalLines: %v allocs for 100 lines, %v for 10000: want the same", small, big)
-	}
+	checkAllocsPerLine(t, "LocalLines", func(w io.Writer, r io.Reader) error { return LocalLines(w, r, cfg) })
 }
 
 func TestHex8(t *testing.T) {
