@@ -79,6 +79,20 @@ func control(t *testing.T, dir, cmds string) {
 	}
 }
 
+// waitExit waits for Run's result on done, failing the test if it is an
+// error, or, after a minute (a hang detector), with the message hung.
+func waitExit(t *testing.T, done <-chan error, hung string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal(hung)
+	}
+}
+
 func TestRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "svc")
 	writeScript(t, dir+"/run", "exec sleep 100\n")
@@ -140,14 +154,7 @@ func TestRun(t *testing.T) {
 	}
 
 	control(t, dir, "x")
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	case <-time.After(time.Minute): // a hang detector
-		t.Fatal("x did not make supervise exit while down")
-	}
+	waitExit(t, done, "x did not make supervise exit while down")
 	if ok, _ := Running(dir); ok {
 		t.Error("Running after exit")
 	}
@@ -179,14 +186,7 @@ func TestRunDownFile(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	control(t, dir, "d")
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	case <-time.After(time.Minute): // a hang detector
-		t.Fatal("supervise did not exit after d")
-	}
+	waitExit(t, done, "supervise did not exit after d")
 	s, err := ReadStatus(dir)
 	if err != nil || s.PID != 0 || s.Want != WantDown {
 		t.Errorf("final status %+v, %v", s, err)
