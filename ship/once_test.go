@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // TestOnceGivesUp: with Once, a collector that is down, or that accepts
@@ -18,22 +20,10 @@ func TestOnceGivesUp(t *testing.T) {
 	must(t, err)
 	down := ln.Addr().String()
 	ln.Close()
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer silent.Close()
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // held open, never answered
-		}
-	}()
 	for _, tc := range []struct {
 		name, addr string
 		cause      bool // a failure to connect is named
-	}{{"down", down, true}, {"silent", silent.Addr().String(), false}} {
+	}{{"down", down, true}, {"silent", testkit.SilentServer(t), false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := newLogdir(t, "main")
 			appendLines(t, dir, 0, 100)

@@ -2,7 +2,6 @@ package ship
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,34 +13,6 @@ import (
 	"github.com/mlog/mlog/query"
 	"github.com/mlog/mlog/tai64"
 )
-
-// silentCollector accepts connections and never reads from them nor
-// answers: not even RELP's open; over TCP, once the socket buffers are
-// full, nothing more is acknowledged.
-func silentCollector(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				<-t.Context().Done()
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
 
 // stopBound bounds the end of a run after its context is done: Grace
 // (testConfig's 2 s) for the acknowledgements of what was sent, then the
@@ -76,7 +47,7 @@ func TestShipStopBlocked(t *testing.T) {
 				name = network + "/once"
 			}
 			t.Run(name, func(t *testing.T) {
-				addr := silentCollector(t)
+				addr := testkit.SilentServer(t)
 				dir, cfg := logdirConfig(t, addr, 100000) // 10 MB: more than loopback's socket buffers
 				cfg.Network = network
 				cfg.Once = once

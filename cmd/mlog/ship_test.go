@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlog/mlog/internal/testkit"
 )
 
 // TestShipSignals: TERM, INT and HUP each end mlog ship, with --once and
@@ -25,18 +27,7 @@ func TestShipSignals(t *testing.T) {
 	signal.Notify(caught, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(caught)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // held open, never read, never answered
-		}
-	}()
+	addr := testkit.SilentServer(t)
 
 	dir := filepath.Join(t.TempDir(), "main")
 	must(t, os.Mkdir(dir, 0o755))
@@ -49,7 +40,7 @@ func TestShipSignals(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		for _, once := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%v/once=%v", sig, once), func(t *testing.T) {
-				args := []string{"--to", "relp://" + ln.Addr().String(), "--cursor", filepath.Join(t.TempDir(), "cursor"),
+				args := []string{"--to", "relp://" + addr, "--cursor", filepath.Join(t.TempDir(), "cursor"),
 					"--window", "16", "--timeout", "1h", "--hostname", "h", dir}
 				if once {
 					args = append([]string{"--once"}, args...)

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"testing/iotest"
@@ -201,4 +202,35 @@ var Readers = []struct {
 	{"one byte", iotest.OneByteReader},
 	{"half", iotest.HalfReader},
 	{"data err", iotest.DataErrReader},
+}
+
+// SilentServer listens on a TCP port of 127.0.0.1 and returns its address:
+// it accepts connections and never reads from them nor answers (a
+// collector that hangs; once the socket buffers are full, nothing more is
+// acknowledged). It stops when the test ends.
+func SilentServer(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				<-t.Context().Done()
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
