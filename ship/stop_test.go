@@ -24,13 +24,8 @@ const stopBound = 30 * time.Second
 // test if it is an error or does not come (what says why it may not).
 func waitRun(t *testing.T, done <-chan error, what string) {
 	t.Helper()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(stopBound):
-		t.Fatalf("Run %s (%v)", what, stopBound)
+	if err := testkit.Result(t, done, stopBound, "Run "+what); err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }
 

@@ -83,13 +83,8 @@ func control(t *testing.T, dir, cmds string) {
 // error, or, after a minute (a hang detector), with the message hung.
 func waitExit(t *testing.T, done <-chan error, hung string) {
 	t.Helper()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal(hung)
+	if err := testkit.Result(t, done, time.Minute, hung); err != nil {
+		t.Errorf("Run = %v", err)
 	}
 }
 

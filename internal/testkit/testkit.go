@@ -28,6 +28,20 @@ import (
 // seconds where an idle one takes milliseconds.
 const HangAfter = 2 * time.Minute
 
+// Result waits at most within for a result on done (a goroutine's error,
+// nil for success) and returns it; when none comes, it fails t with the
+// message hung. within is a hang detector, never a measure of speed.
+func Result(t testing.TB, done <-chan error, within time.Duration, hung string) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(within):
+		t.Fatalf("%s (after %v)", hung, within)
+		return nil
+	}
+}
+
 // WaitFor polls cond every few milliseconds until it holds, and fails t
 // when it still does not after [HangAfter]; what names the condition in
 // that message.
