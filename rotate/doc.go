@@ -6,9 +6,11 @@
 //
 // It is also the one place that knows the layout: the names ([Current],
 // [Previous], [Processed], [NewState], [State], [Lock], [ArchiveName]),
-// what the x bit on processed means ([Finished]), and the order in which
-// a logdir's files hold its lines ([Layout], [List]). Readers of a logdir
-// (query, ship) use these rather than spelling names themselves.
+// what the x bit on processed means ([Finished]), the order in which a
+// logdir's files hold its lines ([Layout], [List]), and which of them a
+// reader skips because another holds the same lines ([File.Twin],
+// [Unread]). Readers of a logdir (query, ship) use these rather than
+// spelling names or deciding states themselves.
 //
 // # Rotation, step by step
 //
