@@ -91,8 +91,8 @@ func (r span) before(t tai64.Time, ok bool) bool { return ok && t.Before(r.since
 func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.Duration) {
 	var s Stats
 	var delays, queue []time.Duration
-	fail, def := map[string]*int64{}, map[string]*int64{}
-	snd, rc, dom, cl := map[string]*int64{}, map[string]*int64{}, map[string]*int64{}, map[string]*int64{}
+	fail, def := newCounter(), newCounter()
+	snd, rc, dom, cl := newCounter(), newCounter(), newCounter(), newCounter()
 	hosts := map[string]*HostCount{}
 	for _, m := range led.msgs {
 		nt, nok := label(t, m.New)
@@ -106,7 +106,7 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 		if r.in(it, iok) {
 			s.Infos++
 			s.Bytes += int64(m.Bytes)
-			inc(snd, []byte(m.Sender))
+			snd.add([]byte(m.Sender), 1)
 		}
 		if r.in(et, eok) {
 			s.Ended++
@@ -130,8 +130,8 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 				} else {
 					s.Local++
 				}
-				inc(rc, []byte(a.Rcpt))
-				inc(dom, []byte(a.Rcpt[strings.LastIndexByte(a.Rcpt, '@')+1:]))
+				rc.add([]byte(a.Rcpt), 1)
+				dom.add([]byte(a.Rcpt[strings.LastIndexByte(a.Rcpt, '@')+1:]), 1)
 				if !r.in(at, aok) {
 					s.OpenDeliveries++
 				}
@@ -144,10 +144,10 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 				s.Success++
 			case "failure":
 				s.Failure++
-				inc(fail, []byte(a.Reason))
+				fail.add([]byte(a.Reason), 1)
 			case "deferral":
 				s.Deferral++
-				inc(def, []byte(a.Reason))
+				def.add([]byte(a.Reason), 1)
 			}
 			if !r.in(st, sok) {
 				s.ResultsUnstarted++
@@ -194,7 +194,7 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 			s.SMTPPeak, s.SMTPLimit = max(s.SMTPPeak, l.N), 40
 		case "tcp-pid":
 			s.Connections++
-			inc(cl, []byte(l.Text))
+			cl.add([]byte(l.Text), 1)
 		case "tcp-ok":
 			s.Sessions++
 		case "tcp-end":
@@ -206,8 +206,8 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 			s.RBLRejections++
 		}
 	}
-	s.Failures, s.Deferrals = top(fail, 0), top(def, 0)
-	s.Senders, s.Rcpts, s.Domains, s.Clients = top(snd, topN), top(rc, topN), top(dom, topN), top(cl, topN)
+	s.Failures, s.Deferrals = fail.top(0), def.top(0)
+	s.Senders, s.Rcpts, s.Domains, s.Clients = snd.top(topN), rc.top(topN), dom.top(topN), cl.top(topN)
 	for _, h := range hosts {
 		s.Hosts = append(s.Hosts, *h)
 	}

@@ -171,32 +171,13 @@ type keyCounts struct {
 	Counts []int64
 }
 
-func plain(m map[string]*int64) keyCounts {
-	k := keyCounts{Keys: make([]string, 0, len(m)), Counts: make([]int64, 0, len(m))}
-	for key, v := range m {
-		k.Keys = append(k.Keys, key)
-		k.Counts = append(k.Counts, *v)
-	}
-	return k
-}
-
-// pointers makes the map back, its counters in one array rather than a
-// small allocation each.
-func pointers(k keyCounts) map[string]*int64 {
-	out := make(map[string]*int64, len(k.Keys))
-	for i, key := range k.Keys {
-		out[key] = &k.Counts[i]
-	}
-	return out
-}
-
 // save returns c's counts.
 func (c *Collector) save(key string) *totals {
 	return &totals{
 		Range: key, Stats: c.s, First: c.s.First, Last: c.s.Last, Started: !c.first,
 		Delays: c.delays, Queue: c.queue,
-		Failures: plain(c.failures), Deferrals: plain(c.deferrals), Senders: plain(c.senders),
-		Rcpts: plain(c.rcpts), Domains: plain(c.domains), Clients: plain(c.clients),
+		Failures: c.failures.plain(), Deferrals: c.deferrals.plain(), Senders: c.senders.plain(),
+		Rcpts: c.rcpts.plain(), Domains: c.domains.plain(), Clients: c.clients.plain(),
 		Hosts: c.hosts, Buckets: c.buckets,
 	}
 }
@@ -206,8 +187,8 @@ func (c *Collector) restore(t *totals) {
 	c.s = t.Stats
 	c.s.First, c.s.Last, c.first = t.First, t.Last, !t.Started
 	c.delays, c.queue, c.buckets = t.Delays, t.Queue, t.Buckets
-	c.failures, c.deferrals, c.senders = pointers(t.Failures), pointers(t.Deferrals), pointers(t.Senders)
-	c.rcpts, c.domains, c.clients = pointers(t.Rcpts), pointers(t.Domains), pointers(t.Clients)
+	c.failures, c.deferrals, c.senders = counterOf(t.Failures), counterOf(t.Deferrals), counterOf(t.Senders)
+	c.rcpts, c.domains, c.clients = counterOf(t.Rcpts), counterOf(t.Domains), counterOf(t.Clients)
 	if t.Hosts != nil {
 		c.hosts = t.Hosts
 	}

@@ -146,12 +146,12 @@ type Collector struct {
 	s  Stats
 
 	delays, queue []time.Duration
-	failures      map[string]*int64
-	deferrals     map[string]*int64
-	senders       map[string]*int64
-	rcpts         map[string]*int64
-	domains       map[string]*int64
-	clients       map[string]*int64
+	failures      *counter
+	deferrals     *counter
+	senders       *counter
+	rcpts         *counter
+	domains       *counter
+	clients       *counter
 	hosts         map[string]*HostCount
 
 	by      time.Duration
@@ -167,9 +167,9 @@ func NewCollector(j *Joiner, by time.Duration) *Collector {
 	}
 	return &Collector{
 		j: j, by: by, first: true,
-		failures: map[string]*int64{}, deferrals: map[string]*int64{},
-		senders: map[string]*int64{}, rcpts: map[string]*int64{}, domains: map[string]*int64{},
-		clients: map[string]*int64{}, hosts: map[string]*HostCount{},
+		failures: newCounter(), deferrals: newCounter(),
+		senders: newCounter(), rcpts: newCounter(), domains: newCounter(),
+		clients: newCounter(), hosts: map[string]*HostCount{},
 	}
 }
 
@@ -212,7 +212,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	case InfoMsg:
 		s.Infos++
 		s.Bytes += int64(l.Bytes)
-		inc(c.senders, l.Addr)
+		c.senders.add(l.Addr, 1)
 		if b != nil {
 			b.Bytes += int64(l.Bytes)
 		}
@@ -223,9 +223,9 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		} else {
 			s.Local++
 		}
-		inc(c.rcpts, l.Addr)
+		c.rcpts.add(l.Addr, 1)
 		if i := lastAt(l.Addr); i >= 0 {
-			inc(c.domains, l.Addr[i+1:])
+			c.domains.add(l.Addr[i+1:], 1)
 		}
 	case DeliveryDone:
 		a := ev.Att
@@ -236,10 +236,10 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		case Failure:
 			s.Failure++
 			s.Recipients++
-			inc(c.failures, l.Reason)
+			c.failures.add(l.Reason, 1)
 		case Deferral:
 			s.Deferral++
-			inc(c.deferrals, l.Reason)
+			c.deferrals.add(l.Reason, 1)
 		}
 		if b != nil {
 			switch l.Result {
@@ -282,7 +282,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		s.SMTPPeak, s.SMTPLimit = max(s.SMTPPeak, l.N), l.Max
 	case TCPPid:
 		s.Connections++
-		inc(c.clients, l.Host)
+		c.clients.add(l.Host, 1)
 		if b != nil {
 			b.Connections++
 		}
@@ -323,17 +323,6 @@ func (c *Collector) host(reason []byte, r Result) {
 	case Deferral:
 		hc.Deferral++
 	}
-}
-
-// inc counts key in m. Only a new key allocates: a lookup with
-// string(key) does not.
-func inc(m map[string]*int64, key []byte) {
-	if p := m[string(key)]; p != nil {
-		*p++
-		return
-	}
-	n := int64(1)
-	m[string(key)] = &n
 }
 
 // remoteHost returns the host a remote delivery's reason names:
@@ -397,12 +386,12 @@ func (c *Collector) Stats() Stats {
 	s.delays, s.queue = slices.Clone(c.delays), slices.Clone(c.queue)
 	s.DeliveryDelay = Summarize(s.delays)
 	s.QueueTime = Summarize(s.queue)
-	s.Failures = top(c.failures, 0)
-	s.Deferrals = top(c.deferrals, 0)
-	s.Senders = top(c.senders, topN)
-	s.Rcpts = top(c.rcpts, topN)
-	s.Domains = top(c.domains, topN)
-	s.Clients = top(c.clients, topN)
+	s.Failures = c.failures.top(0)
+	s.Deferrals = c.deferrals.top(0)
+	s.Senders = c.senders.top(topN)
+	s.Rcpts = c.rcpts.top(topN)
+	s.Domains = c.domains.top(topN)
+	s.Clients = c.clients.top(topN)
 	for _, h := range c.hosts {
 		s.Hosts = append(s.Hosts, *h)
 	}
@@ -414,37 +403,6 @@ func (c *Collector) Stats() Stats {
 		s.BucketSize = c.by.String()
 	}
 	return s
-}
-
-// top returns the n largest counts of m (all if n is 0), most first, ties
-// by key. It keeps the best n as it goes, so that a map of a million
-// client addresses costs a pass, not a sort.
-func top(m map[string]*int64, n int) []Count {
-	less := func(a, b Count) int { // a before b
-		if a.Count != b.Count {
-			if a.Count > b.Count {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.Key, b.Key)
-	}
-	out := make([]Count, 0, min(len(m), max(n, 1)))
-	for k, v := range m {
-		c := Count{k, *v}
-		if n > 0 && len(out) == n {
-			if less(c, out[n-1]) >= 0 {
-				continue
-			}
-			out = out[:n-1]
-		}
-		i, _ := slices.BinarySearchFunc(out, c, less)
-		out = slices.Insert(out, i, c)
-	}
-	if n == 0 {
-		slices.SortFunc(out, less)
-	}
-	return out
 }
 
 // topHosts sorts hosts by count, most first (then by name), and keeps the
