@@ -13,39 +13,74 @@ import (
 // client. A key is copied into one arena when it is first counted, and a
 // lookup does no allocation.
 type counter struct {
-	slots []uint32 // 0: empty; else 1 + an index into ents
-	ents  []centry
-	keys  []byte // the keys, one after another
-	seed  maphash.Seed
+	// slots: 0 is empty; else the entry's number (1 + its index) in the
+	// low 32 bits and its hash's high 32 bits above, so that a probe
+	// past another key rarely reads its entry.
+	slots []uint64
+	// ents and keys grow in blocks, never copied: appending to one slice
+	// of millions of entries cost more in copying than the counting.
+	ents [][]centry
+	keys [][]byte // key bytes, one block after another
+	n    int      // entries
+	seed maphash.Seed
 }
+
+const (
+	entBlock = 4096
+	keyBlock = 64 << 10
+)
 
 type centry struct {
 	hash  uint64
-	off   int // the key is keys[off : off+n]
-	n     int
+	blk   uint32 // the key is keys[blk][off : off+n]
+	off   uint32
+	n     uint32
 	count int64
 }
 
 func newCounter() *counter { return &counter{seed: maphash.MakeSeed()} }
 
-func (c *counter) key(e *centry) []byte { return c.keys[e.off : e.off+e.n] }
+func (c *counter) ent(i int) *centry { return &c.ents[i/entBlock][i%entBlock] }
+
+func (c *counter) key(e *centry) []byte { return c.keys[e.blk][e.off : e.off+e.n] }
+
+// store copies key into the arena and returns where it is.
+func (c *counter) store(key []byte) (blk, off uint32) {
+	k := len(c.keys) - 1
+	if k < 0 || len(c.keys[k])+len(key) > cap(c.keys[k]) {
+		c.keys = append(c.keys, make([]byte, 0, max(keyBlock, len(key))))
+		k++
+	}
+	off = uint32(len(c.keys[k]))
+	c.keys[k] = append(c.keys[k], key...)
+	return uint32(k), off
+}
 
 // add counts key n times.
 func (c *counter) add(key []byte, n int64) {
 	h := maphash.Bytes(c.seed, key)
-	if 2*len(c.ents) >= len(c.slots) {
+	if 2*c.n >= len(c.slots) {
 		c.grow()
 	}
 	mask := uint64(len(c.slots) - 1)
+	tag := h &^ (1<<32 - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := c.slots[i]
 		if s == 0 {
-			c.ents = append(c.ents, centry{hash: h, off: len(c.keys), n: len(key), count: n})
-			c.keys = append(c.keys, key...)
-			c.slots[i] = uint32(len(c.ents))
+			if c.n%entBlock == 0 {
+				c.ents = append(c.ents, make([]centry, 0, entBlock))
+			}
+			blk, off := c.store(key)
+			b := &c.ents[len(c.ents)-1]
+			*b = append(*b, centry{hash: h, blk: blk, off: off, n: uint32(len(key)), count: n})
+			c.n++
+			c.slots[i] = tag | uint64(c.n)
 			return
 		}
-		if e := &c.ents[s-1]; e.hash == h && string(c.key(e)) == string(key) {
+		if s&^(1<<32-1) != tag {
+			continue
+		}
+		if e := c.ent(int(uint32(s)) - 1); e.hash == h && string(c.key(e)) == string(key) {
 			e.count += n
 			return
 		}
@@ -54,19 +89,20 @@ func (c *counter) add(key []byte, n int64) {
 
 // grow doubles the slots (at least 64) and places the entries again.
 func (c *counter) grow() {
-	c.slots = make([]uint32, max(64, 2*len(c.slots)))
+	c.slots = make([]uint64, max(64, 2*len(c.slots)))
 	mask := uint64(len(c.slots) - 1)
-	for k := range c.ents {
-		i := c.ents[k].hash & mask
+	for k := 0; k < c.n; k++ {
+		h := c.ent(k).hash
+		i := h & mask
 		for c.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		c.slots[i] = uint32(k + 1)
+		c.slots[i] = h&^(1<<32-1) | uint64(k+1)
 	}
 }
 
 // len returns how many keys were counted.
-func (c *counter) len() int { return len(c.ents) }
+func (c *counter) len() int { return c.n }
 
 // top returns the n largest counts (all if n is 0), most first, ties by
 // key. It keeps the best n as it goes: a table of a million client
@@ -83,16 +119,17 @@ func (c *counter) top(n int) []Count {
 		return strings.Compare(a.Key, b.Key)
 	}
 	if n == 0 {
-		out := make([]Count, 0, len(c.ents))
-		for k := range c.ents {
-			out = append(out, Count{string(c.key(&c.ents[k])), c.ents[k].count})
+		out := make([]Count, 0, c.n)
+		for k := 0; k < c.n; k++ {
+			e := c.ent(k)
+			out = append(out, Count{string(c.key(e)), e.count})
 		}
 		slices.SortFunc(out, less)
 		return out
 	}
-	out := make([]Count, 0, min(len(c.ents), n))
-	for k := range c.ents {
-		e := &c.ents[k]
+	out := make([]Count, 0, min(c.n, n))
+	for k := 0; k < c.n; k++ {
+		e := c.ent(k)
 		if len(out) == n {
 			last := out[n-1]
 			if e.count < last.Count || e.count == last.Count && string(c.key(e)) >= last.Key {
@@ -109,10 +146,11 @@ func (c *counter) top(n int) []Count {
 
 // plain returns c's keys and counts, for a cursor.
 func (c *counter) plain() keyCounts {
-	k := keyCounts{Keys: make([]string, 0, len(c.ents)), Counts: make([]int64, 0, len(c.ents))}
-	for i := range c.ents {
-		k.Keys = append(k.Keys, string(c.key(&c.ents[i])))
-		k.Counts = append(k.Counts, c.ents[i].count)
+	k := keyCounts{Keys: make([]string, 0, c.n), Counts: make([]int64, 0, c.n)}
+	for i := 0; i < c.n; i++ {
+		e := c.ent(i)
+		k.Keys = append(k.Keys, string(c.key(e)))
+		k.Counts = append(k.Counts, e.count)
 	}
 	return k
 }
