@@ -16,6 +16,7 @@ type counter struct {
 	// slots: 0 is empty; else the entry's number (1 + its index) in the
 	// low 32 bits and its hash's high 32 bits above, so that a probe
 	// past another key rarely reads its entry.
+	// A table of 2^32 slots or more would need more of the hash.
 	slots []uint64
 	// ents and keys grow in blocks, never copied: appending to one slice
 	// of millions of entries cost more in copying than the counting.
@@ -23,6 +24,7 @@ type counter struct {
 	keys [][]byte // key bytes, one block after another
 	n    int      // entries
 	seed maphash.Seed
+	id   uint8 // its number among a Collector's counters, for background
 }
 
 const (
@@ -62,9 +64,11 @@ func (c *counter) add(key []byte, n int64) {
 	if 2*c.n >= len(c.slots) {
 		c.grow()
 	}
+	// A key's slot is chosen by the high half of its hash, kept in the
+	// slot: grow can then place the entries again without reading them.
+	tag := h >> 32
 	mask := uint64(len(c.slots) - 1)
-	tag := h &^ (1<<32 - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := tag & mask; ; i = (i + 1) & mask {
 		s := c.slots[i]
 		if s == 0 {
 			if c.n%entBlock == 0 {
@@ -74,10 +78,10 @@ func (c *counter) add(key []byte, n int64) {
 			b := &c.ents[len(c.ents)-1]
 			*b = append(*b, centry{hash: h, blk: blk, off: off, n: uint32(len(key)), count: n})
 			c.n++
-			c.slots[i] = tag | uint64(c.n)
+			c.slots[i] = tag<<32 | uint64(c.n)
 			return
 		}
-		if s&^(1<<32-1) != tag {
+		if s>>32 != tag {
 			continue
 		}
 		if e := c.ent(int(uint32(s)) - 1); e.hash == h && string(c.key(e)) == string(key) {
@@ -87,17 +91,22 @@ func (c *counter) add(key []byte, n int64) {
 	}
 }
 
-// grow doubles the slots (at least 64) and places the entries again.
+// grow doubles the slots (at least 64) and places the entries again, in
+// the order of the old slots: the new slots are then written nearly in
+// order, not at random.
 func (c *counter) grow() {
-	c.slots = make([]uint64, max(64, 2*len(c.slots)))
+	old := c.slots
+	c.slots = make([]uint64, max(64, 2*len(old)))
 	mask := uint64(len(c.slots) - 1)
-	for k := 0; k < c.n; k++ {
-		h := c.ent(k).hash
-		i := h & mask
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		i := (s >> 32) & mask
 		for c.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		c.slots[i] = h&^(1<<32-1) | uint64(k+1)
+		c.slots[i] = s
 	}
 }
 

@@ -157,6 +157,13 @@ type Collector struct {
 	by      time.Duration
 	buckets []Bucket
 	first   bool
+
+	// keys, when the top lists are counted in the background (see
+	// background), holds keys still to count: a counter's id, the key's
+	// length in 4 bytes, the key.
+	keys     []byte
+	keysFull chan []byte
+	keysFree chan []byte
 }
 
 // NewCollector returns a Collector that joins with j (a new Joiner if nil)
@@ -212,7 +219,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	case InfoMsg:
 		s.Infos++
 		s.Bytes += int64(l.Bytes)
-		c.senders.add(l.Addr, 1)
+		c.count(c.senders, l.Addr)
 		if b != nil {
 			b.Bytes += int64(l.Bytes)
 		}
@@ -223,9 +230,9 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		} else {
 			s.Local++
 		}
-		c.rcpts.add(l.Addr, 1)
+		c.count(c.rcpts, l.Addr)
 		if i := lastAt(l.Addr); i >= 0 {
-			c.domains.add(l.Addr[i+1:], 1)
+			c.count(c.domains, l.Addr[i+1:])
 		}
 	case DeliveryDone:
 		a := ev.Att
@@ -236,10 +243,10 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		case Failure:
 			s.Failure++
 			s.Recipients++
-			c.failures.add(l.Reason, 1)
+			c.count(c.failures, l.Reason)
 		case Deferral:
 			s.Deferral++
-			c.deferrals.add(l.Reason, 1)
+			c.count(c.deferrals, l.Reason)
 		}
 		if b != nil {
 			switch l.Result {
@@ -282,7 +289,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		s.SMTPPeak, s.SMTPLimit = max(s.SMTPPeak, l.N), l.Max
 	case TCPPid:
 		s.Connections++
-		c.clients.add(l.Host, 1)
+		c.count(c.clients, l.Host)
 		if b != nil {
 			b.Connections++
 		}
@@ -300,6 +307,62 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	}
 	s.Last = t.Time().UTC()
 	return ev
+}
+
+// keyChunk is how many bytes of keys go to the background counting at a
+// time.
+const keyChunk = 128 << 10
+
+// count counts key in k, at once or, in the background, when its chunk
+// of keys is full.
+func (c *Collector) count(k *counter, key []byte) {
+	if c.keysFull == nil {
+		k.add(key, 1)
+		return
+	}
+	n := len(key)
+	c.keys = append(c.keys, k.id, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+	c.keys = append(c.keys, key...)
+	if len(c.keys) >= keyChunk {
+		c.keysFull <- c.keys
+		c.keys = <-c.keysFree
+	}
+}
+
+// background makes the collector count its top lists in a goroutine of
+// its own, given the keys in chunks: counting keys in hash tables is as
+// much work as all the rest of a line's, and the counts do not depend on
+// when they are made. The returned function counts the keys left and
+// waits: it must be called before Stats, and before the collector is
+// saved.
+func (c *Collector) background() (wait func()) {
+	tabs := []*counter{c.failures, c.deferrals, c.senders, c.rcpts, c.domains, c.clients}
+	for i, k := range tabs {
+		k.id = uint8(i)
+	}
+	c.keysFull, c.keysFree = make(chan []byte, 4), make(chan []byte, 6)
+	for range 5 {
+		c.keysFree <- make([]byte, 0, keyChunk+maxCarry+8)
+	}
+	c.keys = make([]byte, 0, keyChunk+maxCarry+8)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range c.keysFull {
+			for len(b) > 0 {
+				n := int(b[1]) | int(b[2])<<8 | int(b[3])<<16 | int(b[4])<<24
+				tabs[b[0]].add(b[5:5+n], 1)
+				b = b[5+n:]
+			}
+			c.keysFree <- b[:0]
+		}
+	}()
+	return func() {
+		c.keysFull <- c.keys
+		close(c.keysFull)
+		<-done
+		c.keys, c.keysFull, c.keysFree = nil, nil, nil
+	}
 }
 
 // host counts a remote delivery's result under the host its reason
