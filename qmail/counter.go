@@ -1,7 +1,9 @@
 package qmail
 
 import (
+	"encoding/binary"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -153,22 +155,73 @@ func (c *counter) top(n int) []Count {
 	return out
 }
 
-// plain returns c's keys and counts, for a cursor.
-func (c *counter) plain() keyCounts {
-	k := keyCounts{Keys: make([]string, 0, c.n), Counts: make([]int64, 0, c.n)}
-	for i := 0; i < c.n; i++ {
-		e := c.ent(i)
-		k.Keys = append(k.Keys, string(c.key(e)))
-		k.Counts = append(k.Counts, e.count)
+// GobEncode writes c compactly for a cursor: the number of keys, each
+// key's length and count, then the keys' bytes one after another. A gob
+// of strings and counts took seconds to write and read back for a table
+// of a few million SMTP clients.
+func (c *counter) GobEncode() ([]byte, error) {
+	size := binary.MaxVarintLen64 + 3*c.n
+	for _, blk := range c.keys {
+		size += len(blk)
 	}
-	return k
+	b := binary.AppendUvarint(make([]byte, 0, size), uint64(c.n))
+	for k := 0; k < c.n; k++ {
+		e := c.ent(k)
+		b = binary.AppendUvarint(b, uint64(e.n))
+		b = binary.AppendVarint(b, e.count)
+	}
+	for k := 0; k < c.n; k++ {
+		b = append(b, c.key(c.ent(k))...)
+	}
+	return b, nil
 }
 
-// counterOf makes the counter back from a cursor's keys and counts.
-func counterOf(k keyCounts) *counter {
-	c := newCounter()
-	for i, key := range k.Keys {
-		c.add([]byte(key), k.Counts[i])
+// GobDecode reads what GobEncode wrote. The keys' bytes become the
+// counter's first key block as they are.
+func (c *counter) GobDecode(b []byte) error {
+	*c = counter{seed: maphash.MakeSeed()}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return ErrState
 	}
-	return c
+	b = b[k:]
+	lens, counts := make([]int, n), make([]int64, n)
+	total := 0
+	for i := range lens {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)) {
+			return ErrState
+		}
+		b = b[k:]
+		cnt, k := binary.Varint(b)
+		if k <= 0 {
+			return ErrState
+		}
+		b = b[k:]
+		lens[i], counts[i], total = int(l), cnt, total+int(l)
+	}
+	if total != len(b) || total > 1<<32-1 {
+		return ErrState
+	}
+	c.keys = [][]byte{b[:len(b):len(b)]}
+	c.slots = make([]uint64, max(64, 1<<bits.Len(uint(2*n))))
+	mask := uint64(len(c.slots) - 1)
+	off := 0
+	for i := range lens {
+		key := b[off : off+lens[i]]
+		if c.n%entBlock == 0 {
+			c.ents = append(c.ents, make([]centry, 0, entBlock))
+		}
+		h := maphash.Bytes(c.seed, key)
+		blk := &c.ents[len(c.ents)-1]
+		*blk = append(*blk, centry{hash: h, off: uint32(off), n: uint32(lens[i]), count: counts[i]})
+		c.n++
+		j := (h >> 32) & mask
+		for c.slots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		c.slots[j] = h>>32<<32 | uint64(c.n)
+		off += lens[i]
+	}
+	return nil
 }

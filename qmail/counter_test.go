@@ -52,7 +52,25 @@ func TestCounter(t *testing.T) {
 		}
 	}
 	check("counted", c)
-	check("restored", counterOf(c.plain()))
+	b, err := c.GobEncode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := &counter{}
+	if err := r2.GobDecode(b); err != nil {
+		t.Fatal(err)
+	}
+	check("restored", r2)
+	r2.add([]byte("hot1"), 1)
+	r2.add([]byte("a new key"), 1)
+	want["hot1"]++
+	want["a new key"]++
+	check("restored and counted", r2)
+	for _, bad := range [][]byte{nil, {5}, b[:len(b)-1], append(b, 'x')} {
+		if err := (&counter{}).GobDecode(bad); err == nil {
+			t.Errorf("GobDecode of %d bytes: no error", len(bad))
+		}
+	}
 	if keys := slices.Collect(maps.Keys(want)); len(keys) < 50000 {
 		t.Fatalf("only %d keys: the test does not grow the table much", len(keys))
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -686,4 +687,36 @@ func TestCursorCumulative(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare(t, "another range", got, led, span{since: first})
+}
+
+// TestStateFileDamaged: a cumulative state file cut short, or with bytes
+// after its end, is refused (ErrState), never read as fewer counts.
+func TestStateFileDamaged(t *testing.T) {
+	c := NewCollector(nil, 0)
+	for i, l := range []string{"new msg 1", "tcpserver: pid 4 from 192.0.2.1", "starting delivery 1: msg 1 to local a@b", "delivery 1: success: ok/", "end msg 1"} {
+		c.Add(at(int64(i)), true, []byte(l))
+	}
+	c.Stats()
+	st := &State{Magic: stateMagic, Totals: c.save("k")}
+	path := filepath.Join(t.TempDir(), "cursor")
+	if err := SaveState(path, st); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Totals.delays[0] != time.Second || back.Totals.clients.top(1)[0].Key != "192.0.2.1" {
+		t.Fatalf("state read back wrong: %+v %v", back.Totals.delays, back.Totals.clients.top(1))
+	}
+	for _, bad := range [][]byte{good[:len(good)-1], append(slices.Clone(good), 0), good[:len(good)/2]} {
+		os.WriteFile(path, bad, 0o600)
+		if _, err := LoadState(path); !errors.Is(err, ErrState) {
+			t.Errorf("a state file of %d bytes (%d good): %v, want ErrState", len(bad), len(good), err)
+		}
+	}
 }
