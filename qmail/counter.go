@@ -93,18 +93,33 @@ func (c *counter) add(key []byte, n int64) {
 	}
 }
 
-// grow doubles the slots (at least 64) and places the entries again, in
-// the order of the old slots: the new slots are then written nearly in
-// order, not at random.
-func (c *counter) grow() {
-	old := c.slots
-	c.slots = make([]uint64, max(64, 2*len(old)))
-	mask := uint64(len(c.slots) - 1)
-	for _, s := range old {
-		if s == 0 {
-			continue
-		}
-		i := (s >> 32) & mask
+// grow doubles the slots (at least 64) and places the entries again.
+func (c *counter) grow() { c.place(max(64, 2*len(c.slots))) }
+
+// place makes size slots (a power of 2) and places the entries in them.
+// They are placed in the order of their slots (a counting sort on the
+// slot's top bits first): written at random, a table of millions of keys
+// cost a cache miss per key.
+func (c *counter) place(size int) {
+	c.slots = make([]uint64, size)
+	mask := uint64(size - 1)
+	shift := max(0, bits.Len(uint(size-1))-16)
+	start := make([]int, (size-1)>>shift+2)
+	for k := 0; k < c.n; k++ {
+		start[(c.ent(k).hash>>32&mask)>>shift+1]++
+	}
+	for b := 1; b < len(start); b++ {
+		start[b] += start[b-1]
+	}
+	order := make([]uint64, c.n)
+	for k := 0; k < c.n; k++ {
+		h := c.ent(k).hash
+		b := (h >> 32 & mask) >> shift
+		order[start[b]] = h>>32<<32 | uint64(k+1)
+		start[b]++
+	}
+	for _, s := range order {
+		i := s >> 32 & mask
 		for c.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
@@ -204,24 +219,17 @@ func (c *counter) GobDecode(b []byte) error {
 		return ErrState
 	}
 	c.keys = [][]byte{b[:len(b):len(b)]}
-	c.slots = make([]uint64, max(64, 1<<bits.Len(uint(2*n))))
-	mask := uint64(len(c.slots) - 1)
 	off := 0
 	for i := range lens {
-		key := b[off : off+lens[i]]
 		if c.n%entBlock == 0 {
 			c.ents = append(c.ents, make([]centry, 0, entBlock))
 		}
-		h := maphash.Bytes(c.seed, key)
+		h := maphash.Bytes(c.seed, b[off:off+lens[i]])
 		blk := &c.ents[len(c.ents)-1]
 		*blk = append(*blk, centry{hash: h, off: uint32(off), n: uint32(lens[i]), count: counts[i]})
 		c.n++
-		j := (h >> 32) & mask
-		for c.slots[j] != 0 {
-			j = (j + 1) & mask
-		}
-		c.slots[j] = h>>32<<32 | uint64(c.n)
 		off += lens[i]
 	}
+	c.place(max(64, 1<<bits.Len(uint(2*n))))
 	return nil
 }
