@@ -31,10 +31,14 @@ type ledger struct {
 }
 
 // generate makes a log of about size bytes of qmail-send's lines (send)
-// and tcpserver's (smtpd) with the truth about them.
-func generate(t testing.TB, seed uint64, size int64) (send, smtpd []byte, led *ledger) {
+// and tcpserver's (smtpd) with the truth about them; setup, if given, is
+// applied to the generator first.
+func generate(t testing.TB, seed uint64, size int64, setup ...func(*smtplog.Queue)) (send, smtpd []byte, led *ledger) {
 	var sb, tb, lb bytes.Buffer
 	q := smtplog.NewQueue(seed, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), true, &lb)
+	for _, f := range setup {
+		f(q)
+	}
 	if err := q.Write(&sb, &tb, size); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +116,7 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 		if r.in(et, eok) {
 			s.Ended++
 			if r.in(nt, nok) {
-				queue = append(queue, Sub(et, nt))
+				queue = append(queue, stepped(&s, Sub(et, nt)))
 			} else {
 				s.EndedUnstarted++
 			}
@@ -154,7 +158,7 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 				s.ResultsUnstarted++
 				continue
 			}
-			delays = append(delays, Sub(at, st))
+			delays = append(delays, stepped(&s, Sub(at, st)))
 			if h := remoteHost([]byte(a.Reason)); a.Remote && h != nil {
 				hc := hosts[string(h)]
 				if hc == nil {
@@ -216,6 +220,16 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 	slices.Sort(delays)
 	slices.Sort(queue)
 	return s, delays, queue
+}
+
+// stepped is what a delay of d by the stamps counts as: a negative one
+// (the clock stepped back) is 0, and counted in ClockBack.
+func stepped(s *Stats, d time.Duration) time.Duration {
+	if d < 0 {
+		s.ClockBack++
+		return 0
+	}
+	return d
 }
 
 // longIn reports whether a line too long for multilog's s lies in r.
@@ -381,9 +395,6 @@ func TestStatsAgainstLedger(t *testing.T) {
 func TestCursorRunsAddUp(t *testing.T) {
 	send, smtpd, led := generate(t, 11, 2<<20)
 	r := rand.New(rand.NewPCG(3, 4))
-	root := t.TempDir()
-	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
-	statePath := filepath.Join(root, "cursor")
 	// Split both logs at the same random instants, as a cron job cuts
 	// them: a run reads what each logdir holds when it runs.
 	var cuts []tai64.Time
@@ -391,12 +402,29 @@ func TestCursorRunsAddUp(t *testing.T) {
 		cuts = append(cuts, timeAt(t, send, r.IntN(len(send))))
 	}
 	slices.SortFunc(cuts, func(a, b tai64.Time) int { return a.Compare(b) })
-	cuts = append(cuts, tai64.Time{Sec: 1 << 63})
+	var sendCuts, smtpdCuts []int
+	so, to := 0, 0
+	for _, c := range cuts {
+		so, to = upTo(t, send, so, c), upTo(t, smtpd, to, c)
+		sendCuts, smtpdCuts = append(sendCuts, so), append(smtpdCuts, to)
+	}
+	checkCursorRuns(t, send, smtpd, led, sendCuts, smtpdCuts)
+}
+
+// checkCursorRuns writes send and smtpd to logdirs in pieces, ending at
+// the offsets sendCuts and smtpdCuts and then at their ends, with mlog
+// qmail stats --cursor run after each, and checks that the runs add up to
+// one run over the whole log, and that one to the ledger.
+func checkCursorRuns(t *testing.T, send, smtpd []byte, led *ledger, sendCuts, smtpdCuts []int) {
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	statePath := filepath.Join(root, "cursor")
+	sendCuts, smtpdCuts = append(sendCuts, len(send)), append(smtpdCuts, len(smtpd))
 	var sum Stats
 	var delays, queue []time.Duration
 	so, to := 0, 0
-	for i, c := range cuts {
-		sn, tn := upTo(t, send, so, c), upTo(t, smtpd, to, c)
+	for i := range sendCuts {
+		sn, tn := sendCuts[i], smtpdCuts[i]
 		writeLogdir(t, sd, send[so:sn], "s4096", "n100000")
 		writeLogdir(t, td, smtpd[to:tn], "s16384", "n100000")
 		compressSome(t, sd)
@@ -415,7 +443,7 @@ func TestCursorRunsAddUp(t *testing.T) {
 		add(&sum, &got)
 		delays = append(delays, got.delays...)
 		queue = append(queue, got.queue...)
-		if i == len(cuts)-1 {
+		if i == len(sendCuts)-1 {
 			sum.OpenMessages, sum.OpenDeliveries = got.OpenMessages, got.OpenDeliveries
 		}
 	}
@@ -464,6 +492,7 @@ func add(a, b *Stats) {
 	a.Restarts += b.Restarts
 	a.Abandoned += b.Abandoned
 	a.Notes += b.Notes
+	a.ClockBack += b.ClockBack
 	a.FailedFiles += b.FailedFiles
 	a.LocalPeak, a.LocalLimit = max(a.LocalPeak, b.LocalPeak), max(a.LocalLimit, b.LocalLimit)
 	a.RemotePeak, a.RemoteLimit = max(a.RemotePeak, b.RemotePeak), max(a.RemoteLimit, b.RemoteLimit)
@@ -511,6 +540,20 @@ func TestTraceAgainstLedger(t *testing.T) {
 	writeLogdir(t, sd, send, "s4096", "n100000")
 	writeLogdir(t, td, smtpd, "s65536", "n100000")
 	compressSome(t, sd)
+	checkTraces(t, send, led, []string{sd, td})
+}
+
+// checkTraces checks trace by message id, by address and by qp over
+// logdirs against the ledger of send, qmail-send's log written there.
+func checkTraces(t *testing.T, send []byte, led *ledger, logdirs []string) {
+	// A message's lines come in the order qmail-send logged them, which
+	// is their stamps' unless the clock stepped back.
+	at := map[string]int{}
+	for i := 0; i < len(send); {
+		n := bytes.IndexByte(send[i:], '\n')
+		at[string(send[i:i+n])] = i
+		i += n + 1
+	}
 	type life struct {
 		id    uint64
 		start string
@@ -538,15 +581,15 @@ func TestTraceAgainstLedger(t *testing.T) {
 		if m.End != "" {
 			ls = append(ls, tl{m.End, "end msg " + strconv.FormatUint(m.ID, 10)})
 		}
-		slices.SortFunc(ls, func(a, b tl) int { return strings.Compare(a.t, b.t) })
 		var out []string
 		for _, l := range ls {
 			out = append(out, l.t+" "+l.s)
 		}
+		slices.SortFunc(out, func(a, b string) int { return at[a] - at[b] })
 		return out
 	}
 	check := func(t *testing.T, target Target, want func(m *smtplog.LedgerMsg) bool) {
-		found, failed, err := Trace(context.Background(), Config{}, []string{sd, td}, target)
+		found, failed, err := Trace(context.Background(), Config{}, logdirs, target)
 		if err != nil || failed != 0 {
 			t.Fatal(err, failed)
 		}
@@ -719,4 +762,89 @@ func TestStateFileDamaged(t *testing.T) {
 			t.Errorf("a state file of %d bytes (%d good): %v, want ErrState", len(bad), len(good), err)
 		}
 	}
+}
+
+// TestClockSteps: the system clock steps back a minute mid-log, forward
+// half an hour later, then back three seconds (one clock for both logs,
+// as on a real host). Stats over the whole log and over a range across
+// the step back, runs split by a cursor at random lines, and trace all
+// still match the ledger exactly. A delay or queue time whose end is
+// stamped before its start counts as 0, in ClockBack. (A range of times
+// the clock passed twice is read as two pieces of log with a gap
+// between, joined as if there were none: see docs/qmail.md.)
+func TestClockSteps(t *testing.T) {
+	send, smtpd, led := generate(t, 17, 2<<20, func(q *smtplog.Queue) {
+		q.StepClock(6000, -time.Minute)
+		q.StepClock(12000, 30*time.Minute)
+		q.StepClock(18000, -3*time.Second)
+	})
+	if n := bytes.Count(send, []byte("\n")) + bytes.Count(smtpd, []byte("\n")); n < 19000 {
+		t.Fatalf("%d lines: the last step is not in the log", n)
+	}
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	writeLogdir(t, sd, send, "s4096", "n100000")
+	writeLogdir(t, td, smtpd, "s65536", "n100000")
+	compressSome(t, sd)
+	// The hour before the step back, logged twice.
+	var back tai64.Time
+	step := 0
+	for i := 1; i < len(led.lines); i++ {
+		a, _ := label(t, led.lines[i-1].Time)
+		b, _ := label(t, led.lines[i].Time)
+		if b.Before(a) && Sub(a, b) > 50*time.Second {
+			back, step = a, i
+			break
+		}
+	}
+	if back == (tai64.Time{}) {
+		t.Fatal("no step back in the ledger")
+	}
+	// A range from before the time the clock stepped back to: it holds
+	// the lines before the step and after it, with no gap between.
+	across := span{since: tai64.Time{Sec: back.Sec - 90}}
+	before, after := 0, 0
+	for i, l := range led.lines {
+		if across.in(label(t, l.Time)) {
+			if i < step {
+				before++
+			} else {
+				after++
+			}
+		}
+	}
+	if first, _ := label(t, led.lines[0].Time); !first.Before(across.since) || before == 0 || after == 0 {
+		t.Fatalf("the range holds %d lines before the step back and %d after, and the log starts at %v: want it to start before the range", before, after, first)
+	}
+	for _, r := range []span{{}, across} {
+		cfg := Config{Range: Range{Since: r.since, Until: r.until, HasUntil: r.until != tai64.Time{}, Warn: func(err error) { t.Error(err) }}}
+		got, err := Collect(context.Background(), cfg, []string{sd, td})
+		if err != nil {
+			t.Fatal(err)
+		}
+		compare(t, fmt.Sprintf("range %v", r), got, led, r)
+		if r == (span{}) && got.ClockBack == 0 {
+			t.Error("no delay or queue time spans the step back: the test tests nothing")
+		}
+	}
+	t.Run("cursor", func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 8))
+		var sendCuts, smtpdCuts []int
+		for range 10 {
+			sendCuts = append(sendCuts, lineStart(send, r.IntN(len(send))))
+			smtpdCuts = append(smtpdCuts, lineStart(smtpd, r.IntN(len(smtpd))))
+		}
+		slices.Sort(sendCuts)
+		slices.Sort(smtpdCuts)
+		checkCursorRuns(t, send, smtpd, led, sendCuts, smtpdCuts)
+	})
+	t.Run("trace", func(t *testing.T) { checkTraces(t, send, led, []string{sd, td}) })
+}
+
+// lineStart returns the start of the line byte i of log is in.
+func lineStart(log []byte, i int) int {
+	for i > 0 && log[i-1] != '\n' {
+		i--
+	}
+	return i
 }

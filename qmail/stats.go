@@ -44,6 +44,7 @@ type Stats struct {
 	OpenMessages     int64 `json:"open_messages"`     // messages still in the queue after the last line
 	OpenDeliveries   int64 `json:"open_deliveries"`   // deliveries still in progress after the last line
 	Notes            int64 `json:"notes"`             // qmail-send warnings and alerts
+	ClockBack        int64 `json:"clock_back"`        // delays and queue times whose end is stamped before their start: counted as 0
 	FailedFiles      int   `json:"failed_files"`      // files that could not be read, or not to their end
 
 	DeliveryDelay Dist `json:"delivery_delay"` // starting delivery to its result
@@ -259,7 +260,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 			}
 		}
 		if a.HasStart {
-			c.delays = append(c.delays, Sub(a.End, a.Start))
+			c.delays = append(c.delays, c.elapsed(a.End, a.Start))
 			if a.Remote {
 				c.host(l.Reason, l.Result)
 			}
@@ -273,7 +274,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	case EndMsg:
 		s.Ended++
 		if m := ev.Msg; m.HasStart {
-			c.queue = append(c.queue, Sub(m.End, m.Start))
+			c.queue = append(c.queue, c.elapsed(m.End, m.Start))
 		} else {
 			s.EndedUnstarted++
 		}
@@ -307,6 +308,21 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	}
 	s.Last = t.Time().UTC()
 	return ev
+}
+
+// elapsed returns a delay or queue time: end's stamp less start's. A
+// negative one can only be the system clock stepping back between the two
+// lines (qmail-send logs a result after its start, an end after its new
+// msg): the time that passed is unknown, at least 0, and it counts as 0
+// and in ClockBack. A step forward makes a delay longer by the step, and
+// cannot be told from a long delay.
+func (c *Collector) elapsed(end, start tai64.Time) time.Duration {
+	d := Sub(end, start)
+	if d < 0 {
+		c.s.ClockBack++
+		return 0
+	}
+	return d
 }
 
 // keyChunk is how many bytes of keys go to the background counting at a

@@ -27,6 +27,11 @@ type Queue struct {
 	rng   uint64
 	stamp bool
 	now   int64 // microseconds since the Unix epoch
+	// The system clock's error: stamps are now+skew. steps change skew
+	// at a line number (lines counts them).
+	skew  int64
+	steps []clockStep
+	lines int64
 	out   [2]*bufio.Writer
 	led   *json.Encoder
 	ledW  *bufio.Writer
@@ -73,6 +78,17 @@ type qatt struct {
 	r   *qrcpt
 	i   int // index in m.L.Attempts
 	end int64
+}
+
+type clockStep struct{ at, by int64 }
+
+// StepClock makes the system clock step by d (back if d is negative) just
+// before the n-th line from the start (counting from 1): that line's
+// stamp and those after it are d off the queue's own time, by which it
+// schedules deliveries and retries. The ledger's times are the stamps, as
+// logged. Steps must be given in the order of n.
+func (q *Queue) StepClock(n int64, d time.Duration) {
+	q.steps = append(q.steps, clockStep{n, d.Microseconds()})
 }
 
 // qline is a line owed: kind and its message.
@@ -201,8 +217,9 @@ func (q *Queue) flushLedger() {
 }
 
 func (q *Queue) label() string {
-	s := uint64(q.now/1e6) + 1<<62 + 10
-	n := uint32(q.now%1e6*1000 + 500)
+	now := q.now + q.skew
+	s := uint64(now/1e6) + 1<<62 + 10
+	n := uint32(now%1e6*1000 + 500)
 	var l [25]byte
 	l[0] = '@'
 	for i := 16; i >= 1; i-- {
@@ -223,6 +240,11 @@ func (q *Queue) note(l LedgerLine) {
 
 // line appends the next line and says which log it is for.
 func (q *Queue) line(b []byte) ([]byte, int) {
+	q.lines++
+	if len(q.steps) > 0 && q.steps[0].at == q.lines {
+		q.skew += q.steps[0].by
+		q.steps = q.steps[1:]
+	}
 	q.now += int64(q.intn(4000)) + 1
 	if q.intn(64) == 0 {
 		q.now += int64(q.intn(2000000))
