@@ -500,9 +500,7 @@ func (q *Queue) smtp(b []byte) []byte {
 	if q.due {
 		q.due = false
 		q.note(LedgerLine{Kind: "tcp-status", N: len(q.conns)})
-		b = append(b, "tcpserver: status: "...)
-		b = strconv.AppendUint(b, uint64(len(q.conns)), 10)
-		return append(b, "/40"...)
+		return appendTCPStatus(b, len(q.conns))
 	}
 	if len(q.conns) == 0 || len(q.conns) < maxConns && q.intn(3) == 0 {
 		q.pid += uint64(q.intn(4)) + 1
@@ -515,32 +513,16 @@ func (q *Queue) smtp(b []byte) []byte {
 	c.step++
 	switch c.step {
 	case 1:
-		ip := appendIPString(c.ip)
-		q.note(LedgerLine{Kind: "tcp-pid", Text: ip})
-		b = append(b, "tcpserver: pid "...)
-		b = strconv.AppendUint(b, c.pid, 10)
-		b = append(b, " from "...)
-		return append(b, ip...)
+		q.note(LedgerLine{Kind: "tcp-pid", Text: appendIPString(c.ip)})
+		return appendTCPPid(b, c.pid, c.ip)
 	case 2:
 		if q.intn(8) == 0 {
 			q.note(LedgerLine{Kind: "rbl"})
-			b = append(b, "rblsmtpd: "...)
-			b = appendIP(b, c.ip)
-			b = append(b, " pid "...)
-			b = strconv.AppendUint(b, c.pid, 10)
-			b = append(b, ": 451 http://www.spamhaus.org/query/bl?ip="...)
-			return appendIP(b, c.ip)
+			return appendRBL(b, c.pid, c.ip)
 		}
 		c.ok = true
 		q.note(LedgerLine{Kind: "tcp-ok"})
-		b = append(b, "tcpserver: ok "...)
-		b = strconv.AppendUint(b, c.pid, 10)
-		b = append(b, " mail.example.org:192.0.2.25:25 "...)
-		b = append(b, hosts[c.ip>>40%uint64(len(hosts))]...)
-		b = append(b, ':')
-		b = appendIP(b, c.ip)
-		b = append(b, "::"...)
-		return strconv.AppendUint(b, 1024+c.ip>>32%60000, 10)
+		return appendTCPOk(b, c.pid, c.ip)
 	}
 	cc := *c
 	q.conns[i] = q.conns[len(q.conns)-1]
@@ -551,12 +533,8 @@ func (q *Queue) smtp(b []byte) []byte {
 		status = 256
 	}
 	q.note(LedgerLine{Kind: "tcp-end", N: status})
-	b = append(b, "tcpserver: end "...)
-	b = strconv.AppendUint(b, cc.pid, 10)
-	if status != 0 {
-		return append(b, " status 256"...)
-	}
-	if cc.ok && q.intn(10) < 8 {
+	b = appendTCPEnd(b, cc.pid, status)
+	if status == 0 && cc.ok && q.intn(10) < 8 {
 		// qmail-smtpd handed a message to qmail-queue, a child of its own.
 		n := 1 + q.intn(3)
 		if q.intn(2) == 0 {
@@ -568,5 +546,5 @@ func (q *Queue) smtp(b []byte) []byte {
 		}
 		q.queue(nil, string(appendAddr(nil, q.next())), cc.pid+1, uids[q.intn(len(uids))], rcpts)
 	}
-	return append(b, " status 0"...)
+	return b
 }

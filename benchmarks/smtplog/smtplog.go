@@ -162,10 +162,7 @@ func (g *Generator) event(b []byte) []byte {
 func (g *Generator) smtp(b []byte) []byte {
 	if g.statusDue {
 		g.statusDue = false
-		b = append(b, "tcpserver: status: "...)
-		b = strconv.AppendUint(b, uint64(len(g.conns)), 10)
-		b = append(b, '/')
-		return strconv.AppendUint(b, maxConns, 10)
+		return appendTCPStatus(b, len(g.conns))
 	}
 	if len(g.conns) == 0 || len(g.conns) < maxConns && g.intn(3) == 0 {
 		g.pid += uint64(g.intn(4)) + 1
@@ -178,38 +175,65 @@ func (g *Generator) smtp(b []byte) []byte {
 	c.step++
 	switch c.step {
 	case 1:
-		b = append(b, "tcpserver: pid "...)
-		b = strconv.AppendUint(b, c.pid, 10)
-		b = append(b, " from "...)
-		return appendIP(b, c.ip)
+		return appendTCPPid(b, c.pid, c.ip)
 	case 2:
 		if g.intn(8) == 0 {
-			b = append(b, "rblsmtpd: "...)
-			b = appendIP(b, c.ip)
-			b = append(b, " pid "...)
-			b = strconv.AppendUint(b, c.pid, 10)
-			b = append(b, ": 451 http://www.spamhaus.org/query/bl?ip="...)
-			return appendIP(b, c.ip)
+			return appendRBL(b, c.pid, c.ip)
 		}
-		b = append(b, "tcpserver: ok "...)
-		b = strconv.AppendUint(b, c.pid, 10)
-		b = append(b, " mail.example.org:192.0.2.25:25 "...)
-		b = append(b, hosts[c.ip>>40%uint64(len(hosts))]...)
-		b = append(b, ':')
-		b = appendIP(b, c.ip)
-		b = append(b, "::"...)
-		return strconv.AppendUint(b, 1024+c.ip>>32%60000, 10)
+		return appendTCPOk(b, c.pid, c.ip)
 	}
 	pid := c.pid
 	g.conns[i] = g.conns[len(g.conns)-1]
 	g.conns = g.conns[:len(g.conns)-1]
 	g.statusDue = true
+	status := 0
+	if g.intn(20) == 0 {
+		status = 256
+	}
+	return appendTCPEnd(b, pid, status)
+}
+
+// The lines of tcpserver and rblsmtpd, as both generators write them.
+
+func appendTCPStatus(b []byte, n int) []byte {
+	b = append(b, "tcpserver: status: "...)
+	b = strconv.AppendUint(b, uint64(n), 10)
+	b = append(b, '/')
+	return strconv.AppendUint(b, maxConns, 10)
+}
+
+func appendTCPPid(b []byte, pid, ip uint64) []byte {
+	b = append(b, "tcpserver: pid "...)
+	b = strconv.AppendUint(b, pid, 10)
+	b = append(b, " from "...)
+	return appendIP(b, ip)
+}
+
+func appendRBL(b []byte, pid, ip uint64) []byte {
+	b = append(b, "rblsmtpd: "...)
+	b = appendIP(b, ip)
+	b = append(b, " pid "...)
+	b = strconv.AppendUint(b, pid, 10)
+	b = append(b, ": 451 http://www.spamhaus.org/query/bl?ip="...)
+	return appendIP(b, ip)
+}
+
+func appendTCPOk(b []byte, pid, ip uint64) []byte {
+	b = append(b, "tcpserver: ok "...)
+	b = strconv.AppendUint(b, pid, 10)
+	b = append(b, " mail.example.org:192.0.2.25:25 "...)
+	b = append(b, hosts[ip>>40%uint64(len(hosts))]...)
+	b = append(b, ':')
+	b = appendIP(b, ip)
+	b = append(b, "::"...)
+	return strconv.AppendUint(b, 1024+ip>>32%60000, 10)
+}
+
+func appendTCPEnd(b []byte, pid uint64, status int) []byte {
 	b = append(b, "tcpserver: end "...)
 	b = strconv.AppendUint(b, pid, 10)
-	if g.intn(20) == 0 {
-		return append(b, " status 256"...)
-	}
-	return append(b, " status 0"...)
+	b = append(b, " status "...)
+	return strconv.AppendInt(b, int64(status), 10)
 }
 
 // inject appends qmail-queue's work: a new message and its envelope.
