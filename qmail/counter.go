@@ -195,27 +195,16 @@ func (c *counter) GobEncode() ([]byte, error) {
 // counter's first key block as they are.
 func (c *counter) GobDecode(b []byte) error {
 	*c = counter{seed: maphash.MakeSeed()}
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return ErrState
-	}
-	b = b[k:]
+	v := varints{b: b}
+	n := v.count()
 	lens, counts := make([]int, n), make([]int64, n)
 	total := 0
 	for i := range lens {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)) {
-			return ErrState
-		}
-		b = b[k:]
-		cnt, k := binary.Varint(b)
-		if k <= 0 {
-			return ErrState
-		}
-		b = b[k:]
-		lens[i], counts[i], total = int(l), cnt, total+int(l)
+		lens[i], counts[i] = v.count(), v.int()
+		total += lens[i]
 	}
-	if total != len(b) || total > 1<<32-1 {
+	b = v.b
+	if v.bad || total != len(b) || total > 1<<32-1 {
 		return ErrState
 	}
 	c.keys = [][]byte{b[:len(b):len(b)]}
@@ -232,4 +221,43 @@ func (c *counter) GobDecode(b []byte) error {
 	}
 	c.place(max(64, 1<<bits.Len(uint(2*n))))
 	return nil
+}
+
+// varints reads what binary.AppendUvarint and AppendVarint wrote. A
+// malformed or missing number reads as 0 and sets bad.
+type varints struct {
+	b   []byte
+	bad bool
+}
+
+func (v *varints) uint() uint64 {
+	x, k := binary.Uvarint(v.b)
+	if k <= 0 {
+		v.bad = true
+		return 0
+	}
+	v.b = v.b[k:]
+	return x
+}
+
+// int reads a varint: a uvarint of the number zig-zagged, as
+// binary.Varint reads it.
+func (v *varints) int() int64 {
+	u := v.uint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+// count reads a number of things or bytes still to read: at most the
+// bytes left, so that a damaged one cannot make a huge allocation.
+func (v *varints) count() int {
+	x := v.uint()
+	if x > uint64(len(v.b)) {
+		v.bad = true
+		return 0
+	}
+	return int(x)
 }

@@ -1,7 +1,6 @@
 package qmail
 
 import (
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -71,7 +70,7 @@ func TestCounter(t *testing.T) {
 			t.Errorf("GobDecode of %d bytes: no error", len(bad))
 		}
 	}
-	if keys := slices.Collect(maps.Keys(want)); len(keys) < 50000 {
-		t.Fatalf("only %d keys: the test does not grow the table much", len(keys))
+	if len(want) < 50000 {
+		t.Fatalf("only %d keys: the test does not grow the table much", len(want))
 	}
 }

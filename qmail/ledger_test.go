@@ -314,6 +314,21 @@ func writeLogdir(t testing.TB, dir string, in []byte, args ...string) {
 	l.Close()
 }
 
+// writeLogdirs writes send to a logdir "send" rotated at 4096 bytes,
+// every other archive compressed with zstd, and smtpd to a logdir
+// "smtpd" with script smtpdArgs, and returns the two.
+func writeLogdirs(t testing.TB, send, smtpd []byte, smtpdArgs ...string) (sd, td string) {
+	t.Helper()
+	root := t.TempDir()
+	sd, td = filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	writeLogdir(t, sd, send, "s4096", "n100000")
+	writeLogdir(t, td, smtpd, smtpdArgs...)
+	if compressSome(t, sd) == 0 {
+		t.Fatal("no zstd archive made")
+	}
+	return sd, td
+}
+
 // compressSome compresses every other plain archive of dir with zstd, as
 // multilog's z leaves them (its compressor, a process per archive, would
 // make the test slow at s4096), and returns how many it compressed.
@@ -349,13 +364,7 @@ func compressSome(t testing.TB, dir string) int {
 // that cut messages in half.
 func TestStatsAgainstLedger(t *testing.T) {
 	send, smtpd, led := generate(t, 7, 3<<20)
-	root := t.TempDir()
-	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
-	writeLogdir(t, sd, send, "s4096", "n100000")
-	writeLogdir(t, td, smtpd, "s262144", "n100000", "z")
-	if compressSome(t, sd) == 0 {
-		t.Fatal("no zstd archive made")
-	}
+	sd, td := writeLogdirs(t, send, smtpd, "s262144", "n100000", "z")
 	first, _ := label(t, led.msgs[0].New)
 	last, _ := label(t, led.msgs[len(led.msgs)-1].New)
 	mid := tai64.Time{Sec: (first.Sec + last.Sec) / 2, Nsec: 123456789}
@@ -535,11 +544,7 @@ func upTo(t testing.TB, log []byte, from int, c tai64.Time) int {
 // exactly the messages the ledger says, each with exactly its lines.
 func TestTraceAgainstLedger(t *testing.T) {
 	send, smtpd, led := generate(t, 5, 1<<20)
-	root := t.TempDir()
-	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
-	writeLogdir(t, sd, send, "s4096", "n100000")
-	writeLogdir(t, td, smtpd, "s65536", "n100000")
-	compressSome(t, sd)
+	sd, td := writeLogdirs(t, send, smtpd, "s65536", "n100000")
 	checkTraces(t, send, led, []string{sd, td})
 }
 
@@ -781,11 +786,7 @@ func TestClockSteps(t *testing.T) {
 	if n := bytes.Count(send, []byte("\n")) + bytes.Count(smtpd, []byte("\n")); n < 19000 {
 		t.Fatalf("%d lines: the last step is not in the log", n)
 	}
-	root := t.TempDir()
-	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
-	writeLogdir(t, sd, send, "s4096", "n100000")
-	writeLogdir(t, td, smtpd, "s65536", "n100000")
-	compressSome(t, sd)
+	sd, td := writeLogdirs(t, send, smtpd, "s65536", "n100000")
 	// The hour before the step back, logged twice.
 	var back tai64.Time
 	step := 0

@@ -132,28 +132,25 @@ func decodeState(b []byte, st *State) bool {
 	if !ok {
 		return false
 	}
-	part := func() ([]byte, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			return nil, false
-		}
-		p := b[k : k+int(n) : k+int(n)]
-		b = b[k+int(n):]
-		return p, true
+	v := varints{b: b}
+	part := func() []byte {
+		n := v.count()
+		p := v.b[:n:n]
+		v.b = v.b[n:]
+		return p
 	}
-	g, ok := part()
-	if !ok || gob.NewDecoder(bytes.NewReader(g)).Decode(st) != nil || st.Magic != stateMagic {
+	g := part()
+	if v.bad || gob.NewDecoder(bytes.NewReader(g)).Decode(st) != nil || st.Magic != stateMagic {
 		return false
 	}
 	if st.Totals != nil {
 		for _, sec := range st.Totals.sections() {
-			p, ok := part()
-			if !ok || sec.GobDecode(p) != nil {
+			if p := part(); v.bad || sec.GobDecode(p) != nil {
 				return false
 			}
 		}
 	}
-	return len(b) == 0
+	return len(v.b) == 0
 }
 
 // SaveState replaces the state file at path whole: written to a
@@ -242,21 +239,15 @@ func (d samples) GobEncode() ([]byte, error) {
 }
 
 func (d *samples) GobDecode(b []byte) error {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return ErrState
-	}
-	b = b[k:]
-	out := make([]time.Duration, n)
+	v := varints{b: b}
+	out := make([]time.Duration, v.count())
 	var last time.Duration
 	for i := range out {
-		x, k := binary.Varint(b)
-		if k <= 0 {
-			return ErrState
-		}
-		b = b[k:]
-		last += time.Duration(x)
+		last += time.Duration(v.int())
 		out[i] = last
+	}
+	if v.bad || len(v.b) != 0 {
+		return ErrState
 	}
 	*d = out
 	return nil

@@ -36,24 +36,16 @@ type Queue struct {
 	led   *json.Encoder
 	ledW  *bufio.Writer
 
-	pid     uint64
-	conns   []qconn
-	due     bool // tcpserver logs "status" next
-	delid   uint64
-	free    []uint64 // message ids (inodes) not in use
-	msgs    []*qmsg  // in the queue
-	running []*qatt
-	pending []qline // lines owed before any new event
-	exiting bool    // qmail-send stops starting deliveries, then exits
-	local   int
-	remote  int
-	owed    []any // the truth of the line being made
-}
-
-type qconn struct {
-	pid, ip uint64
-	step    int
-	ok      bool
+	tcpserver // its pid counts qmail-send's bounce qp too
+	delid     uint64
+	free      []uint64 // message ids (inodes) not in use
+	msgs      []*qmsg  // in the queue
+	running   []*qatt
+	pending   []qline // lines owed before any new event
+	exiting   bool    // qmail-send stops starting deliveries, then exits
+	local     int
+	remote    int
+	owed      []any // the truth of the line being made
 }
 
 type qmsg struct {
@@ -151,7 +143,7 @@ const (
 // message once it ends (or, for those still queued, when [Queue.Close]
 // is called), each other line as it is logged.
 func NewQueue(seed uint64, t0 time.Time, stamp bool, ledger io.Writer) *Queue {
-	q := &Queue{rng: seed, stamp: stamp, now: t0.UnixMicro(), pid: 20000}
+	q := &Queue{rng: seed, stamp: stamp, now: t0.UnixMicro(), tcpserver: tcpserver{pid: 20000}}
 	for i := queueIDs - 1; i >= 0; i-- {
 		q.free = append(q.free, firstInode+uint64(i)*7)
 	}
@@ -497,20 +489,11 @@ func appendIPString(r uint64) string { return string(appendIP(nil, r)) }
 // smtp logs a tcpserver or rblsmtpd line; a session that ends well
 // queues a message.
 func (q *Queue) smtp(b []byte) []byte {
-	if q.due {
-		q.due = false
+	c, i := q.turn(q)
+	if c == nil {
 		q.note(LedgerLine{Kind: "tcp-status", N: len(q.conns)})
 		return appendTCPStatus(b, len(q.conns))
 	}
-	if len(q.conns) == 0 || len(q.conns) < maxConns && q.intn(3) == 0 {
-		q.pid += uint64(q.intn(4)) + 1
-		q.conns = append(q.conns, qconn{pid: q.pid, ip: q.next()})
-		q.due = true
-		return q.smtp(b)
-	}
-	i := q.intn(len(q.conns))
-	c := &q.conns[i]
-	c.step++
 	switch c.step {
 	case 1:
 		q.note(LedgerLine{Kind: "tcp-pid", Text: appendIPString(c.ip)})
@@ -525,9 +508,7 @@ func (q *Queue) smtp(b []byte) []byte {
 		return appendTCPOk(b, c.pid, c.ip)
 	}
 	cc := *c
-	q.conns[i] = q.conns[len(q.conns)-1]
-	q.conns = q.conns[:len(q.conns)-1]
-	q.due = true
+	q.hangup(i)
 	status := 0
 	if q.intn(20) == 0 {
 		status = 256

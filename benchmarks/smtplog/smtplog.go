@@ -27,13 +27,11 @@ type Generator struct {
 	sec  int64 // Unix time of the current line
 	usec int64 // 0 <= usec < 1e6
 
-	pid       uint64 // last tcpserver child pid
-	conns     []conn // open SMTP connections, len(conns) <= maxConns
-	statusDue bool   // tcpserver logs "status" next
-	msg       uint64 // last queued message (an inode number, as qmail's are)
-	delivery  uint64 // last delivery number
-	local     int    // deliveries in progress, as status: lines count them
-	remote    int
+	tcpserver
+	msg      uint64 // last queued message (an inode number, as qmail's are)
+	delivery uint64 // last delivery number
+	local    int    // deliveries in progress, as status: lines count them
+	remote   int
 
 	// Work still to log, so that every message gets its deliveries and its
 	// end: queued holds msgs awaiting delivery; pending deliveries in
@@ -45,7 +43,47 @@ type Generator struct {
 
 type conn struct {
 	pid, ip uint64
-	step    int // lines logged after the opening status
+	step    int  // lines logged after the opening status
+	ok      bool // tcpserver said ok (Queue: the session may queue a message)
+}
+
+// tcpserver is tcpserver's side of both generators: its children's pids
+// and its open connections.
+type tcpserver struct {
+	pid   uint64 // the last child's pid
+	conns []conn // open SMTP connections, len(conns) <= maxConns
+	due   bool   // tcpserver logs "status" next
+}
+
+// random is what tcpserver takes of a generator's random numbers.
+type random interface {
+	intn(n int) int
+	next() uint64
+}
+
+// turn says whose line is next: tcpserver's status (nil), when due or as
+// a connection opens, else one of the open connections, its step counted.
+func (t *tcpserver) turn(r random) (c *conn, i int) {
+	if t.due {
+		t.due = false
+		return nil, -1
+	}
+	if len(t.conns) == 0 || len(t.conns) < maxConns && r.intn(3) == 0 {
+		t.pid += uint64(r.intn(4)) + 1
+		t.conns = append(t.conns, conn{pid: t.pid, ip: r.next()})
+		return nil, -1
+	}
+	i = r.intn(len(t.conns))
+	c = &t.conns[i]
+	c.step++
+	return c, i
+}
+
+// hangup forgets connection i; tcpserver logs its status next.
+func (t *tcpserver) hangup(i int) {
+	t.conns[i] = t.conns[len(t.conns)-1]
+	t.conns = t.conns[:len(t.conns)-1]
+	t.due = true
 }
 
 type pendingDelivery struct {
@@ -61,16 +99,15 @@ const (
 
 func newGenerator(seed uint64, t0 time.Time, stamp bool) *Generator {
 	return &Generator{
-		rng:     seed,
-		stamp:   stamp,
-		sec:     t0.Unix(),
-		usec:    int64(t0.Nanosecond() / 1000),
-		pid:     20000,
-		msg:     1048576,
-		conns:   make([]conn, 0, maxConns),
-		ending:  make([]uint64, 0, 64),
-		queued:  make([]uint64, 0, 64),
-		pending: make([]pendingDelivery, 0, 64),
+		rng:       seed,
+		stamp:     stamp,
+		sec:       t0.Unix(),
+		usec:      int64(t0.Nanosecond() / 1000),
+		tcpserver: tcpserver{pid: 20000, conns: make([]conn, 0, maxConns)},
+		msg:       1048576,
+		ending:    make([]uint64, 0, 64),
+		queued:    make([]uint64, 0, 64),
+		pending:   make([]pendingDelivery, 0, 64),
 	}
 }
 
@@ -160,19 +197,10 @@ func (g *Generator) event(b []byte) []byte {
 // "status" as it opens, then "pid ... from", then "ok" (or an rblsmtpd
 // rejection), and at last "end" and "status" again.
 func (g *Generator) smtp(b []byte) []byte {
-	if g.statusDue {
-		g.statusDue = false
+	c, i := g.turn(g)
+	if c == nil {
 		return appendTCPStatus(b, len(g.conns))
 	}
-	if len(g.conns) == 0 || len(g.conns) < maxConns && g.intn(3) == 0 {
-		g.pid += uint64(g.intn(4)) + 1
-		g.conns = append(g.conns, conn{pid: g.pid, ip: g.next()})
-		g.statusDue = true
-		return g.smtp(b)
-	}
-	i := g.intn(len(g.conns))
-	c := &g.conns[i]
-	c.step++
 	switch c.step {
 	case 1:
 		return appendTCPPid(b, c.pid, c.ip)
@@ -183,9 +211,7 @@ func (g *Generator) smtp(b []byte) []byte {
 		return appendTCPOk(b, c.pid, c.ip)
 	}
 	pid := c.pid
-	g.conns[i] = g.conns[len(g.conns)-1]
-	g.conns = g.conns[:len(g.conns)-1]
-	g.statusDue = true
+	g.hangup(i)
 	status := 0
 	if g.intn(20) == 0 {
 		status = 256
