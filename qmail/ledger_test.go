@@ -314,6 +314,21 @@ func writeLogdir(t testing.TB, dir string, in []byte, args ...string) {
 	l.Close()
 }
 
+// appendLogs writes more of the two logs to the logdirs sd and td (rotated
+// at 4096 and 16384 bytes), compresses some archives, as a cron job finds
+// them, and returns the state at statePath.
+func appendLogs(t testing.TB, sd, td string, send, smtpd []byte, statePath string) *State {
+	t.Helper()
+	writeLogdir(t, sd, send, "s4096", "n100000")
+	writeLogdir(t, td, smtpd, "s16384", "n100000")
+	compressSome(t, sd)
+	st, err := LoadState(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // writeLogdirs writes send to a logdir "send" rotated at 4096 bytes,
 // every other archive compressed with zstd, and smtpd to a logdir
 // "smtpd" with script smtpdArgs, and returns the two.
@@ -434,14 +449,8 @@ func checkCursorRuns(t *testing.T, send, smtpd []byte, led *ledger, sendCuts, sm
 	so, to := 0, 0
 	for i := range sendCuts {
 		sn, tn := sendCuts[i], smtpdCuts[i]
-		writeLogdir(t, sd, send[so:sn], "s4096", "n100000")
-		writeLogdir(t, td, smtpd[to:tn], "s16384", "n100000")
-		compressSome(t, sd)
+		st := appendLogs(t, sd, td, send[so:sn], smtpd[to:tn], statePath)
 		so, to = sn, tn
-		st, err := LoadState(statePath)
-		if err != nil {
-			t.Fatal(err)
-		}
 		got, err := Collect(context.Background(), Config{State: st, Range: Range{Warn: func(err error) { t.Error(err) }}}, []string{sd, td})
 		if err != nil {
 			t.Fatal(err)
@@ -695,15 +704,10 @@ func TestCursorCumulative(t *testing.T) {
 	var got Stats
 	for i, c := range cuts {
 		sn, tn := upTo(t, send, so, c), upTo(t, smtpd, to, c)
-		writeLogdir(t, sd, send[so:sn], "s4096", "n100000")
-		writeLogdir(t, td, smtpd[to:tn], "s16384", "n100000")
-		compressSome(t, sd)
+		st := appendLogs(t, sd, td, send[so:sn], smtpd[to:tn], statePath)
 		so, to = sn, tn
-		st, err := LoadState(statePath)
-		if err != nil {
-			t.Fatal(err)
-		}
 		cfg := Config{State: st, Cumulative: true, By: 10 * time.Minute}
+		var err error
 		if got, err = Collect(context.Background(), cfg, []string{sd, td}); err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,7 @@ import (
 //
 // The same seed and start give the same bytes and the same ledger.
 type Queue struct {
-	rng   uint64
+	splitmix
 	stamp bool
 	now   int64 // microseconds since the Unix epoch
 	// The system clock's error: stamps are now+skew. steps change skew
@@ -143,7 +143,7 @@ const (
 // message once it ends (or, for those still queued, when [Queue.Close]
 // is called), each other line as it is logged.
 func NewQueue(seed uint64, t0 time.Time, stamp bool, ledger io.Writer) *Queue {
-	q := &Queue{rng: seed, stamp: stamp, now: t0.UnixMicro(), tcpserver: tcpserver{pid: 20000}}
+	q := &Queue{splitmix: splitmix(seed), stamp: stamp, now: t0.UnixMicro(), tcpserver: tcpserver{pid: 20000}}
 	for i := queueIDs - 1; i >= 0; i-- {
 		q.free = append(q.free, firstInode+uint64(i)*7)
 	}
@@ -153,16 +153,6 @@ func NewQueue(seed uint64, t0 time.Time, stamp bool, ledger io.Writer) *Queue {
 	}
 	return q
 }
-
-func (q *Queue) next() uint64 {
-	q.rng += 0x9e3779b97f4a7c15
-	z := q.rng
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
-
-func (q *Queue) intn(n int) int { return int((q.next() >> 32) * uint64(n) >> 32) }
 
 // Write writes whole lines, until at least limit bytes of them, to send
 // (qmail-send's lines) and smtpd (tcpserver's and rblsmtpd's); they may be
@@ -210,19 +200,8 @@ func (q *Queue) flushLedger() {
 
 func (q *Queue) label() string {
 	now := q.now + q.skew
-	s := uint64(now/1e6) + 1<<62 + 10
-	n := uint32(now%1e6*1000 + 500)
 	var l [25]byte
-	l[0] = '@'
-	for i := 16; i >= 1; i-- {
-		l[i] = hexDigits[s&15]
-		s >>= 4
-	}
-	for i := 24; i >= 17; i-- {
-		l[i] = hexDigits[n&15]
-		n >>= 4
-	}
-	return string(l[:])
+	return string(appendLabel(l[:0], now/1e6, now%1e6))
 }
 
 func (q *Queue) note(l LedgerLine) {
@@ -489,7 +468,7 @@ func appendIPString(r uint64) string { return string(appendIP(nil, r)) }
 // smtp logs a tcpserver or rblsmtpd line; a session that ends well
 // queues a message.
 func (q *Queue) smtp(b []byte) []byte {
-	c, i := q.turn(q)
+	c, i := q.turn(&q.splitmix)
 	if c == nil {
 		q.note(LedgerLine{Kind: "tcp-status", N: len(q.conns)})
 		return appendTCPStatus(b, len(q.conns))

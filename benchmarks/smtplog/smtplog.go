@@ -21,7 +21,7 @@ func (g *Generator) Write(w io.Writer, limit int64) error { return g.write(w, li
 
 // Generator holds the state of the simulated mail server.
 type Generator struct {
-	rng   uint64 // splitmix64 state
+	splitmix
 	stamp bool
 
 	sec  int64 // Unix time of the current line
@@ -55,15 +55,9 @@ type tcpserver struct {
 	due   bool   // tcpserver logs "status" next
 }
 
-// random is what tcpserver takes of a generator's random numbers.
-type random interface {
-	intn(n int) int
-	next() uint64
-}
-
 // turn says whose line is next: tcpserver's status (nil), when due or as
 // a connection opens, else one of the open connections, its step counted.
-func (t *tcpserver) turn(r random) (c *conn, i int) {
+func (t *tcpserver) turn(r *splitmix) (c *conn, i int) {
 	if t.due {
 		t.due = false
 		return nil, -1
@@ -99,7 +93,7 @@ const (
 
 func newGenerator(seed uint64, t0 time.Time, stamp bool) *Generator {
 	return &Generator{
-		rng:       seed,
+		splitmix:  splitmix(seed),
 		stamp:     stamp,
 		sec:       t0.Unix(),
 		usec:      int64(t0.Nanosecond() / 1000),
@@ -111,17 +105,21 @@ func newGenerator(seed uint64, t0 time.Time, stamp bool) *Generator {
 	}
 }
 
-// next returns 64 pseudo-random bits (splitmix64).
-func (g *Generator) next() uint64 {
-	g.rng += 0x9e3779b97f4a7c15
-	z := g.rng
+// splitmix is both generators' pseudo-random sequence: splitmix64's
+// state.
+type splitmix uint64
+
+// next returns 64 pseudo-random bits.
+func (r *splitmix) next() uint64 {
+	*r += 0x9e3779b97f4a7c15
+	z := uint64(*r)
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
 }
 
 // intn returns a pseudo-random number in [0, n).
-func (g *Generator) intn(n int) int { return int((g.next() >> 32) * uint64(n) >> 32) }
+func (r *splitmix) intn(n int) int { return int((r.next() >> 32) * uint64(n) >> 32) }
 
 // write writes whole lines to w, at most limit bytes.
 func (g *Generator) write(w io.Writer, limit int64) error {
@@ -151,23 +149,27 @@ func (g *Generator) line(b []byte) []byte {
 	g.sec += g.usec / 1000000
 	g.usec %= 1000000
 	if g.stamp {
-		// daemontools' label: 2^62+10+sec, usec*1000+500 (see package tai64).
-		s := uint64(g.sec) + 1<<62 + 10
-		n := uint32(g.usec*1000 + 500)
-		var l [26]byte
-		l[0] = '@'
-		for i := 16; i >= 1; i-- {
-			l[i] = hexDigits[s&15]
-			s >>= 4
-		}
-		for i := 24; i >= 17; i-- {
-			l[i] = hexDigits[n&15]
-			n >>= 4
-		}
-		l[25] = ' '
-		b = append(b, l[:]...)
+		b = append(appendLabel(b, g.sec, g.usec), ' ')
 	}
 	return append(g.event(b), '\n')
+}
+
+// appendLabel appends daemontools' label of Unix time sec and usec
+// microseconds: 2^62+10+sec, usec*1000+500 (see package tai64).
+func appendLabel(b []byte, sec, usec int64) []byte {
+	s := uint64(sec) + 1<<62 + 10
+	n := uint32(usec*1000 + 500)
+	var l [25]byte
+	l[0] = '@'
+	for i := 16; i >= 1; i-- {
+		l[i] = hexDigits[s&15]
+		s >>= 4
+	}
+	for i := 24; i >= 17; i-- {
+		l[i] = hexDigits[n&15]
+		n >>= 4
+	}
+	return append(b, l[:]...)
 }
 
 // event appends one log message, chosen so that the queue keeps moving:
@@ -197,7 +199,7 @@ func (g *Generator) event(b []byte) []byte {
 // "status" as it opens, then "pid ... from", then "ok" (or an rblsmtpd
 // rejection), and at last "end" and "status" again.
 func (g *Generator) smtp(b []byte) []byte {
-	c, i := g.turn(g)
+	c, i := g.turn(&g.splitmix)
 	if c == nil {
 		return appendTCPStatus(b, len(g.conns))
 	}
@@ -228,38 +230,33 @@ func appendTCPStatus(b []byte, n int) []byte {
 	return strconv.AppendUint(b, maxConns, 10)
 }
 
+// appendTCP appends "tcpserver: WHAT PID".
+func appendTCP(b []byte, what string, pid uint64) []byte {
+	b = append(b, "tcpserver: "...)
+	b = append(b, what...)
+	b = append(b, ' ')
+	return strconv.AppendUint(b, pid, 10)
+}
+
 func appendTCPPid(b []byte, pid, ip uint64) []byte {
-	b = append(b, "tcpserver: pid "...)
-	b = strconv.AppendUint(b, pid, 10)
-	b = append(b, " from "...)
-	return appendIP(b, ip)
+	return appendIP(append(appendTCP(b, "pid", pid), " from "...), ip)
 }
 
 func appendRBL(b []byte, pid, ip uint64) []byte {
-	b = append(b, "rblsmtpd: "...)
-	b = appendIP(b, ip)
-	b = append(b, " pid "...)
-	b = strconv.AppendUint(b, pid, 10)
-	b = append(b, ": 451 http://www.spamhaus.org/query/bl?ip="...)
-	return appendIP(b, ip)
+	b = appendIP(append(b, "rblsmtpd: "...), ip)
+	b = strconv.AppendUint(append(b, " pid "...), pid, 10)
+	return appendIP(append(b, ": 451 http://www.spamhaus.org/query/bl?ip="...), ip)
 }
 
 func appendTCPOk(b []byte, pid, ip uint64) []byte {
-	b = append(b, "tcpserver: ok "...)
-	b = strconv.AppendUint(b, pid, 10)
-	b = append(b, " mail.example.org:192.0.2.25:25 "...)
-	b = append(b, hosts[ip>>40%uint64(len(hosts))]...)
-	b = append(b, ':')
-	b = appendIP(b, ip)
-	b = append(b, "::"...)
+	b = append(appendTCP(b, "ok", pid), " mail.example.org:192.0.2.25:25 "...)
+	b = append(append(b, hosts[ip>>40%uint64(len(hosts))]...), ':')
+	b = append(appendIP(b, ip), "::"...)
 	return strconv.AppendUint(b, 1024+ip>>32%60000, 10)
 }
 
 func appendTCPEnd(b []byte, pid uint64, status int) []byte {
-	b = append(b, "tcpserver: end "...)
-	b = strconv.AppendUint(b, pid, 10)
-	b = append(b, " status "...)
-	return strconv.AppendInt(b, int64(status), 10)
+	return strconv.AppendInt(append(appendTCP(b, "end", pid), " status "...), int64(status), 10)
 }
 
 // inject appends qmail-queue's work: a new message and its envelope.
