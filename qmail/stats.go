@@ -364,13 +364,13 @@ func (c *Collector) background() (wait func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for b := range c.keysFull {
-			for len(b) > 0 {
+		for chunk := range c.keysFull {
+			for b := chunk; len(b) > 0; {
 				n := int(b[1]) | int(b[2])<<8 | int(b[3])<<16 | int(b[4])<<24
 				tabs[b[0]].add(b[5:5+n], 1)
 				b = b[5+n:]
 			}
-			c.keysFree <- b[:0]
+			c.keysFree <- chunk[:0]
 		}
 	}()
 	return func() {
