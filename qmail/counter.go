@@ -170,11 +170,11 @@ func (c *counter) top(n int) []Count {
 	return out
 }
 
-// GobEncode writes c compactly for a cursor: the number of keys, each
+// encode writes c compactly for a cursor: the number of keys, each
 // key's length and count, then the keys' bytes one after another. A gob
 // of strings and counts took seconds to write and read back for a table
 // of a few million SMTP clients.
-func (c *counter) GobEncode() ([]byte, error) {
+func (c *counter) encode() []byte {
 	size := binary.MaxVarintLen64 + 3*c.n
 	for _, blk := range c.keys {
 		size += len(blk)
@@ -188,12 +188,12 @@ func (c *counter) GobEncode() ([]byte, error) {
 	for k := 0; k < c.n; k++ {
 		b = append(b, c.key(c.ent(k))...)
 	}
-	return b, nil
+	return b
 }
 
-// GobDecode reads what GobEncode wrote. The keys' bytes become the
+// decode reads what encode wrote. The keys' bytes become the
 // counter's first key block as they are.
-func (c *counter) GobDecode(b []byte) error {
+func (c *counter) decode(b []byte) error {
 	*c = counter{seed: maphash.MakeSeed()}
 	v := varints{b: b}
 	n := v.count()

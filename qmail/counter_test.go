@@ -51,12 +51,9 @@ func TestCounter(t *testing.T) {
 		}
 	}
 	check("counted", c)
-	b, err := c.GobEncode()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := c.encode()
 	r2 := &counter{}
-	if err := r2.GobDecode(b); err != nil {
+	if err := r2.decode(b); err != nil {
 		t.Fatal(err)
 	}
 	check("restored", r2)
@@ -66,8 +63,8 @@ func TestCounter(t *testing.T) {
 	want["a new key"]++
 	check("restored and counted", r2)
 	for _, bad := range [][]byte{nil, {5}, b[:len(b)-1], append(b, 'x')} {
-		if err := (&counter{}).GobDecode(bad); err == nil {
-			t.Errorf("GobDecode of %d bytes: no error", len(bad))
+		if err := (&counter{}).decode(bad); err == nil {
+			t.Errorf("decode of %d bytes: no error", len(bad))
 		}
 	}
 	if len(want) < 50000 {

@@ -145,7 +145,7 @@ func decodeState(b []byte, st *State) bool {
 	}
 	if st.Totals != nil {
 		for _, sec := range st.Totals.sections() {
-			if p := part(); v.bad || sec.GobDecode(p) != nil {
+			if p := part(); v.bad || sec.decode(p) != nil {
 				return false
 			}
 		}
@@ -164,11 +164,7 @@ func SaveState(path string, st *State) error {
 	parts := [][]byte{g.Bytes()}
 	if st.Totals != nil {
 		for _, sec := range st.Totals.sections() {
-			p, err := sec.GobEncode()
-			if err != nil {
-				return err
-			}
-			parts = append(parts, p)
+			parts = append(parts, sec.encode())
 		}
 	}
 	size := len(stateMagic) + 1
@@ -201,21 +197,21 @@ type totals struct {
 	failures, deferrals, senders, rcpts, domains, clients *counter
 }
 
+// section is a part of a state file after its gob.
+type section interface {
+	encode() []byte
+	decode([]byte) error
+}
+
 // sections returns t's parts that a state file holds after its gob, in
 // their order there, with empty tables where t has none (a decoded t).
-func (t *totals) sections() []interface {
-	GobEncode() ([]byte, error)
-	GobDecode([]byte) error
-} {
+func (t *totals) sections() []section {
 	for _, c := range []**counter{&t.failures, &t.deferrals, &t.senders, &t.rcpts, &t.domains, &t.clients} {
 		if *c == nil {
 			*c = newCounter()
 		}
 	}
-	return []interface {
-		GobEncode() ([]byte, error)
-		GobDecode([]byte) error
-	}{&t.delays, &t.queue, t.failures, t.deferrals, t.senders, t.rcpts, t.domains, t.clients}
+	return []section{&t.delays, &t.queue, t.failures, t.deferrals, t.senders, t.rcpts, t.domains, t.clients}
 }
 
 // rangeKey names what a cumulative run counts: its range and buckets.
@@ -228,17 +224,17 @@ func rangeKey(cfg *Config) string {
 // take a byte or two.
 type samples []time.Duration
 
-func (d samples) GobEncode() ([]byte, error) {
-	b := binary.AppendUvarint(make([]byte, 0, 3*len(d)+binary.MaxVarintLen64), uint64(len(d)))
+func (d *samples) encode() []byte {
+	b := binary.AppendUvarint(make([]byte, 0, 3*len(*d)+binary.MaxVarintLen64), uint64(len(*d)))
 	var last time.Duration
-	for _, x := range d {
+	for _, x := range *d {
 		b = binary.AppendVarint(b, int64(x-last))
 		last = x
 	}
-	return b, nil
+	return b
 }
 
-func (d *samples) GobDecode(b []byte) error {
+func (d *samples) decode(b []byte) error {
 	v := varints{b: b}
 	out := make([]time.Duration, v.count())
 	var last time.Duration
