@@ -9,12 +9,12 @@ import (
 
 // TestCounter: the counter's counts and top lists equal a map's, across
 // its growth, with keys of every length (empty, and longer than a key
-// block), and after a round trip through a cursor's keyCounts.
+// block), and after a round trip through a cursor's encoding, which
+// refuses damaged bytes.
 func TestCounter(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	c := newCounter()
-	want := map[string]int64{}
+	c, want := newCounter(), map[string]int64{}
 	long := string(make([]byte, keyBlock+5))
+	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 200000; i++ {
 		var k string
 		switch x := r.IntN(100); {
