@@ -47,6 +47,11 @@
 #   cpu, classic:              73.483 s wall, 61.348 s user, 12.619 s sys
 #
 # (the five runs: awk 6.9 to 10.2 s, mlog 9.0 to 13.0 s, warm 3.0 to 5.6 s.)
+# Two more rounds of the final code, CLASSIC=0: at 00:23 (load 16.7 at the
+# start, RUNS=5) awk 8.6 s, mlog 14.8 s (0.58x), warm 5.3 s (1.62x), query
+# -c 2.7 s; at 00:27 (load 5.5 to 9.5, RUNS=3) awk 12.8 s, mlog 12.0 s
+# (1.07x), warm 3.5 s (3.67x), query -c 1.6 s, and in the CPU runs awk
+# 6.7 s wall (7.3 CPU-s), mlog 6.6 s wall (10.5 CPU-s).
 # A cold mlog run (every join, delay, percentile and top list) takes about
 # 1.5 times the awk count's wall time and twice its CPU, a fifth of the
 # classic pipeline's wall time; a warm cumulative cron run (the whole day's
