@@ -26,6 +26,9 @@
 // consecutive ranges count what one run over them all counts. "status:
 // exiting" drops the deliveries still in progress (qmail-send waits for
 // them before it exits, so a result lost is counted as Abandoned).
+// Lines are joined in the order they were logged, whatever their stamps;
+// a delay or queue time stamped negative (the clock stepped back between
+// its two lines) counts as 0, in ClockBack.
 // A line without a stamp is the rest of a line multilog cut at its size
 // limit: it is counted as Cut, not parsed. Lines that are none of the
 // kinds [Parse] knows are counted as Unknown.

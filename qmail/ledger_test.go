@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -30,10 +31,14 @@ type ledger struct {
 }
 
 // generate makes a log of about size bytes of qmail-send's lines (send)
-// and tcpserver's (smtpd) with the truth about them.
-func generate(t testing.TB, seed uint64, size int64) (send, smtpd []byte, led *ledger) {
+// and tcpserver's (smtpd) with the truth about them; setup, if given, is
+// applied to the generator first.
+func generate(t testing.TB, seed uint64, size int64, setup ...func(*smtplog.Queue)) (send, smtpd []byte, led *ledger) {
 	var sb, tb, lb bytes.Buffer
 	q := smtplog.NewQueue(seed, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), true, &lb)
+	for _, f := range setup {
+		f(q)
+	}
 	if err := q.Write(&sb, &tb, size); err != nil {
 		t.Fatal(err)
 	}
@@ -91,8 +96,8 @@ func (r span) before(t tai64.Time, ok bool) bool { return ok && t.Before(r.since
 func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.Duration) {
 	var s Stats
 	var delays, queue []time.Duration
-	fail, def := map[string]*int64{}, map[string]*int64{}
-	snd, rc, dom, cl := map[string]*int64{}, map[string]*int64{}, map[string]*int64{}, map[string]*int64{}
+	fail, def := newCounter(), newCounter()
+	snd, rc, dom, cl := newCounter(), newCounter(), newCounter(), newCounter()
 	hosts := map[string]*HostCount{}
 	for _, m := range led.msgs {
 		nt, nok := label(t, m.New)
@@ -106,12 +111,12 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 		if r.in(it, iok) {
 			s.Infos++
 			s.Bytes += int64(m.Bytes)
-			inc(snd, []byte(m.Sender))
+			snd.add([]byte(m.Sender), 1)
 		}
 		if r.in(et, eok) {
 			s.Ended++
 			if r.in(nt, nok) {
-				queue = append(queue, Sub(et, nt))
+				queue = append(queue, stepped(&s, Sub(et, nt)))
 			} else {
 				s.EndedUnstarted++
 			}
@@ -130,8 +135,8 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 				} else {
 					s.Local++
 				}
-				inc(rc, []byte(a.Rcpt))
-				inc(dom, []byte(a.Rcpt[strings.LastIndexByte(a.Rcpt, '@')+1:]))
+				rc.add([]byte(a.Rcpt), 1)
+				dom.add([]byte(a.Rcpt[strings.LastIndexByte(a.Rcpt, '@')+1:]), 1)
 				if !r.in(at, aok) {
 					s.OpenDeliveries++
 				}
@@ -144,16 +149,16 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 				s.Success++
 			case "failure":
 				s.Failure++
-				inc(fail, []byte(a.Reason))
+				fail.add([]byte(a.Reason), 1)
 			case "deferral":
 				s.Deferral++
-				inc(def, []byte(a.Reason))
+				def.add([]byte(a.Reason), 1)
 			}
 			if !r.in(st, sok) {
 				s.ResultsUnstarted++
 				continue
 			}
-			delays = append(delays, Sub(at, st))
+			delays = append(delays, stepped(&s, Sub(at, st)))
 			if h := remoteHost([]byte(a.Reason)); a.Remote && h != nil {
 				hc := hosts[string(h)]
 				if hc == nil {
@@ -194,7 +199,7 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 			s.SMTPPeak, s.SMTPLimit = max(s.SMTPPeak, l.N), 40
 		case "tcp-pid":
 			s.Connections++
-			inc(cl, []byte(l.Text))
+			cl.add([]byte(l.Text), 1)
 		case "tcp-ok":
 			s.Sessions++
 		case "tcp-end":
@@ -206,8 +211,8 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 			s.RBLRejections++
 		}
 	}
-	s.Failures, s.Deferrals = top(fail, 0), top(def, 0)
-	s.Senders, s.Rcpts, s.Domains, s.Clients = top(snd, topN), top(rc, topN), top(dom, topN), top(cl, topN)
+	s.Failures, s.Deferrals = fail.top(0), def.top(0)
+	s.Senders, s.Rcpts, s.Domains, s.Clients = snd.top(topN), rc.top(topN), dom.top(topN), cl.top(topN)
 	for _, h := range hosts {
 		s.Hosts = append(s.Hosts, *h)
 	}
@@ -215,6 +220,16 @@ func expect(t testing.TB, led *ledger, r span) (Stats, []time.Duration, []time.D
 	slices.Sort(delays)
 	slices.Sort(queue)
 	return s, delays, queue
+}
+
+// stepped is what a delay of d by the stamps counts as: a negative one
+// (the clock stepped back) is 0, and counted in ClockBack.
+func stepped(s *Stats, d time.Duration) time.Duration {
+	if d < 0 {
+		s.ClockBack++
+		return 0
+	}
+	return d
 }
 
 // longIn reports whether a line too long for multilog's s lies in r.
@@ -299,6 +314,36 @@ func writeLogdir(t testing.TB, dir string, in []byte, args ...string) {
 	l.Close()
 }
 
+// appendLogs writes more of the two logs to the logdirs sd and td (rotated
+// at 4096 and 16384 bytes), compresses some archives, as a cron job finds
+// them, and returns the state at statePath.
+func appendLogs(t testing.TB, sd, td string, send, smtpd []byte, statePath string) *State {
+	t.Helper()
+	writeLogdir(t, sd, send, "s4096", "n100000")
+	writeLogdir(t, td, smtpd, "s16384", "n100000")
+	compressSome(t, sd)
+	st, err := LoadState(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// writeLogdirs writes send to a logdir "send" rotated at 4096 bytes,
+// every other archive compressed with zstd, and smtpd to a logdir
+// "smtpd" with script smtpdArgs, and returns the two.
+func writeLogdirs(t testing.TB, send, smtpd []byte, smtpdArgs ...string) (sd, td string) {
+	t.Helper()
+	root := t.TempDir()
+	sd, td = filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	writeLogdir(t, sd, send, "s4096", "n100000")
+	writeLogdir(t, td, smtpd, smtpdArgs...)
+	if compressSome(t, sd) == 0 {
+		t.Fatal("no zstd archive made")
+	}
+	return sd, td
+}
+
 // compressSome compresses every other plain archive of dir with zstd, as
 // multilog's z leaves them (its compressor, a process per archive, would
 // make the test slow at s4096), and returns how many it compressed.
@@ -334,13 +379,7 @@ func compressSome(t testing.TB, dir string) int {
 // that cut messages in half.
 func TestStatsAgainstLedger(t *testing.T) {
 	send, smtpd, led := generate(t, 7, 3<<20)
-	root := t.TempDir()
-	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
-	writeLogdir(t, sd, send, "s4096", "n100000")
-	writeLogdir(t, td, smtpd, "s262144", "n100000", "z")
-	if compressSome(t, sd) == 0 {
-		t.Fatal("no zstd archive made")
-	}
+	sd, td := writeLogdirs(t, send, smtpd, "s262144", "n100000", "z")
 	first, _ := label(t, led.msgs[0].New)
 	last, _ := label(t, led.msgs[len(led.msgs)-1].New)
 	mid := tai64.Time{Sec: (first.Sec + last.Sec) / 2, Nsec: 123456789}
@@ -380,9 +419,6 @@ func TestStatsAgainstLedger(t *testing.T) {
 func TestCursorRunsAddUp(t *testing.T) {
 	send, smtpd, led := generate(t, 11, 2<<20)
 	r := rand.New(rand.NewPCG(3, 4))
-	root := t.TempDir()
-	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
-	statePath := filepath.Join(root, "cursor")
 	// Split both logs at the same random instants, as a cron job cuts
 	// them: a run reads what each logdir holds when it runs.
 	var cuts []tai64.Time
@@ -390,20 +426,31 @@ func TestCursorRunsAddUp(t *testing.T) {
 		cuts = append(cuts, timeAt(t, send, r.IntN(len(send))))
 	}
 	slices.SortFunc(cuts, func(a, b tai64.Time) int { return a.Compare(b) })
-	cuts = append(cuts, tai64.Time{Sec: 1 << 63})
+	var sendCuts, smtpdCuts []int
+	so, to := 0, 0
+	for _, c := range cuts {
+		so, to = upTo(t, send, so, c), upTo(t, smtpd, to, c)
+		sendCuts, smtpdCuts = append(sendCuts, so), append(smtpdCuts, to)
+	}
+	checkCursorRuns(t, send, smtpd, led, sendCuts, smtpdCuts)
+}
+
+// checkCursorRuns writes send and smtpd to logdirs in pieces, ending at
+// the offsets sendCuts and smtpdCuts and then at their ends, with mlog
+// qmail stats --cursor run after each, and checks that the runs add up to
+// one run over the whole log, and that one to the ledger.
+func checkCursorRuns(t *testing.T, send, smtpd []byte, led *ledger, sendCuts, smtpdCuts []int) {
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	statePath := filepath.Join(root, "cursor")
+	sendCuts, smtpdCuts = append(sendCuts, len(send)), append(smtpdCuts, len(smtpd))
 	var sum Stats
 	var delays, queue []time.Duration
 	so, to := 0, 0
-	for i, c := range cuts {
-		sn, tn := upTo(t, send, so, c), upTo(t, smtpd, to, c)
-		writeLogdir(t, sd, send[so:sn], "s4096", "n100000")
-		writeLogdir(t, td, smtpd[to:tn], "s16384", "n100000")
-		compressSome(t, sd)
+	for i := range sendCuts {
+		sn, tn := sendCuts[i], smtpdCuts[i]
+		st := appendLogs(t, sd, td, send[so:sn], smtpd[to:tn], statePath)
 		so, to = sn, tn
-		st, err := LoadState(statePath)
-		if err != nil {
-			t.Fatal(err)
-		}
 		got, err := Collect(context.Background(), Config{State: st, Range: Range{Warn: func(err error) { t.Error(err) }}}, []string{sd, td})
 		if err != nil {
 			t.Fatal(err)
@@ -414,7 +461,7 @@ func TestCursorRunsAddUp(t *testing.T) {
 		add(&sum, &got)
 		delays = append(delays, got.delays...)
 		queue = append(queue, got.queue...)
-		if i == len(cuts)-1 {
+		if i == len(sendCuts)-1 {
 			sum.OpenMessages, sum.OpenDeliveries = got.OpenMessages, got.OpenDeliveries
 		}
 	}
@@ -463,6 +510,7 @@ func add(a, b *Stats) {
 	a.Restarts += b.Restarts
 	a.Abandoned += b.Abandoned
 	a.Notes += b.Notes
+	a.ClockBack += b.ClockBack
 	a.FailedFiles += b.FailedFiles
 	a.LocalPeak, a.LocalLimit = max(a.LocalPeak, b.LocalPeak), max(a.LocalLimit, b.LocalLimit)
 	a.RemotePeak, a.RemoteLimit = max(a.RemotePeak, b.RemotePeak), max(a.RemoteLimit, b.RemoteLimit)
@@ -505,11 +553,21 @@ func upTo(t testing.TB, log []byte, from int, c tai64.Time) int {
 // exactly the messages the ledger says, each with exactly its lines.
 func TestTraceAgainstLedger(t *testing.T) {
 	send, smtpd, led := generate(t, 5, 1<<20)
-	root := t.TempDir()
-	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
-	writeLogdir(t, sd, send, "s4096", "n100000")
-	writeLogdir(t, td, smtpd, "s65536", "n100000")
-	compressSome(t, sd)
+	sd, td := writeLogdirs(t, send, smtpd, "s65536", "n100000")
+	checkTraces(t, send, led, []string{sd, td})
+}
+
+// checkTraces checks trace by message id, by address and by qp over
+// logdirs against the ledger of send, qmail-send's log written there.
+func checkTraces(t *testing.T, send []byte, led *ledger, logdirs []string) {
+	// A message's lines come in the order qmail-send logged them, which
+	// is their stamps' unless the clock stepped back.
+	at := map[string]int{}
+	for i := 0; i < len(send); {
+		n := bytes.IndexByte(send[i:], '\n')
+		at[string(send[i:i+n])] = i
+		i += n + 1
+	}
 	type life struct {
 		id    uint64
 		start string
@@ -537,15 +595,15 @@ func TestTraceAgainstLedger(t *testing.T) {
 		if m.End != "" {
 			ls = append(ls, tl{m.End, "end msg " + strconv.FormatUint(m.ID, 10)})
 		}
-		slices.SortFunc(ls, func(a, b tl) int { return strings.Compare(a.t, b.t) })
 		var out []string
 		for _, l := range ls {
 			out = append(out, l.t+" "+l.s)
 		}
+		slices.SortFunc(out, func(a, b string) int { return at[a] - at[b] })
 		return out
 	}
 	check := func(t *testing.T, target Target, want func(m *smtplog.LedgerMsg) bool) {
-		found, failed, err := Trace(context.Background(), Config{}, []string{sd, td}, target)
+		found, failed, err := Trace(context.Background(), Config{}, logdirs, target)
 		if err != nil || failed != 0 {
 			t.Fatal(err, failed)
 		}
@@ -646,15 +704,10 @@ func TestCursorCumulative(t *testing.T) {
 	var got Stats
 	for i, c := range cuts {
 		sn, tn := upTo(t, send, so, c), upTo(t, smtpd, to, c)
-		writeLogdir(t, sd, send[so:sn], "s4096", "n100000")
-		writeLogdir(t, td, smtpd[to:tn], "s16384", "n100000")
-		compressSome(t, sd)
+		st := appendLogs(t, sd, td, send[so:sn], smtpd[to:tn], statePath)
 		so, to = sn, tn
-		st, err := LoadState(statePath)
-		if err != nil {
-			t.Fatal(err)
-		}
 		cfg := Config{State: st, Cumulative: true, By: 10 * time.Minute}
+		var err error
 		if got, err = Collect(context.Background(), cfg, []string{sd, td}); err != nil {
 			t.Fatal(err)
 		}
@@ -686,4 +739,117 @@ func TestCursorCumulative(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare(t, "another range", got, led, span{since: first})
+}
+
+// TestStateFileDamaged: a cumulative state file cut short, or with bytes
+// after its end, is refused (ErrState), never read as fewer counts.
+func TestStateFileDamaged(t *testing.T) {
+	c := NewCollector(nil, 0)
+	for i, l := range []string{"new msg 1", "tcpserver: pid 4 from 192.0.2.1", "starting delivery 1: msg 1 to local a@b", "delivery 1: success: ok/", "end msg 1"} {
+		c.Add(at(int64(i)), true, []byte(l))
+	}
+	c.Stats()
+	st := &State{Magic: stateMagic, Totals: c.save("k")}
+	path := filepath.Join(t.TempDir(), "cursor")
+	if err := SaveState(path, st); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Totals.delays[0] != time.Second || back.Totals.clients.top(1)[0].Key != "192.0.2.1" {
+		t.Fatalf("state read back wrong: %+v %v", back.Totals.delays, back.Totals.clients.top(1))
+	}
+	for _, bad := range [][]byte{good[:len(good)-1], append(slices.Clone(good), 0), good[:len(good)/2]} {
+		os.WriteFile(path, bad, 0o600)
+		if _, err := LoadState(path); !errors.Is(err, ErrState) {
+			t.Errorf("a state file of %d bytes (%d good): %v, want ErrState", len(bad), len(good), err)
+		}
+	}
+}
+
+// TestClockSteps: the system clock steps back a minute mid-log, forward
+// half an hour later, then back three seconds (one clock for both logs,
+// as on a real host). Stats over the whole log and over a range across
+// the step back, runs split by a cursor at random lines, and trace all
+// still match the ledger exactly. A delay or queue time whose end is
+// stamped before its start counts as 0, in ClockBack. (A range of times
+// the clock passed twice is read as two pieces of log with a gap
+// between, joined as if there were none: see docs/qmail.md.)
+func TestClockSteps(t *testing.T) {
+	send, smtpd, led := generate(t, 17, 2<<20, func(q *smtplog.Queue) {
+		q.StepClock(6000, -time.Minute)
+		q.StepClock(12000, 30*time.Minute)
+		q.StepClock(18000, -3*time.Second)
+	})
+	if n := bytes.Count(send, []byte("\n")) + bytes.Count(smtpd, []byte("\n")); n < 19000 {
+		t.Fatalf("%d lines: the last step is not in the log", n)
+	}
+	sd, td := writeLogdirs(t, send, smtpd, "s65536", "n100000")
+	// The hour before the step back, logged twice.
+	var back tai64.Time
+	step := 0
+	for i := 1; i < len(led.lines); i++ {
+		a, _ := label(t, led.lines[i-1].Time)
+		b, _ := label(t, led.lines[i].Time)
+		if b.Before(a) && Sub(a, b) > 50*time.Second {
+			back, step = a, i
+			break
+		}
+	}
+	if back == (tai64.Time{}) {
+		t.Fatal("no step back in the ledger")
+	}
+	// A range from before the time the clock stepped back to: it holds
+	// the lines before the step and after it, with no gap between.
+	across := span{since: tai64.Time{Sec: back.Sec - 90}}
+	before, after := 0, 0
+	for i, l := range led.lines {
+		if across.in(label(t, l.Time)) {
+			if i < step {
+				before++
+			} else {
+				after++
+			}
+		}
+	}
+	if first, _ := label(t, led.lines[0].Time); !first.Before(across.since) || before == 0 || after == 0 {
+		t.Fatalf("the range holds %d lines before the step back and %d after, and the log starts at %v: want it to start before the range", before, after, first)
+	}
+	for _, r := range []span{{}, across} {
+		cfg := Config{Range: Range{Since: r.since, Until: r.until, HasUntil: r.until != tai64.Time{}, Warn: func(err error) { t.Error(err) }}}
+		got, err := Collect(context.Background(), cfg, []string{sd, td})
+		if err != nil {
+			t.Fatal(err)
+		}
+		compare(t, fmt.Sprintf("range %v", r), got, led, r)
+		if r == (span{}) && got.ClockBack == 0 {
+			t.Error("no delay or queue time spans the step back: the test tests nothing")
+		}
+	}
+	t.Run("cursor", func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 8))
+		var sendCuts, smtpdCuts []int
+		for range 10 {
+			sendCuts = append(sendCuts, lineStart(send, r.IntN(len(send))))
+			smtpdCuts = append(smtpdCuts, lineStart(smtpd, r.IntN(len(smtpd))))
+		}
+		slices.Sort(sendCuts)
+		slices.Sort(smtpdCuts)
+		checkCursorRuns(t, send, smtpd, led, sendCuts, smtpdCuts)
+	})
+	t.Run("trace", func(t *testing.T) { checkTraces(t, send, led, []string{sd, td}) })
+}
+
+// lineStart returns the start of the line byte i of log is in.
+func lineStart(log []byte, i int) int {
+	for i > 0 && log[i-1] != '\n' {
+		i--
+	}
+	return i
 }

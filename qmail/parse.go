@@ -71,96 +71,59 @@ func parse(b []byte, l *Line) Kind {
 	if len(b) < 7 {
 		return Unknown
 	}
-	var ok bool
+	s := scan{b: b, ok: true}
 	switch b[0] {
 	case 'n':
-		if b, ok = cut(b, "new msg "); ok {
-			if l.Msg, b, ok = num(b); ok && len(b) == 0 {
-				return NewMsg
-			}
+		s.lit("new msg ")
+		if l.Msg = s.num(); s.end() {
+			return NewMsg
 		}
 	case 'i':
-		if b, ok = cut(b, "info msg "); !ok {
-			return Unknown
-		}
-		if l.Msg, b, ok = num(b); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, ": bytes "); !ok {
-			return Unknown
-		}
-		if l.Bytes, b, ok = num(b); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, " from <"); !ok {
-			return Unknown
-		}
-		i := lastIndex(b, "> qp ")
-		if i < 0 {
-			return Unknown
-		}
-		l.Addr, b = b[:i], b[i+5:]
-		if l.Qp, b, ok = num(b); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, " uid "); !ok {
-			return Unknown
-		}
-		if l.Uid, b, ok = num(b); ok && len(b) == 0 {
+		s.lit("info msg ")
+		l.Msg = s.num()
+		s.lit(": bytes ")
+		l.Bytes = s.num()
+		s.lit(" from <")
+		l.Addr = s.upToLast("> qp ")
+		l.Qp = s.num()
+		s.lit(" uid ")
+		if l.Uid = s.num(); s.end() {
 			return InfoMsg
 		}
 	case 's':
-		if len(b) > 0 && b[1] == 't' && b[2] == 'a' && b[3] == 'r' {
-			if b, ok = cut(b, "starting delivery "); !ok {
-				return Unknown
-			}
-			if l.Delivery, b, ok = num(b); !ok {
-				return Unknown
-			}
-			if b, ok = cut(b, ": msg "); !ok {
-				return Unknown
-			}
-			if l.Msg, b, ok = num(b); !ok {
-				return Unknown
-			}
-			if r, ok := cut(b, " to remote "); ok {
+		if b[1] == 't' && b[2] == 'a' && b[3] == 'r' {
+			s.lit("starting delivery ")
+			l.Delivery = s.num()
+			s.lit(": msg ")
+			l.Msg = s.num()
+			if r, ok := cut(s.b, " to remote "); s.ok && ok {
 				l.Remote, l.Addr = true, r
 				return StartDelivery
 			}
-			if r, ok := cut(b, " to local "); ok {
+			if r, ok := cut(s.b, " to local "); s.ok && ok {
 				l.Addr = r
 				return StartDelivery
 			}
 			return Unknown
 		}
-		if b, ok = cut(b, "status: "); !ok {
-			return Unknown
-		}
-		if string(b) == "exiting" {
+		s.lit("status: ")
+		if s.ok && string(s.b) == "exiting" {
 			return Exiting
 		}
-		if b, ok = cut(b, "local "); !ok {
-			return Unknown
-		}
-		if l.N, l.Max, b, ok = fraction(b); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, " remote "); !ok {
-			return Unknown
-		}
-		if l.N2, l.Max2, b, ok = fraction(b); ok && len(b) == 0 {
+		s.lit("local ")
+		l.N, l.Max = s.fraction()
+		s.lit(" remote ")
+		if l.N2, l.Max2 = s.fraction(); s.end() {
 			return Status
 		}
 	case 'd':
-		if b, ok = cut(b, "delivery "); !ok {
+		s.lit("delivery ")
+		l.Delivery = s.num()
+		s.lit(": ")
+		if !s.ok {
 			return Unknown
 		}
-		if l.Delivery, b, ok = num(b); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, ": "); !ok {
-			return Unknown
-		}
+		b = s.b
 		switch {
 		case hasPrefix(b, "success: "):
 			l.Result, l.Reason = Success, b[9:]
@@ -173,34 +136,27 @@ func parse(b []byte, l *Line) Kind {
 		}
 		return DeliveryDone
 	case 'b':
-		if b, ok = cut(b, "bounce msg "); !ok {
-			return Unknown
-		}
-		if l.Msg, b, ok = num(b); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, " qp "); !ok {
-			return Unknown
-		}
-		if l.Qp, b, ok = num(b); ok && len(b) == 0 {
+		s.lit("bounce msg ")
+		l.Msg = s.num()
+		s.lit(" qp ")
+		if l.Qp = s.num(); s.end() {
 			return BounceMsg
 		}
 	case 't':
 		if r, ok := cut(b, "triple bounce: discarding bounce/"); ok {
-			if l.Msg, r, ok = num(r); ok && len(r) == 0 {
+			s.b = r
+			if l.Msg = s.num(); s.end() {
 				return TripleBounce
 			}
 			return Unknown
 		}
-		if b, ok = cut(b, "tcpserver: "); !ok {
-			return Unknown
+		if r, ok := cut(b, "tcpserver: "); ok {
+			return parseTCP(r, l)
 		}
-		return parseTCP(b, l)
 	case 'e':
-		if b, ok = cut(b, "end msg "); ok {
-			if l.Msg, b, ok = num(b); ok && len(b) == 0 {
-				return EndMsg
-			}
+		s.lit("end msg ")
+		if l.Msg = s.num(); s.end() {
+			return EndMsg
 		}
 	case 'w', 'a':
 		if hasPrefix(b, "warning: ") || hasPrefix(b, "alert: ") {
@@ -208,19 +164,12 @@ func parse(b []byte, l *Line) Kind {
 			return SendNote
 		}
 	case 'r':
-		if b, ok = cut(b, "rblsmtpd: "); !ok {
-			return Unknown
-		}
-		i := index(b, " pid ")
-		if i < 0 {
-			return Unknown
-		}
-		l.Host, b = b[:i], b[i+5:]
-		if l.Pid, b, ok = num(b); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, ": "); ok {
-			l.Reason = b
+		s.lit("rblsmtpd: ")
+		l.Host = s.upTo(" pid ")
+		l.Pid = s.num()
+		s.lit(": ")
+		if s.ok {
+			l.Reason = s.b
 			return RBL
 		}
 	}
@@ -229,56 +178,109 @@ func parse(b []byte, l *Line) Kind {
 
 // parseTCP reads a tcpserver line after "tcpserver: ".
 func parseTCP(b []byte, l *Line) Kind {
-	var ok bool
+	s := scan{b: b, ok: true}
 	switch {
 	case hasPrefix(b, "status: "):
-		if l.N, l.Max, b, ok = fraction(b[8:]); ok && len(b) == 0 {
+		s.lit("status: ")
+		if l.N, l.Max = s.fraction(); s.end() {
 			return TCPStatus
 		}
 	case hasPrefix(b, "pid "):
-		if l.Pid, b, ok = num(b[4:]); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, " from "); ok {
-			l.Host = b
+		s.lit("pid ")
+		l.Pid = s.num()
+		s.lit(" from ")
+		if s.ok {
+			l.Host = s.b
 			return TCPPid
 		}
 	case hasPrefix(b, "ok "), hasPrefix(b, "deny "):
 		k := TCPOk
 		if b[0] == 'd' {
-			k, b = TCPDeny, b[5:]
+			k, s.b = TCPDeny, b[5:]
 		} else {
-			b = b[3:]
+			s.b = b[3:]
 		}
-		if l.Pid, b, ok = num(b); !ok {
-			return Unknown
-		}
+		l.Pid = s.num()
 		// " LOCALHOST:LOCALIP:LOCALPORT REMOTEHOST:REMOTEIP:REMOTEINFO:REMOTEPORT"
-		if b, ok = cut(b, " "); !ok {
-			return Unknown
+		s.lit(" ")
+		s.upTo(" ")
+		if s.ok {
+			l.Host = remoteIP(s.b)
+			return k
 		}
-		i := index(b, " ")
-		if i < 0 {
-			return Unknown
-		}
-		l.Host = remoteIP(b[i+1:])
-		return k
 	case hasPrefix(b, "end "):
-		if l.Pid, b, ok = num(b[4:]); !ok {
-			return Unknown
-		}
-		if b, ok = cut(b, " status "); ok {
-			if l.N2 = 0; len(b) > 0 {
-				var s uint64
-				if s, b, ok = num(b); ok && len(b) == 0 {
-					l.N2 = int(s)
-					return TCPEnd
-				}
-			}
+		s.lit("end ")
+		l.Pid = s.num()
+		s.lit(" status ")
+		if st := s.num(); s.end() {
+			l.N2 = int(st)
+			return TCPEnd
 		}
 	}
 	return Unknown
 }
+
+// scan reads a line's parts in turn. Once a part is not there, ok is
+// false and the rest read nothing: a kind's parse is its parts in a row
+// and one test at the end.
+type scan struct {
+	b  []byte // what is left
+	ok bool
+}
+
+// lit reads p.
+func (s *scan) lit(p string) {
+	if s.ok {
+		s.b, s.ok = cut(s.b, p)
+	}
+}
+
+// num reads a decimal number.
+func (s *scan) num() uint64 {
+	if !s.ok {
+		return 0
+	}
+	var n uint64
+	n, s.b, s.ok = num(s.b)
+	return n
+}
+
+// fraction reads "n/N".
+func (s *scan) fraction() (int, int) {
+	if !s.ok {
+		return 0, 0
+	}
+	var n, m int
+	n, m, s.b, s.ok = fraction(s.b)
+	return n, m
+}
+
+// upTo returns the text before the first sep and reads both.
+func (s *scan) upTo(sep string) []byte {
+	return s.split(sep, index)
+}
+
+// upToLast returns the text before the last sep and reads both.
+func (s *scan) upToLast(sep string) []byte {
+	return s.split(sep, lastIndex)
+}
+
+func (s *scan) split(sep string, find func([]byte, string) int) []byte {
+	if !s.ok {
+		return nil
+	}
+	i := find(s.b, sep)
+	if i < 0 {
+		s.ok = false
+		return nil
+	}
+	t := s.b[:i]
+	s.b = s.b[i+len(sep):]
+	return t
+}
+
+// end reports whether all parts were there and nothing is left.
+func (s *scan) end() bool { return s.ok && len(s.b) == 0 }
 
 // remoteIP returns the second field of tcpserver's "HOST:IP:INFO:PORT".
 func remoteIP(b []byte) []byte {

@@ -1,6 +1,10 @@
 package qmail
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -94,7 +98,15 @@ var benchLines = []string{
 }
 
 func TestCollectorAllocs(t *testing.T) {
+	t.Run("counting at once", func(t *testing.T) { collectorAllocs(t, false) })
+	t.Run("counting in the background", func(t *testing.T) { collectorAllocs(t, true) })
+}
+
+func collectorAllocs(t *testing.T, background bool) {
 	c := NewCollector(nil, 0)
+	if background {
+		defer c.background()()
+	}
 	lines := make([][]byte, len(benchLines))
 	for i, s := range benchLines {
 		lines[i] = []byte(s)
@@ -135,5 +147,38 @@ func BenchmarkCollector(b *testing.B) {
 		if len(c.delays) > 1<<20 {
 			c.delays, c.queue = c.delays[:0], c.queue[:0]
 		}
+	}
+}
+
+// TestCollectAllocsPerLine: a run's allocations, through query, the pipe
+// between the goroutines and the background counting, do not grow with
+// the lines it reads, but for the growth of its delay samples. (It found
+// the background counting's buffers coming back empty of capacity.)
+func TestCollectAllocsPerLine(t *testing.T) {
+	allocs := func(rounds int) float64 {
+		dir := t.TempDir()
+		var b bytes.Buffer
+		tm := tai64.FromUnix(1767225600, 500)
+		for range rounds {
+			for _, l := range benchLines {
+				tm.Nsec += 1000
+				b.WriteString(tm.String() + " " + l + "\n")
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, "current"), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return testing.AllocsPerRun(3, func() {
+			if _, err := Collect(context.Background(), Config{}, []string{dir}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	small, big := allocs(100), allocs(10000) // 100 times the lines
+	// The delays' and queue times' slices grow by a quarter at a time
+	// once large: 2 x log(100)/log(1.25), about 41 more; one allocation
+	// per thousand lines would be 158 more.
+	if big > small+50 {
+		t.Errorf("allocs: %v for %d lines, %v for %d: want no allocation per line", small, 100*len(benchLines), big, 10000*len(benchLines))
 	}
 }

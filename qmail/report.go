@@ -168,6 +168,7 @@ func WriteStats(w io.Writer, s *Stats, zone *tai64.Zone) error {
 		{"qmail-send restarts", itoa(s.Restarts)},
 		{"  deliveries lost in them", itoa(s.Abandoned)},
 		{"warnings and alerts", itoa(s.Notes)},
+		{"delays across a clock step back", itoa(s.ClockBack), "counted as 0"},
 	})
 	counts := func(title string, cs []Count) {
 		if len(cs) == 0 {

@@ -45,9 +45,11 @@ func Collect(ctx context.Context, cfg Config, logdirs []string) (Stats, error) {
 	if cfg.State != nil && cfg.Cumulative && cfg.State.Totals != nil {
 		c.restore(cfg.State.Totals)
 	}
+	wait := c.background()
 	newCursor, failed, err := Read(ctx, cfg.Range, logdirs, cursor, func(t tai64.Time, stamped bool, body []byte) {
 		c.Add(t, stamped, body)
 	})
+	wait()
 	s := c.Stats()
 	s.FailedFiles = failed
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"slices"
 
 	"github.com/mlog/mlog/query"
@@ -56,7 +57,7 @@ func Read(ctx context.Context, rng Range, logdirs []string, cursor []byte, fn fu
 		}
 	}
 	lw := newLineWriter(logdirs, rng.Zone, fn)
-	st, err := query.Run(ctx, cfg, logdirs, lw)
+	st, err := runPiped(ctx, cfg, logdirs, lw)
 	if err != nil {
 		return nil, st.Failed, err
 	}
@@ -67,6 +68,62 @@ func Read(ctx context.Context, rng Range, logdirs []string, cursor []byte, fn fu
 		}
 	}
 	return newCursor, st.Failed, nil
+}
+
+// pipeChunk is how many bytes of query's output go to the consumer at a
+// time, and pipeDepth how many such chunks may wait.
+const (
+	pipeChunk = 256 << 10
+	pipeDepth = 4
+)
+
+// runPiped runs query.Run in a goroutine of its own and hands its output
+// to w in this one, so that reading the files (decompressing, finding
+// lines and stamps, merging logdirs) and joining and counting the lines
+// take a core each. The order of the output is kept: w sees exactly the
+// bytes query.Run wrote, in the order it wrote them.
+func runPiped(ctx context.Context, cfg query.Config, logdirs []string, w io.Writer) (query.Stats, error) {
+	full := make(chan []byte, pipeDepth)
+	free := make(chan []byte, pipeDepth+2)
+	for range pipeDepth + 2 {
+		free <- make([]byte, 0, pipeChunk)
+	}
+	var st query.Stats
+	var err error
+	go func() {
+		defer close(full)
+		pw := &pipeWriter{full: full, free: free, buf: <-free}
+		st, err = query.Run(ctx, cfg, logdirs, pw)
+		if len(pw.buf) > 0 {
+			full <- pw.buf
+		}
+	}()
+	for b := range full {
+		w.Write(b)
+		free <- b[:0]
+	}
+	return st, err
+}
+
+// pipeWriter copies what it is given into chunks of pipeChunk bytes and
+// sends each full chunk on.
+type pipeWriter struct {
+	full, free chan []byte
+	buf        []byte
+}
+
+func (pw *pipeWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		k := min(len(p), cap(pw.buf)-len(pw.buf))
+		pw.buf = append(pw.buf, p[:k]...)
+		p = p[k:]
+		if len(pw.buf) == cap(pw.buf) {
+			pw.full <- pw.buf
+			pw.buf = <-pw.free
+		}
+	}
+	return n, nil
 }
 
 // lineWriter takes query's output, "LOGDIR:LINE\n" lines, and hands each

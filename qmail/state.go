@@ -2,6 +2,7 @@ package qmail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"github.com/mlog/mlog/internal/durable"
@@ -13,9 +14,7 @@ import (
 )
 
 // stateMagic is the version of a state file.
-const stateMagic = "mlog-qmail-cursor 1"
-
-// A state file is stateMagic and a newline, then the State in gob.
+const stateMagic = "mlog-qmail-cursor 2"
 
 // ErrState reports a state file that cannot be read.
 var ErrState = errors.New("invalid qmail cursor")
@@ -103,6 +102,14 @@ func (j *Joiner) Restore(st *State) {
 	}
 }
 
+// A state file is stateMagic and a newline, the length of the gob that
+// follows as a uvarint, the State in gob, then, if it has Totals, their
+// samples and top-list tables (totals.sections), each as a uvarint length
+// and its bytes. gob, not JSON: a cumulative state holds every delay and
+// every key of the top lists, tens of megabytes for a day of log; and
+// those not in the gob, whose reader copied them in chunks, a second for
+// every hundred megabytes.
+
 // LoadState reads the state file at path; a missing file is an empty
 // state (the first run).
 func LoadState(path string) (*State, error) {
@@ -114,26 +121,62 @@ func LoadState(path string) (*State, error) {
 		return nil, err
 	}
 	st := &State{}
-	rest, ok := bytes.CutPrefix(b, []byte(stateMagic+"\n"))
-	if !ok || gob.NewDecoder(bytes.NewReader(rest)).Decode(st) != nil || st.Magic != stateMagic {
+	if !decodeState(b, st) {
 		return nil, &os.PathError{Op: "read cursor", Path: path, Err: ErrState}
 	}
 	return st, nil
+}
+
+func decodeState(b []byte, st *State) bool {
+	b, ok := bytes.CutPrefix(b, []byte(stateMagic+"\n"))
+	if !ok {
+		return false
+	}
+	v := varints{b: b}
+	part := func() []byte {
+		n := v.count()
+		p := v.b[:n:n]
+		v.b = v.b[n:]
+		return p
+	}
+	g := part()
+	if v.bad || gob.NewDecoder(bytes.NewReader(g)).Decode(st) != nil || st.Magic != stateMagic {
+		return false
+	}
+	if st.Totals != nil {
+		for _, sec := range st.Totals.sections() {
+			if p := part(); v.bad || sec.decode(p) != nil {
+				return false
+			}
+		}
+	}
+	return len(v.b) == 0
 }
 
 // SaveState replaces the state file at path whole: written to a
 // temporary file, fsynced, renamed over path, and the directory fsynced
 // (google/renameio's order), so a crash leaves the old state or the new.
 func SaveState(path string, st *State) error {
-	// gob, not JSON: a cumulative state holds every delay and every key of
-	// the top lists, tens of megabytes for half a gigabyte of log, which
-	// JSON took seconds to write and read back.
-	var buf bytes.Buffer
-	buf.WriteString(stateMagic + "\n")
-	if err := gob.NewEncoder(&buf).Encode(st); err != nil {
+	var g bytes.Buffer
+	if err := gob.NewEncoder(&g).Encode(st); err != nil {
 		return err
 	}
-	b := buf.Bytes()
+	parts := [][]byte{g.Bytes()}
+	if st.Totals != nil {
+		for _, sec := range st.Totals.sections() {
+			parts = append(parts, sec.encode())
+		}
+	}
+	size := len(stateMagic) + 1
+	for _, p := range parts {
+		size += binary.MaxVarintLen64 + len(p)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, stateMagic+"\n"...)
+	for _, p := range parts {
+		b = binary.AppendUvarint(b, uint64(len(p)))
+		b = append(b, p...)
+	}
 	return durable.WriteFile(path, b)
 }
 
@@ -141,21 +184,34 @@ func SaveState(path string, st *State) error {
 // run goes on counting where the last one stopped, and reports what one
 // run over everything read so far reports, percentiles included.
 type totals struct {
-	Range     string                `json:"range"` // the range and bucket width counted, see rangeKey
-	Stats     Stats                 `json:"stats"` // the counters; the lists are rebuilt from the rest
-	First     time.Time             `json:"first"`
-	Last      time.Time             `json:"last"`
-	Started   bool                  `json:"started"`
-	Delays    []time.Duration       `json:"delays"`
-	Queue     []time.Duration       `json:"queue"`
-	Failures  keyCounts             `json:"failures"`
-	Deferrals keyCounts             `json:"deferrals"`
-	Senders   keyCounts             `json:"senders"`
-	Rcpts     keyCounts             `json:"rcpts"`
-	Domains   keyCounts             `json:"domains"`
-	Clients   keyCounts             `json:"clients"`
-	Hosts     map[string]*HostCount `json:"hosts"`
-	Buckets   []Bucket              `json:"buckets"`
+	Range   string                `json:"range"` // the range and bucket width counted, see rangeKey
+	Stats   Stats                 `json:"stats"` // the counters; the lists are rebuilt from the rest
+	First   time.Time             `json:"first"`
+	Last    time.Time             `json:"last"`
+	Started bool                  `json:"started"`
+	Hosts   map[string]*HostCount `json:"hosts"`
+	Buckets []Bucket              `json:"buckets"`
+
+	// The big parts, written after the gob (see sections).
+	delays, queue                                         samples
+	failures, deferrals, senders, rcpts, domains, clients *counter
+}
+
+// section is a part of a state file after its gob.
+type section interface {
+	encode() []byte
+	decode([]byte) error
+}
+
+// sections returns t's parts that a state file holds after its gob, in
+// their order there, with empty tables where t has none (a decoded t).
+func (t *totals) sections() []section {
+	for _, c := range []**counter{&t.failures, &t.deferrals, &t.senders, &t.rcpts, &t.domains, &t.clients} {
+		if *c == nil {
+			*c = newCounter()
+		}
+	}
+	return []section{&t.delays, &t.queue, t.failures, t.deferrals, t.senders, t.rcpts, t.domains, t.clients}
 }
 
 // rangeKey names what a cumulative run counts: its range and buckets.
@@ -163,40 +219,43 @@ func rangeKey(cfg *Config) string {
 	return cfg.Since.String() + " " + cfg.Until.String() + " " + strconv.FormatBool(cfg.HasUntil) + " " + cfg.By.String()
 }
 
-// keyCounts is a top list's counts as two slices: gob writes and reads
-// slices several times faster than maps, and a top list of SMTP clients
-// can hold a key per connection.
-type keyCounts struct {
-	Keys   []string
-	Counts []int64
+// samples are durations, written for a cursor as the varint differences
+// of each from the one before: the Collector keeps them sorted, so most
+// take a byte or two.
+type samples []time.Duration
+
+func (d *samples) encode() []byte {
+	b := binary.AppendUvarint(make([]byte, 0, 3*len(*d)+binary.MaxVarintLen64), uint64(len(*d)))
+	var last time.Duration
+	for _, x := range *d {
+		b = binary.AppendVarint(b, int64(x-last))
+		last = x
+	}
+	return b
 }
 
-func plain(m map[string]*int64) keyCounts {
-	k := keyCounts{Keys: make([]string, 0, len(m)), Counts: make([]int64, 0, len(m))}
-	for key, v := range m {
-		k.Keys = append(k.Keys, key)
-		k.Counts = append(k.Counts, *v)
+func (d *samples) decode(b []byte) error {
+	v := varints{b: b}
+	out := make([]time.Duration, v.count())
+	var last time.Duration
+	for i := range out {
+		last += time.Duration(v.int())
+		out[i] = last
 	}
-	return k
-}
-
-// pointers makes the map back, its counters in one array rather than a
-// small allocation each.
-func pointers(k keyCounts) map[string]*int64 {
-	out := make(map[string]*int64, len(k.Keys))
-	for i, key := range k.Keys {
-		out[key] = &k.Counts[i]
+	if v.bad || len(v.b) != 0 {
+		return ErrState
 	}
-	return out
+	*d = out
+	return nil
 }
 
 // save returns c's counts.
 func (c *Collector) save(key string) *totals {
 	return &totals{
 		Range: key, Stats: c.s, First: c.s.First, Last: c.s.Last, Started: !c.first,
-		Delays: c.delays, Queue: c.queue,
-		Failures: plain(c.failures), Deferrals: plain(c.deferrals), Senders: plain(c.senders),
-		Rcpts: plain(c.rcpts), Domains: plain(c.domains), Clients: plain(c.clients),
+		delays: c.delays, queue: c.queue,
+		failures: c.failures, deferrals: c.deferrals, senders: c.senders,
+		rcpts: c.rcpts, domains: c.domains, clients: c.clients,
 		Hosts: c.hosts, Buckets: c.buckets,
 	}
 }
@@ -205,9 +264,16 @@ func (c *Collector) save(key string) *totals {
 func (c *Collector) restore(t *totals) {
 	c.s = t.Stats
 	c.s.First, c.s.Last, c.first = t.First, t.Last, !t.Started
-	c.delays, c.queue, c.buckets = t.Delays, t.Queue, t.Buckets
-	c.failures, c.deferrals, c.senders = pointers(t.Failures), pointers(t.Deferrals), pointers(t.Senders)
-	c.rcpts, c.domains, c.clients = pointers(t.Rcpts), pointers(t.Domains), pointers(t.Clients)
+	c.delays, c.queue, c.buckets = t.delays, t.queue, t.Buckets
+	for _, x := range []struct {
+		to   **counter
+		from *counter
+	}{{&c.failures, t.failures}, {&c.deferrals, t.deferrals}, {&c.senders, t.senders},
+		{&c.rcpts, t.rcpts}, {&c.domains, t.domains}, {&c.clients, t.clients}} {
+		if x.from != nil {
+			*x.to = x.from
+		}
+	}
 	if t.Hosts != nil {
 		c.hosts = t.Hosts
 	}

@@ -44,6 +44,7 @@ type Stats struct {
 	OpenMessages     int64 `json:"open_messages"`     // messages still in the queue after the last line
 	OpenDeliveries   int64 `json:"open_deliveries"`   // deliveries still in progress after the last line
 	Notes            int64 `json:"notes"`             // qmail-send warnings and alerts
+	ClockBack        int64 `json:"clock_back"`        // delays and queue times whose end is stamped before their start: counted as 0
 	FailedFiles      int   `json:"failed_files"`      // files that could not be read, or not to their end
 
 	DeliveryDelay Dist `json:"delivery_delay"` // starting delivery to its result
@@ -146,17 +147,24 @@ type Collector struct {
 	s  Stats
 
 	delays, queue []time.Duration
-	failures      map[string]*int64
-	deferrals     map[string]*int64
-	senders       map[string]*int64
-	rcpts         map[string]*int64
-	domains       map[string]*int64
-	clients       map[string]*int64
+	failures      *counter
+	deferrals     *counter
+	senders       *counter
+	rcpts         *counter
+	domains       *counter
+	clients       *counter
 	hosts         map[string]*HostCount
 
 	by      time.Duration
 	buckets []Bucket
 	first   bool
+
+	// keys, when the top lists are counted in the background (see
+	// background), holds keys still to count: a counter's id, the key's
+	// length in 4 bytes, the key.
+	keys     []byte
+	keysFull chan []byte
+	keysFree chan []byte
 }
 
 // NewCollector returns a Collector that joins with j (a new Joiner if nil)
@@ -167,9 +175,9 @@ func NewCollector(j *Joiner, by time.Duration) *Collector {
 	}
 	return &Collector{
 		j: j, by: by, first: true,
-		failures: map[string]*int64{}, deferrals: map[string]*int64{},
-		senders: map[string]*int64{}, rcpts: map[string]*int64{}, domains: map[string]*int64{},
-		clients: map[string]*int64{}, hosts: map[string]*HostCount{},
+		failures: newCounter(), deferrals: newCounter(),
+		senders: newCounter(), rcpts: newCounter(), domains: newCounter(),
+		clients: newCounter(), hosts: map[string]*HostCount{},
 	}
 }
 
@@ -212,7 +220,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	case InfoMsg:
 		s.Infos++
 		s.Bytes += int64(l.Bytes)
-		inc(c.senders, l.Addr)
+		c.count(c.senders, l.Addr)
 		if b != nil {
 			b.Bytes += int64(l.Bytes)
 		}
@@ -223,9 +231,9 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		} else {
 			s.Local++
 		}
-		inc(c.rcpts, l.Addr)
+		c.count(c.rcpts, l.Addr)
 		if i := lastAt(l.Addr); i >= 0 {
-			inc(c.domains, l.Addr[i+1:])
+			c.count(c.domains, l.Addr[i+1:])
 		}
 	case DeliveryDone:
 		a := ev.Att
@@ -236,10 +244,10 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		case Failure:
 			s.Failure++
 			s.Recipients++
-			inc(c.failures, l.Reason)
+			c.count(c.failures, l.Reason)
 		case Deferral:
 			s.Deferral++
-			inc(c.deferrals, l.Reason)
+			c.count(c.deferrals, l.Reason)
 		}
 		if b != nil {
 			switch l.Result {
@@ -252,7 +260,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 			}
 		}
 		if a.HasStart {
-			c.delays = append(c.delays, Sub(a.End, a.Start))
+			c.delays = append(c.delays, c.elapsed(a.End, a.Start))
 			if a.Remote {
 				c.host(l.Reason, l.Result)
 			}
@@ -266,7 +274,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	case EndMsg:
 		s.Ended++
 		if m := ev.Msg; m.HasStart {
-			c.queue = append(c.queue, Sub(m.End, m.Start))
+			c.queue = append(c.queue, c.elapsed(m.End, m.Start))
 		} else {
 			s.EndedUnstarted++
 		}
@@ -282,7 +290,7 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 		s.SMTPPeak, s.SMTPLimit = max(s.SMTPPeak, l.N), l.Max
 	case TCPPid:
 		s.Connections++
-		inc(c.clients, l.Host)
+		c.count(c.clients, l.Host)
 		if b != nil {
 			b.Connections++
 		}
@@ -300,6 +308,77 @@ func (c *Collector) Add(t tai64.Time, stamped bool, body []byte) *Event {
 	}
 	s.Last = t.Time().UTC()
 	return ev
+}
+
+// elapsed returns a delay or queue time: end's stamp less start's. A
+// negative one can only be the system clock stepping back between the two
+// lines (qmail-send logs a result after its start, an end after its new
+// msg): the time that passed is unknown, at least 0, and it counts as 0
+// and in ClockBack. A step forward makes a delay longer by the step, and
+// cannot be told from a long delay.
+func (c *Collector) elapsed(end, start tai64.Time) time.Duration {
+	d := Sub(end, start)
+	if d < 0 {
+		c.s.ClockBack++
+		return 0
+	}
+	return d
+}
+
+// keyChunk is how many bytes of keys go to the background counting at a
+// time.
+const keyChunk = 128 << 10
+
+// count counts key in k, at once or, in the background, when its chunk
+// of keys is full.
+func (c *Collector) count(k *counter, key []byte) {
+	if c.keysFull == nil {
+		k.add(key, 1)
+		return
+	}
+	n := len(key)
+	c.keys = append(c.keys, k.id, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+	c.keys = append(c.keys, key...)
+	if len(c.keys) >= keyChunk {
+		c.keysFull <- c.keys
+		c.keys = <-c.keysFree
+	}
+}
+
+// background makes the collector count its top lists in a goroutine of
+// its own, given the keys in chunks: counting keys in hash tables is as
+// much work as all the rest of a line's, and the counts do not depend on
+// when they are made. The returned function counts the keys left and
+// waits: it must be called before Stats, and before the collector is
+// saved.
+func (c *Collector) background() (wait func()) {
+	tabs := []*counter{c.failures, c.deferrals, c.senders, c.rcpts, c.domains, c.clients}
+	for i, k := range tabs {
+		k.id = uint8(i)
+	}
+	c.keysFull, c.keysFree = make(chan []byte, 4), make(chan []byte, 6)
+	for range 5 {
+		c.keysFree <- make([]byte, 0, keyChunk+maxCarry+8)
+	}
+	c.keys = make([]byte, 0, keyChunk+maxCarry+8)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for chunk := range c.keysFull {
+			for b := chunk; len(b) > 0; {
+				n := int(b[1]) | int(b[2])<<8 | int(b[3])<<16 | int(b[4])<<24
+				tabs[b[0]].add(b[5:5+n], 1)
+				b = b[5+n:]
+			}
+			c.keysFree <- chunk[:0]
+		}
+	}()
+	return func() {
+		c.keysFull <- c.keys
+		close(c.keysFull)
+		<-done
+		c.keys, c.keysFull, c.keysFree = nil, nil, nil
+	}
 }
 
 // host counts a remote delivery's result under the host its reason
@@ -323,17 +402,6 @@ func (c *Collector) host(reason []byte, r Result) {
 	case Deferral:
 		hc.Deferral++
 	}
-}
-
-// inc counts key in m. Only a new key allocates: a lookup with
-// string(key) does not.
-func inc(m map[string]*int64, key []byte) {
-	if p := m[string(key)]; p != nil {
-		*p++
-		return
-	}
-	n := int64(1)
-	m[string(key)] = &n
 }
 
 // remoteHost returns the host a remote delivery's reason names:
@@ -397,12 +465,12 @@ func (c *Collector) Stats() Stats {
 	s.delays, s.queue = slices.Clone(c.delays), slices.Clone(c.queue)
 	s.DeliveryDelay = Summarize(s.delays)
 	s.QueueTime = Summarize(s.queue)
-	s.Failures = top(c.failures, 0)
-	s.Deferrals = top(c.deferrals, 0)
-	s.Senders = top(c.senders, topN)
-	s.Rcpts = top(c.rcpts, topN)
-	s.Domains = top(c.domains, topN)
-	s.Clients = top(c.clients, topN)
+	s.Failures = c.failures.top(0)
+	s.Deferrals = c.deferrals.top(0)
+	s.Senders = c.senders.top(topN)
+	s.Rcpts = c.rcpts.top(topN)
+	s.Domains = c.domains.top(topN)
+	s.Clients = c.clients.top(topN)
 	for _, h := range c.hosts {
 		s.Hosts = append(s.Hosts, *h)
 	}
@@ -414,37 +482,6 @@ func (c *Collector) Stats() Stats {
 		s.BucketSize = c.by.String()
 	}
 	return s
-}
-
-// top returns the n largest counts of m (all if n is 0), most first, ties
-// by key. It keeps the best n as it goes, so that a map of a million
-// client addresses costs a pass, not a sort.
-func top(m map[string]*int64, n int) []Count {
-	less := func(a, b Count) int { // a before b
-		if a.Count != b.Count {
-			if a.Count > b.Count {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.Key, b.Key)
-	}
-	out := make([]Count, 0, min(len(m), max(n, 1)))
-	for k, v := range m {
-		c := Count{k, *v}
-		if n > 0 && len(out) == n {
-			if less(c, out[n-1]) >= 0 {
-				continue
-			}
-			out = out[:n-1]
-		}
-		i, _ := slices.BinarySearchFunc(out, c, less)
-		out = slices.Insert(out, i, c)
-	}
-	if n == 0 {
-		slices.SortFunc(out, less)
-	}
-	return out
 }
 
 // topHosts sorts hosts by count, most first (then by name), and keeps the

@@ -24,31 +24,28 @@ import (
 //
 // The same seed and start give the same bytes and the same ledger.
 type Queue struct {
-	rng   uint64
+	splitmix
 	stamp bool
 	now   int64 // microseconds since the Unix epoch
+	// The system clock's error: stamps are now+skew. steps change skew
+	// at a line number (lines counts them).
+	skew  int64
+	steps []clockStep
+	lines int64
 	out   [2]*bufio.Writer
 	led   *json.Encoder
 	ledW  *bufio.Writer
 
-	pid     uint64
-	conns   []qconn
-	due     bool // tcpserver logs "status" next
-	delid   uint64
-	free    []uint64 // message ids (inodes) not in use
-	msgs    []*qmsg  // in the queue
-	running []*qatt
-	pending []qline // lines owed before any new event
-	exiting bool    // qmail-send stops starting deliveries, then exits
-	local   int
-	remote  int
-	owed    []any // the truth of the line being made
-}
-
-type qconn struct {
-	pid, ip uint64
-	step    int
-	ok      bool
+	tcpserver // its pid counts qmail-send's bounce qp too
+	delid     uint64
+	free      []uint64 // message ids (inodes) not in use
+	msgs      []*qmsg  // in the queue
+	running   []*qatt
+	pending   []qline // lines owed before any new event
+	exiting   bool    // qmail-send stops starting deliveries, then exits
+	local     int
+	remote    int
+	owed      []any // the truth of the line being made
 }
 
 type qmsg struct {
@@ -73,6 +70,17 @@ type qatt struct {
 	r   *qrcpt
 	i   int // index in m.L.Attempts
 	end int64
+}
+
+type clockStep struct{ at, by int64 }
+
+// StepClock makes the system clock step by d (back if d is negative) just
+// before the n-th line from the start (counting from 1): that line's
+// stamp and those after it are d off the queue's own time, by which it
+// schedules deliveries and retries. The ledger's times are the stamps, as
+// logged. Steps must be given in the order of n.
+func (q *Queue) StepClock(n int64, d time.Duration) {
+	q.steps = append(q.steps, clockStep{n, d.Microseconds()})
 }
 
 // qline is a line owed: kind and its message.
@@ -135,7 +143,7 @@ const (
 // message once it ends (or, for those still queued, when [Queue.Close]
 // is called), each other line as it is logged.
 func NewQueue(seed uint64, t0 time.Time, stamp bool, ledger io.Writer) *Queue {
-	q := &Queue{rng: seed, stamp: stamp, now: t0.UnixMicro(), pid: 20000}
+	q := &Queue{splitmix: splitmix(seed), stamp: stamp, now: t0.UnixMicro(), tcpserver: tcpserver{pid: 20000}}
 	for i := queueIDs - 1; i >= 0; i-- {
 		q.free = append(q.free, firstInode+uint64(i)*7)
 	}
@@ -145,16 +153,6 @@ func NewQueue(seed uint64, t0 time.Time, stamp bool, ledger io.Writer) *Queue {
 	}
 	return q
 }
-
-func (q *Queue) next() uint64 {
-	q.rng += 0x9e3779b97f4a7c15
-	z := q.rng
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
-
-func (q *Queue) intn(n int) int { return int((q.next() >> 32) * uint64(n) >> 32) }
 
 // Write writes whole lines, until at least limit bytes of them, to send
 // (qmail-send's lines) and smtpd (tcpserver's and rblsmtpd's); they may be
@@ -201,19 +199,9 @@ func (q *Queue) flushLedger() {
 }
 
 func (q *Queue) label() string {
-	s := uint64(q.now/1e6) + 1<<62 + 10
-	n := uint32(q.now%1e6*1000 + 500)
+	now := q.now + q.skew
 	var l [25]byte
-	l[0] = '@'
-	for i := 16; i >= 1; i-- {
-		l[i] = hexDigits[s&15]
-		s >>= 4
-	}
-	for i := 24; i >= 17; i-- {
-		l[i] = hexDigits[n&15]
-		n >>= 4
-	}
-	return string(l[:])
+	return string(appendLabel(l[:0], now/1e6, now%1e6))
 }
 
 func (q *Queue) note(l LedgerLine) {
@@ -223,6 +211,11 @@ func (q *Queue) note(l LedgerLine) {
 
 // line appends the next line and says which log it is for.
 func (q *Queue) line(b []byte) ([]byte, int) {
+	q.lines++
+	if len(q.steps) > 0 && q.steps[0].at == q.lines {
+		q.skew += q.steps[0].by
+		q.steps = q.steps[1:]
+	}
 	q.now += int64(q.intn(4000)) + 1
 	if q.intn(64) == 0 {
 		q.now += int64(q.intn(2000000))
@@ -475,66 +468,33 @@ func appendIPString(r uint64) string { return string(appendIP(nil, r)) }
 // smtp logs a tcpserver or rblsmtpd line; a session that ends well
 // queues a message.
 func (q *Queue) smtp(b []byte) []byte {
-	if q.due {
-		q.due = false
+	c, i := q.turn(&q.splitmix)
+	if c == nil {
 		q.note(LedgerLine{Kind: "tcp-status", N: len(q.conns)})
-		b = append(b, "tcpserver: status: "...)
-		b = strconv.AppendUint(b, uint64(len(q.conns)), 10)
-		return append(b, "/40"...)
+		return appendTCPStatus(b, len(q.conns))
 	}
-	if len(q.conns) == 0 || len(q.conns) < maxConns && q.intn(3) == 0 {
-		q.pid += uint64(q.intn(4)) + 1
-		q.conns = append(q.conns, qconn{pid: q.pid, ip: q.next()})
-		q.due = true
-		return q.smtp(b)
-	}
-	i := q.intn(len(q.conns))
-	c := &q.conns[i]
-	c.step++
 	switch c.step {
 	case 1:
-		ip := appendIPString(c.ip)
-		q.note(LedgerLine{Kind: "tcp-pid", Text: ip})
-		b = append(b, "tcpserver: pid "...)
-		b = strconv.AppendUint(b, c.pid, 10)
-		b = append(b, " from "...)
-		return append(b, ip...)
+		q.note(LedgerLine{Kind: "tcp-pid", Text: appendIPString(c.ip)})
+		return appendTCPPid(b, c.pid, c.ip)
 	case 2:
 		if q.intn(8) == 0 {
 			q.note(LedgerLine{Kind: "rbl"})
-			b = append(b, "rblsmtpd: "...)
-			b = appendIP(b, c.ip)
-			b = append(b, " pid "...)
-			b = strconv.AppendUint(b, c.pid, 10)
-			b = append(b, ": 451 http://www.spamhaus.org/query/bl?ip="...)
-			return appendIP(b, c.ip)
+			return appendRBL(b, c.pid, c.ip)
 		}
 		c.ok = true
 		q.note(LedgerLine{Kind: "tcp-ok"})
-		b = append(b, "tcpserver: ok "...)
-		b = strconv.AppendUint(b, c.pid, 10)
-		b = append(b, " mail.example.org:192.0.2.25:25 "...)
-		b = append(b, hosts[c.ip>>40%uint64(len(hosts))]...)
-		b = append(b, ':')
-		b = appendIP(b, c.ip)
-		b = append(b, "::"...)
-		return strconv.AppendUint(b, 1024+c.ip>>32%60000, 10)
+		return appendTCPOk(b, c.pid, c.ip)
 	}
 	cc := *c
-	q.conns[i] = q.conns[len(q.conns)-1]
-	q.conns = q.conns[:len(q.conns)-1]
-	q.due = true
+	q.hangup(i)
 	status := 0
 	if q.intn(20) == 0 {
 		status = 256
 	}
 	q.note(LedgerLine{Kind: "tcp-end", N: status})
-	b = append(b, "tcpserver: end "...)
-	b = strconv.AppendUint(b, cc.pid, 10)
-	if status != 0 {
-		return append(b, " status 256"...)
-	}
-	if cc.ok && q.intn(10) < 8 {
+	b = appendTCPEnd(b, cc.pid, status)
+	if status == 0 && cc.ok && q.intn(10) < 8 {
 		// qmail-smtpd handed a message to qmail-queue, a child of its own.
 		n := 1 + q.intn(3)
 		if q.intn(2) == 0 {
@@ -546,5 +506,5 @@ func (q *Queue) smtp(b []byte) []byte {
 		}
 		q.queue(nil, string(appendAddr(nil, q.next())), cc.pid+1, uids[q.intn(len(uids))], rcpts)
 	}
-	return append(b, " status 0"...)
+	return b
 }

@@ -21,19 +21,17 @@ func (g *Generator) Write(w io.Writer, limit int64) error { return g.write(w, li
 
 // Generator holds the state of the simulated mail server.
 type Generator struct {
-	rng   uint64 // splitmix64 state
+	splitmix
 	stamp bool
 
 	sec  int64 // Unix time of the current line
 	usec int64 // 0 <= usec < 1e6
 
-	pid       uint64 // last tcpserver child pid
-	conns     []conn // open SMTP connections, len(conns) <= maxConns
-	statusDue bool   // tcpserver logs "status" next
-	msg       uint64 // last queued message (an inode number, as qmail's are)
-	delivery  uint64 // last delivery number
-	local     int    // deliveries in progress, as status: lines count them
-	remote    int
+	tcpserver
+	msg      uint64 // last queued message (an inode number, as qmail's are)
+	delivery uint64 // last delivery number
+	local    int    // deliveries in progress, as status: lines count them
+	remote   int
 
 	// Work still to log, so that every message gets its deliveries and its
 	// end: queued holds msgs awaiting delivery; pending deliveries in
@@ -45,7 +43,41 @@ type Generator struct {
 
 type conn struct {
 	pid, ip uint64
-	step    int // lines logged after the opening status
+	step    int  // lines logged after the opening status
+	ok      bool // tcpserver said ok (Queue: the session may queue a message)
+}
+
+// tcpserver is tcpserver's side of both generators: its children's pids
+// and its open connections.
+type tcpserver struct {
+	pid   uint64 // the last child's pid
+	conns []conn // open SMTP connections, len(conns) <= maxConns
+	due   bool   // tcpserver logs "status" next
+}
+
+// turn says whose line is next: tcpserver's status (nil), when due or as
+// a connection opens, else one of the open connections, its step counted.
+func (t *tcpserver) turn(r *splitmix) (c *conn, i int) {
+	if t.due {
+		t.due = false
+		return nil, -1
+	}
+	if len(t.conns) == 0 || len(t.conns) < maxConns && r.intn(3) == 0 {
+		t.pid += uint64(r.intn(4)) + 1
+		t.conns = append(t.conns, conn{pid: t.pid, ip: r.next()})
+		return nil, -1
+	}
+	i = r.intn(len(t.conns))
+	c = &t.conns[i]
+	c.step++
+	return c, i
+}
+
+// hangup forgets connection i; tcpserver logs its status next.
+func (t *tcpserver) hangup(i int) {
+	t.conns[i] = t.conns[len(t.conns)-1]
+	t.conns = t.conns[:len(t.conns)-1]
+	t.due = true
 }
 
 type pendingDelivery struct {
@@ -61,30 +93,33 @@ const (
 
 func newGenerator(seed uint64, t0 time.Time, stamp bool) *Generator {
 	return &Generator{
-		rng:     seed,
-		stamp:   stamp,
-		sec:     t0.Unix(),
-		usec:    int64(t0.Nanosecond() / 1000),
-		pid:     20000,
-		msg:     1048576,
-		conns:   make([]conn, 0, maxConns),
-		ending:  make([]uint64, 0, 64),
-		queued:  make([]uint64, 0, 64),
-		pending: make([]pendingDelivery, 0, 64),
+		splitmix:  splitmix(seed),
+		stamp:     stamp,
+		sec:       t0.Unix(),
+		usec:      int64(t0.Nanosecond() / 1000),
+		tcpserver: tcpserver{pid: 20000, conns: make([]conn, 0, maxConns)},
+		msg:       1048576,
+		ending:    make([]uint64, 0, 64),
+		queued:    make([]uint64, 0, 64),
+		pending:   make([]pendingDelivery, 0, 64),
 	}
 }
 
-// next returns 64 pseudo-random bits (splitmix64).
-func (g *Generator) next() uint64 {
-	g.rng += 0x9e3779b97f4a7c15
-	z := g.rng
+// splitmix is both generators' pseudo-random sequence: splitmix64's
+// state.
+type splitmix uint64
+
+// next returns 64 pseudo-random bits.
+func (r *splitmix) next() uint64 {
+	*r += 0x9e3779b97f4a7c15
+	z := uint64(*r)
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
 }
 
 // intn returns a pseudo-random number in [0, n).
-func (g *Generator) intn(n int) int { return int((g.next() >> 32) * uint64(n) >> 32) }
+func (r *splitmix) intn(n int) int { return int((r.next() >> 32) * uint64(n) >> 32) }
 
 // write writes whole lines to w, at most limit bytes.
 func (g *Generator) write(w io.Writer, limit int64) error {
@@ -114,23 +149,27 @@ func (g *Generator) line(b []byte) []byte {
 	g.sec += g.usec / 1000000
 	g.usec %= 1000000
 	if g.stamp {
-		// daemontools' label: 2^62+10+sec, usec*1000+500 (see package tai64).
-		s := uint64(g.sec) + 1<<62 + 10
-		n := uint32(g.usec*1000 + 500)
-		var l [26]byte
-		l[0] = '@'
-		for i := 16; i >= 1; i-- {
-			l[i] = hexDigits[s&15]
-			s >>= 4
-		}
-		for i := 24; i >= 17; i-- {
-			l[i] = hexDigits[n&15]
-			n >>= 4
-		}
-		l[25] = ' '
-		b = append(b, l[:]...)
+		b = append(appendLabel(b, g.sec, g.usec), ' ')
 	}
 	return append(g.event(b), '\n')
+}
+
+// appendLabel appends daemontools' label of Unix time sec and usec
+// microseconds: 2^62+10+sec, usec*1000+500 (see package tai64).
+func appendLabel(b []byte, sec, usec int64) []byte {
+	s := uint64(sec) + 1<<62 + 10
+	n := uint32(usec*1000 + 500)
+	var l [25]byte
+	l[0] = '@'
+	for i := 16; i >= 1; i-- {
+		l[i] = hexDigits[s&15]
+		s >>= 4
+	}
+	for i := 24; i >= 17; i-- {
+		l[i] = hexDigits[n&15]
+		n >>= 4
+	}
+	return append(b, l[:]...)
 }
 
 // event appends one log message, chosen so that the queue keeps moving:
@@ -160,56 +199,64 @@ func (g *Generator) event(b []byte) []byte {
 // "status" as it opens, then "pid ... from", then "ok" (or an rblsmtpd
 // rejection), and at last "end" and "status" again.
 func (g *Generator) smtp(b []byte) []byte {
-	if g.statusDue {
-		g.statusDue = false
-		b = append(b, "tcpserver: status: "...)
-		b = strconv.AppendUint(b, uint64(len(g.conns)), 10)
-		b = append(b, '/')
-		return strconv.AppendUint(b, maxConns, 10)
+	c, i := g.turn(&g.splitmix)
+	if c == nil {
+		return appendTCPStatus(b, len(g.conns))
 	}
-	if len(g.conns) == 0 || len(g.conns) < maxConns && g.intn(3) == 0 {
-		g.pid += uint64(g.intn(4)) + 1
-		g.conns = append(g.conns, conn{pid: g.pid, ip: g.next()})
-		g.statusDue = true
-		return g.smtp(b)
-	}
-	i := g.intn(len(g.conns))
-	c := &g.conns[i]
-	c.step++
 	switch c.step {
 	case 1:
-		b = append(b, "tcpserver: pid "...)
-		b = strconv.AppendUint(b, c.pid, 10)
-		b = append(b, " from "...)
-		return appendIP(b, c.ip)
+		return appendTCPPid(b, c.pid, c.ip)
 	case 2:
 		if g.intn(8) == 0 {
-			b = append(b, "rblsmtpd: "...)
-			b = appendIP(b, c.ip)
-			b = append(b, " pid "...)
-			b = strconv.AppendUint(b, c.pid, 10)
-			b = append(b, ": 451 http://www.spamhaus.org/query/bl?ip="...)
-			return appendIP(b, c.ip)
+			return appendRBL(b, c.pid, c.ip)
 		}
-		b = append(b, "tcpserver: ok "...)
-		b = strconv.AppendUint(b, c.pid, 10)
-		b = append(b, " mail.example.org:192.0.2.25:25 "...)
-		b = append(b, hosts[c.ip>>40%uint64(len(hosts))]...)
-		b = append(b, ':')
-		b = appendIP(b, c.ip)
-		b = append(b, "::"...)
-		return strconv.AppendUint(b, 1024+c.ip>>32%60000, 10)
+		return appendTCPOk(b, c.pid, c.ip)
 	}
 	pid := c.pid
-	g.conns[i] = g.conns[len(g.conns)-1]
-	g.conns = g.conns[:len(g.conns)-1]
-	g.statusDue = true
-	b = append(b, "tcpserver: end "...)
-	b = strconv.AppendUint(b, pid, 10)
+	g.hangup(i)
+	status := 0
 	if g.intn(20) == 0 {
-		return append(b, " status 256"...)
+		status = 256
 	}
-	return append(b, " status 0"...)
+	return appendTCPEnd(b, pid, status)
+}
+
+// The lines of tcpserver and rblsmtpd, as both generators write them.
+
+func appendTCPStatus(b []byte, n int) []byte {
+	b = append(b, "tcpserver: status: "...)
+	b = strconv.AppendUint(b, uint64(n), 10)
+	b = append(b, '/')
+	return strconv.AppendUint(b, maxConns, 10)
+}
+
+// appendTCP appends "tcpserver: WHAT PID".
+func appendTCP(b []byte, what string, pid uint64) []byte {
+	b = append(b, "tcpserver: "...)
+	b = append(b, what...)
+	b = append(b, ' ')
+	return strconv.AppendUint(b, pid, 10)
+}
+
+func appendTCPPid(b []byte, pid, ip uint64) []byte {
+	return appendIP(append(appendTCP(b, "pid", pid), " from "...), ip)
+}
+
+func appendRBL(b []byte, pid, ip uint64) []byte {
+	b = appendIP(append(b, "rblsmtpd: "...), ip)
+	b = strconv.AppendUint(append(b, " pid "...), pid, 10)
+	return appendIP(append(b, ": 451 http://www.spamhaus.org/query/bl?ip="...), ip)
+}
+
+func appendTCPOk(b []byte, pid, ip uint64) []byte {
+	b = append(appendTCP(b, "ok", pid), " mail.example.org:192.0.2.25:25 "...)
+	b = append(append(b, hosts[ip>>40%uint64(len(hosts))]...), ':')
+	b = append(appendIP(b, ip), "::"...)
+	return strconv.AppendUint(b, 1024+ip>>32%60000, 10)
+}
+
+func appendTCPEnd(b []byte, pid uint64, status int) []byte {
+	return strconv.AppendInt(append(appendTCP(b, "end", pid), " status "...), int64(status), 10)
 }
 
 // inject appends qmail-queue's work: a new message and its envelope.

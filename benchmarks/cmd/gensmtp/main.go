@@ -62,31 +62,16 @@ func main() {
 	}
 	w := io.Writer(os.Stdout)
 	if *out != "-" {
-		f, err := os.Create(*out)
-		if err != nil {
-			fail(err)
-		}
-		defer f.Close()
-		w = f
+		w = create(*out)
 	}
 	if *queue || *ledger != "" || *smtpd != "" {
 		var led io.Writer
 		if *ledger != "" {
-			f, err := os.Create(*ledger)
-			if err != nil {
-				fail(err)
-			}
-			defer f.Close()
-			led = f
+			led = create(*ledger)
 		}
 		sw := w
 		if *smtpd != "" {
-			f, err := os.Create(*smtpd)
-			if err != nil {
-				fail(err)
-			}
-			defer f.Close()
-			sw = f
+			sw = create(*smtpd)
 		}
 		q := smtplog.NewQueue(*seed, t0, *stamp, led)
 		if err := q.Write(w, sw, n); err != nil {
@@ -101,6 +86,16 @@ func main() {
 	if err := g.Write(w, n); err != nil {
 		fail(err)
 	}
+}
+
+// create creates the file at path, or fails. The files are closed as the
+// command exits: their writers are buffered and flushed before.
+func create(path string) *os.File {
+	f, err := os.Create(path)
+	if err != nil {
+		fail(err)
+	}
+	return f
 }
 
 func fail(err error) {

@@ -136,18 +136,7 @@ func smtpd(in *bufio.Reader, out *bufio.Writer, queue string) error {
 	var from string
 	var rcpts []string
 	haveMail := false
-	if err := c.reply("220 " + host + " ESMTP"); err != nil {
-		return err
-	}
-	for {
-		line, err := c.readLine()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		v, arg := verb(line)
+	return c.serve("220 "+host+" ESMTP", func(v, arg string) (quit bool, err error) {
 		switch v {
 		case "HELO":
 			err = c.reply("250 " + host)
@@ -169,11 +158,11 @@ func smtpd(in *bufio.Reader, out *bufio.Writer, queue string) error {
 				break
 			}
 			if err = c.reply("354 go ahead"); err != nil {
-				return err
+				return false, err
 			}
 			var n int
 			if n, err = c.data(); err != nil {
-				return err
+				return false, err
 			}
 			pid := os.Getpid()
 			if err = enqueue(queue, pid, n, from, rcpts); err != nil {
@@ -192,11 +181,30 @@ func smtpd(in *bufio.Reader, out *bufio.Writer, queue string) error {
 		case "HELP":
 			err = c.reply("214 qmail home page: http://pobox.com/~djb/qmail.html")
 		case "QUIT":
-			return c.reply("221 " + host)
+			return true, c.reply("221 " + host)
 		default:
 			err = c.reply("502 unimplemented (#5.5.1)")
 		}
+		return false, err
+	})
+}
+
+// serve writes banner, then answers each command line with answer (given
+// the verb, in upper case, and the rest) until it says quit, the client
+// hangs up, or an error.
+func (c *conn) serve(banner string, answer func(v, arg string) (quit bool, err error)) error {
+	if err := c.reply(banner); err != nil {
+		return err
+	}
+	for {
+		line, err := c.readLine()
+		if err == io.EOF {
+			return nil
+		}
 		if err != nil {
+			return err
+		}
+		if quit, err := answer(verb(line)); quit || err != nil {
 			return err
 		}
 	}
@@ -246,24 +254,13 @@ func pop3d(in *bufio.Reader, out *bufio.Writer, log io.Writer) error {
 	var user string
 	loggedIn := false
 	banner := fmt.Sprintf("+OK <%d.%d@%s>", os.Getpid(), time.Now().Unix(), host)
-	if err := c.reply(banner); err != nil {
-		return err
-	}
-	for {
-		line, err := c.readLine()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		v, arg := verb(line)
+	return c.serve(banner, func(v, arg string) (quit bool, err error) {
 		switch {
 		case v == "QUIT":
 			if loggedIn {
 				fmt.Fprintf(log, "pop3d: logout %s\n", user)
 			}
-			return c.reply("+OK ")
+			return true, c.reply("+OK ")
 		case v == "NOOP":
 			err = c.reply("+OK ")
 		case !loggedIn && v == "USER":
@@ -286,10 +283,8 @@ func pop3d(in *bufio.Reader, out *bufio.Writer, log io.Writer) error {
 		default:
 			err = c.reply("-ERR unimplemented")
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return false, err
+	})
 }
 
 // qmsg is a message qmail-sim send has taken from the queue.
