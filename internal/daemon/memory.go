@@ -1,8 +1,9 @@
-package compat
+package daemon
 
 import (
 	"bytes"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -10,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// trimMemory drops the process's mappings of its own read-only code and
+// TrimMemory drops the process's mappings of its own read-only code and
 // data, which the kernel would evict under pressure anyway; pages the
 // daemon touches again come back from the page cache with a minor fault.
 // This is what keeps an idle supervise under 2.5 MB resident in a binary
@@ -19,7 +20,7 @@ import (
 // are shared with every other supervise. (Forcing a collection with
 // debug.FreeOSMemory as well was tried: the collector's own buffers cost
 // more than it returned.)
-func trimMemory() {
+func TrimMemory() {
 	trimBufs.Lock()
 	defer trimBufs.Unlock()
 	exe, buf := trimBufs.exe[:], trimBufs.maps[:]
@@ -68,7 +69,7 @@ var (
 	atFDCWD      = uintptr(unix.AT_FDCWD & 0xffffffff) // the kernel reads an int
 )
 
-// trimBufs are trimMemory's buffers, static because it runs after every
+// trimBufs are TrimMemory's buffers, static because it runs after every
 // event: allocating them would leave more dirty heap pages than they take.
 var trimBufs struct {
 	sync.Mutex
@@ -110,27 +111,102 @@ func unhex(c byte) byte {
 const oneProcMark = "MLOG_ONE_PROC"
 
 // OneProc makes a long-running program that needs one thread at a time
-// (supervise, multilog) start its runtime with one P: it runs the program
-// again (exec: same pid, arguments and descriptors) with GOMAXPROCS=1 in
-// its environment, unless GOMAXPROCS is set already. Started that way, an
-// idle supervise has about 150 kB less private memory than with
+// (supervise) start its runtime with one P: it runs the program again
+// (exec: same pid, arguments and descriptors) with GOMAXPROCS=1 in its
+// environment env, unless env sets GOMAXPROCS already. Started that way,
+// an idle supervise has about 150 kB less private memory than with
 // runtime.GOMAXPROCS(1), which must first set up, then stop, the other Ps
 // (15 MB for 100 supervise: benchmarks/supervise-rss.sh). In the program
-// run again, OneProc takes both variables out of its environment, so that
-// its children (./run, a processor, a compressor) never see them; the
-// runtime has read GOMAXPROCS by then and keeps it.
-func OneProc() {
-	if os.Getenv(oneProcMark) != "" {
-		os.Unsetenv(oneProcMark)
-		os.Unsetenv("GOMAXPROCS")
-		return
+// run again, OneProc returns env without both variables, the environment
+// for its children (./run, ./finish), which must never see them; the
+// runtime has read GOMAXPROCS by then and keeps it. The returned slice
+// shares env's array, whose entries it may overwrite.
+func OneProc(env []string) []string {
+	if _, ok := lookup(env, oneProcMark); ok {
+		out := env[:0] // in place: an allocation here costs pages
+		for _, e := range env {
+			if !isVar(e, oneProcMark) && !isVar(e, "GOMAXPROCS") {
+				out = append(out, e)
+			}
+		}
+		return out
 	}
-	if _, ok := os.LookupEnv("GOMAXPROCS"); ok {
-		return
+	if _, ok := lookup(env, "GOMAXPROCS"); ok {
+		return env
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return
+		return env
 	}
-	syscall.Exec(exe, os.Args, append(os.Environ(), "GOMAXPROCS=1", oneProcMark+"=1"))
+	syscall.Exec(exe, os.Args, append(env[:len(env):len(env)], "GOMAXPROCS=1", oneProcMark+"=1"))
+	return env
+}
+
+// isVar reports whether e ("KEY=value") sets key.
+func isVar(e, key string) bool {
+	return len(e) > len(key) && e[len(key)] == '=' && e[:len(key)] == key
+}
+
+func lookup(env []string, key string) (string, bool) {
+	for _, e := range env {
+		if isVar(e, key) {
+			return e[len(key)+1:], true
+		}
+	}
+	return "", false
+}
+
+// Environ returns the environment the process was started with, every
+// entry in the order execve gave them, as daemontools' supervise hands its
+// environ on to ./run. It reads /proc/self/environ into one buffer that
+// the strings share, where os.Environ would first build the syscall
+// package's index of every variable: a map whose buckets take heap pages
+// of size classes nothing else in supervise uses (25 kB of private memory
+// per idle supervise, measured). Without /proc it is os.Environ.
+func Environ() []string {
+	fd, err := syscall.Open("/proc/self/environ", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return os.Environ()
+	}
+	defer syscall.Close(fd)
+	b := make([]byte, 4096)
+	n := 0
+	for {
+		if n == len(b) {
+			b = append(b, make([]byte, len(b))...)
+		}
+		m, err := syscall.Read(fd, b[n:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return os.Environ()
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	// b is never written again: the strings may share it.
+	all := unsafe.String(unsafe.SliceData(b), n)
+	env := make([]string, 0, strings.Count(all, "\x00"))
+	for all != "" {
+		i := strings.IndexByte(all, 0)
+		if i < 0 {
+			i = len(all)
+		}
+		if i > 0 {
+			env = append(env, all[:i])
+		}
+		all = all[min(i+1, len(all)):]
+	}
+	return env
+}
+
+// Main is supervise as a program of its own (cmd/supervise, and
+// mlog-tools called as supervise): os.Args, the environment it was started
+// with, its standard files. It returns the exit code.
+func Main() int {
+	env := OneProc(Environ())
+	return Supervise(Stderr{Name: "supervise"}, os.Args[1:], env, nil, nil, nil)
 }
