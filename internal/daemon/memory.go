@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"os"
 	"strings"
 	"sync"
@@ -14,97 +13,106 @@ import (
 // TrimMemory drops the process's mappings of its own read-only code and
 // data, which the kernel would evict under pressure anyway; pages the
 // daemon touches again come back from the page cache with a minor fault.
-// This is what keeps an idle supervise under 2.5 MB resident in a binary
-// that also holds multilog and the rest: without it nearly the whole binary
-// counts in VmRSS, through the kernel's fault-around, although those pages
-// are shared with every other supervise. (Forcing a collection with
+// This is what keeps an idle supervise or multilog well under 2.5 MB
+// resident: without it nearly the whole binary counts in VmRSS, through
+// the kernel's fault-around, although those pages are shared with every
+// other process of the same binary. (Forcing a collection with
 // debug.FreeOSMemory as well was tried: the collector's own buffers cost
 // more than it returned.)
+//
+// The segments come from the executable's own program headers, which the
+// kernel maps and names in the auxiliary vector (AT_PHDR, AT_PHNUM), read
+// once: no buffer, so no page of private memory, beyond that. It does not
+// allocate.
 func TrimMemory() {
-	trimBufs.Lock()
-	defer trimBufs.Unlock()
-	exe, buf := trimBufs.exe[:], trimBufs.maps[:]
-	// Raw calls on static NUL-terminated names: unix.Readlinkat and
-	// unix.Openat take a Go string and allocate a C string each time.
-	r, _, e := syscall.Syscall6(syscall.SYS_READLINKAT, atFDCWD, uintptr(unsafe.Pointer(&procSelfExe[0])), uintptr(unsafe.Pointer(&exe[0])), uintptr(len(exe)), 0, 0)
-	n := int(r)
-	if e != 0 || n <= 0 || n == len(exe) {
+	trim.once.Do(readAuxv)
+	if trim.phdr == 0 || trim.phnum == 0 {
 		return
 	}
-	r, _, e = syscall.Syscall6(syscall.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&procSelfMaps[0])), syscall.O_RDONLY|syscall.O_CLOEXEC, 0, 0, 0)
+	const phdrSize = 56 // sizeof(Elf64_Phdr)
+	// The headers are the kernel's mapping of the file, not Go memory.
+	phdrs := unsafe.Slice((*[phdrSize]byte)(unsafe.Add(nil, trim.phdr)), trim.phnum)
+	// The load bias (0 unless the executable is position-independent):
+	// where PT_PHDR says the headers are against where they are.
+	bias, ok := uintptr(0), false
+	for i := range phdrs {
+		if h := (*elfPhdr)(unsafe.Pointer(&phdrs[i])); h.typ == ptPhdr {
+			bias, ok = trim.phdr-uintptr(h.vaddr), true
+		}
+	}
+	if !ok {
+		return
+	}
+	page := uintptr(syscall.Getpagesize())
+	for i := range phdrs {
+		h := (*elfPhdr)(unsafe.Pointer(&phdrs[i]))
+		if h.typ != ptLoad || h.flags&pfW != 0 || h.memsz != h.filesz {
+			continue // only pages that are all file: dropping them loses nothing
+		}
+		start := (bias + uintptr(h.vaddr)) &^ (page - 1)
+		end := (bias + uintptr(h.vaddr+h.memsz) + page - 1) &^ (page - 1)
+		syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_DONTNEED)
+	}
+}
+
+// elfPhdr is Elf64_Phdr.
+type elfPhdr struct {
+	typ, flags           uint32
+	off, vaddr, paddr    uint64
+	filesz, memsz, align uint64
+}
+
+const (
+	ptLoad  = 1 // PT_LOAD
+	ptPhdr  = 6 // PT_PHDR
+	pfW     = 2 // PF_W
+	atPhdr  = 3 // AT_PHDR
+	atPhnum = 5 // AT_PHNUM
+)
+
+// trim is what TrimMemory learns once from the auxiliary vector.
+var trim struct {
+	once        sync.Once
+	phdr, phnum uintptr
+}
+
+// readAuxv reads AT_PHDR and AT_PHNUM from /proc/self/auxv into trim, with
+// raw calls on a static name and a buffer on the stack (unix.Open would
+// allocate a C string).
+func readAuxv() {
+	r, _, e := syscall.Syscall6(syscall.SYS_OPENAT, atFDCWD, uintptr(unsafe.Pointer(&procSelfAuxv[0])), syscall.O_RDONLY|syscall.O_CLOEXEC, 0, 0, 0)
 	if e != 0 {
 		return
 	}
 	fd := int(r)
 	defer syscall.Close(fd)
-	have := 0
-	for {
-		m, err := syscall.Read(fd, buf[have:])
+	var auxv [64][2]uint64 // the kernel gives about 25 pairs
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&auxv[0])), unsafe.Sizeof(auxv))
+	n := 0
+	for n < len(b) {
+		m, err := syscall.Read(fd, b[n:])
 		if err == syscall.EINTR {
 			continue
 		}
-		if m > 0 {
-			have += m
+		if err != nil || m <= 0 {
+			break
 		}
-		// Handle the complete lines; keep a partial one for the next read.
-		lines := buf[:have]
-		for {
-			i := bytes.IndexByte(lines, '\n')
-			if i < 0 {
-				break
-			}
-			dropMapping(lines[:i], exe[:n])
-			lines = lines[i+1:]
-		}
-		have = copy(buf, lines)
-		if m <= 0 || have == len(buf) {
-			return
+		n += m
+	}
+	for _, kv := range auxv[:n/16] {
+		switch kv[0] {
+		case atPhdr:
+			trim.phdr = uintptr(kv[1])
+		case atPhnum:
+			trim.phnum = uintptr(kv[1])
 		}
 	}
 }
 
 var (
-	procSelfExe  = []byte("/proc/self/exe\x00")
-	procSelfMaps = []byte("/proc/self/maps\x00")
+	procSelfAuxv = []byte("/proc/self/auxv\x00")
 	atFDCWD      = uintptr(unix.AT_FDCWD & 0xffffffff) // the kernel reads an int
 )
-
-// trimBufs are TrimMemory's buffers, static because it runs after every
-// event: allocating them would leave more dirty heap pages than they take.
-var trimBufs struct {
-	sync.Mutex
-	exe  [4096]byte
-	maps [16384]byte
-}
-
-// dropMapping drops one /proc/self/maps line's pages ("start-end perms
-// offset dev inode path") if it maps the executable read-only and private.
-// Such mappings hold clean file pages only: dropping them loses nothing.
-func dropMapping(line, exe []byte) {
-	var start, end uint64
-	i := 0
-	for ; i < len(line) && line[i] != '-'; i++ {
-		start = start<<4 | uint64(unhex(line[i]))
-	}
-	for i++; i < len(line) && line[i] != ' '; i++ {
-		end = end<<4 | uint64(unhex(line[i]))
-	}
-	i++
-	if i+4 > len(line) || line[i+1] == 'w' || line[i+3] != 'p' || len(line) <= len(exe) || !bytes.HasSuffix(line, exe) || line[len(line)-len(exe)-1] != ' ' || end <= start {
-		return
-	}
-	syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), syscall.MADV_DONTNEED)
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	}
-	return 0
-}
 
 // oneProcMark is set, beside GOMAXPROCS=1, by OneProc: both are then the
 // program's own, not its caller's.
