@@ -35,7 +35,7 @@ export MEDIANS SIZE
 run "multilog" benchmarks/multilog.sh "$ROUNDS"
 run "tai64n and tai64nlocal" env SIZE="$SIZE" ROUNDS="$ROUNDS" benchmarks/tai64.sh
 run "mlog query" env RUNS="$ROUNDS" NAIVE_RUNS=1 benchmarks/query.sh
-run "supervise memory (100 services)" benchmarks/supervise-rss.sh 100
+run "supervise memory (100 services)" benchmarks/supervise-rss.sh -f 100
 
 # The chart: one bar per program, MB/s.
 if [ -s "$MEDIANS" ]; then
