@@ -12,6 +12,7 @@ package daemon
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 
@@ -77,9 +78,12 @@ func Chdir(dir string) error {
 }
 
 // Stderr is a [Printer] that writes to the process's standard error, for a
-// binary that runs one program (cmd/supervise). Name is the program's name.
-// Its lines are internal/compat's Tool's, byte for byte.
-type Stderr struct{ Name string }
+// binary that runs one program (cmd/supervise). Its lines are
+// internal/compat's Tool's, byte for byte (TestStderrMatchesTool).
+type Stderr struct {
+	Name string    // the program's name
+	W    io.Writer // nil: os.Stderr
+}
 
 // Say writes "name: kind: text" (or "name: text" when kind is "") in one
 // write.
@@ -93,7 +97,11 @@ func (s Stderr) Say(kind, text string) {
 	}
 	b = append(b, text...)
 	b = append(b, '\n')
-	os.Stderr.Write(b)
+	if s.W == nil {
+		os.Stderr.Write(b)
+		return
+	}
+	s.W.Write(b)
 }
 
 // Usage prints "name: usage: name text" and returns [fault.ExitUsage].
