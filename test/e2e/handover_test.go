@@ -211,7 +211,7 @@ func (s *story) supervisedByUs(dir string) bool {
 		return false
 	}
 	exe, _ := os.Readlink("/proc/" + f[1] + "/exe")
-	return exe == s.bin+"/mlog-tools"
+	return exe == s.bin+"/supervise"
 }
 
 // handoverLines returns the logdir's lines as [pid, n], archives first in

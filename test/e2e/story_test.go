@@ -31,8 +31,8 @@ import (
 const mails = 20
 
 // names are the daemontools programs, symlinks to mlog-tools as make build
-// makes them (multilog is a binary of its own).
-var names = []string{"tai64n", "tai64nlocal", "supervise", "svscan", "svscanboot", "svc", "svstat", "svok",
+// makes them (multilog and supervise are binaries of their own).
+var names = []string{"tai64n", "tai64nlocal", "svscan", "svscanboot", "svc", "svstat", "svok",
 	"setuidgid", "envuidgid", "envdir", "softlimit", "readproctitle"}
 
 // story is one run of the article in a temporary root.
@@ -232,7 +232,7 @@ func (s *story) build() {
 		goTool = "go"
 	}
 	cmd := exec.Command(goTool, "build", "-o", s.bin+"/",
-		"./cmd/mlog", "./cmd/mlog-tools", "./cmd/multilog", "./examples/qmail/cmd/qmail-sim")
+		"./cmd/mlog", "./cmd/mlog-tools", "./cmd/multilog", "./cmd/supervise", "./examples/qmail/cmd/qmail-sim")
 	cmd.Dir = moduleRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
