@@ -9,10 +9,13 @@
 # then sums VmRSS, Pss and private memory over the supervise processes, and
 # reports the idle VmRSS of one supervise (the median) and of svscan. With -l every
 # service also has a log (cat >/dev/null), so there are 2N supervise.
-# With -f a third row, go-floor, runs in place of supervise the least a Go
-# program can be that svok sees as a supervise (it holds supervise/ok open
-# and sleeps; built here with the same flags as make build): what one Go
-# process per service costs before any code of ours.
+# With -f two more rows run in place of supervise the least a Go program
+# can be that svok sees as a supervise (it holds supervise/ok open and
+# sleeps; built here with the same flags as make build): go-floor with
+# package syscall alone, go-floor-os the same through package os (as any
+# program that links time, io/fs or os: their init, internal/godebug's
+# above all, costs about 40 kB a process). What one Go process per service
+# costs before any code of ours.
 #
 # Ours is bin/supervise (make build), or $SUPERVISE, started by the svscan
 # of bin/mlog-tools, or $MLOG_TOOLS; daemontools' is /usr/bin/supervise and
@@ -41,10 +44,10 @@ tools=${MLOG_TOOLS:-$root/bin/mlog-tools}
 [ -x "$tools" ] || { build "$work/mlog-tools" ./cmd/mlog-tools; tools=$work/mlog-tools; }
 sup=${SUPERVISE:-$root/bin/supervise}
 [ -x "$sup" ] || { build "$work/supervise" ./cmd/supervise; sup=$work/supervise; }
-mkdir "$work/ours" "$work/theirs" "$work/go-floor"
+mkdir "$work/ours" "$work/theirs" "$work/go-floor" "$work/go-floor-os"
 # svscan runs the supervise beside its binary (see internal/compat's
 # sibling): a copy of mlog-tools here makes that the one measured.
-for impl in ours go-floor; do
+for impl in ours go-floor go-floor-os; do
 	cp "$tools" "$work/$impl/mlog-tools"
 	for p in svscan svc svok; do ln -s mlog-tools "$work/$impl/$p"; done
 done
@@ -85,8 +88,31 @@ func main() {
 	}
 }
 GO
-	printf 'module floor\n' >"$work/floor-src/go.mod"
+	mkdir "$work/floor-os-src"
+	cat >"$work/floor-os-src/main.go" <<'GO'
+// go-floor through package os.
+package main
+
+import (
+	"os"
+	"syscall"
+)
+
+func main() {
+	os.Chdir(os.Args[1])
+	syscall.Mkdir("supervise", 0700)
+	syscall.Mkfifo("supervise/ok", 0600)
+	syscall.Open("supervise/ok", syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	for {
+		syscall.Syscall(syscall.SYS_PAUSE, 0, 0, 0)
+	}
+}
+GO
+	for d in floor-src floor-os-src; do
+		printf 'module floor\n' >"$work/$d/go.mod"
+	done
 	(cd "$work/floor-src" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/go-floor/supervise" .)
+	(cd "$work/floor-os-src" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$work/go-floor-os/supervise" .)
 fi
 
 kb() { # kb FIELD FILE: the kB value of FIELD in a /proc status-like file
@@ -115,8 +141,8 @@ measure() { # measure IMPL
 		i=$((i + 1))
 	done
 
-	# go-floor gets the one P that ours gives itself (see OneProc).
-	gmp=; [ "$impl" = go-floor ] && gmp=1
+	# The floors get the one P that ours gives itself (internal/daemon.OneProc).
+	gmp=; case $impl in go-floor*) gmp=1 ;; esac
 	env PATH="$bin:$PATH" ${gmp:+GOMAXPROCS=$gmp} "$bin/svscan" "$scan" </dev/null >/dev/null 2>"$work/$impl.err" &
 	scanpid=$!
 	want=$((n * (1 + logs)))
@@ -149,10 +175,10 @@ measure() { # measure IMPL
 	kids=$(pgrep -P $scanpid || true)
 	kill $scanpid 2>/dev/null || true
 	wait $scanpid 2>/dev/null || true
-	if [ "$impl" = go-floor ]; then
+	case $impl in go-floor*)
 		kill $kids 2>/dev/null || true
 		return
-	fi
+	esac
 	"$bin/svc" -dx "$scan"/* "$scan"/*/log 2>/dev/null || true
 	tries=0
 	while [ $tries -lt 100 ]; do
@@ -170,4 +196,7 @@ echo "svscan with $n services$( [ $logs = 1 ] && echo ' and their logs'): memory
 printf '%-12s %6s %14s %14s %14s %14s %14s\n' impl procs 'sum VmRSS' 'sum Pss' 'sum private' 'median VmRSS' 'svscan VmRSS'
 measure ours
 measure theirs
-[ $floor = 0 ] || measure go-floor
+if [ $floor = 1 ]; then
+	measure go-floor
+	measure go-floor-os
+fi
