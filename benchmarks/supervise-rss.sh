@@ -13,9 +13,9 @@
 # can be that svok sees as a supervise (it holds supervise/ok open and
 # sleeps; built here with the same flags as make build): go-floor with
 # package syscall alone, go-floor-os the same through package os (as any
-# program that links time, io/fs or os: their init, internal/godebug's
-# above all, costs about 40 kB a process). What one Go process per service
-# costs before any code of ours.
+# program that links time, io/fs or os: that alone costs about 50 kB a
+# process, measured). What one Go process per service costs before any
+# code of ours.
 #
 # Ours is bin/supervise (make build), or $SUPERVISE, started by the svscan
 # of bin/mlog-tools, or $MLOG_TOOLS; daemontools' is /usr/bin/supervise and
