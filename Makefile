@@ -9,9 +9,10 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 # The daemontools names; each is a symlink to the lean mlog-tools binary,
 # except the long-running daemons in DAEMONS, which get small binaries of
-# their own so they idle small (see README, "Memory").
-DAEMONS := multilog
-NAMES   := tai64n tai64nlocal supervise svscan svscanboot svc svstat svok \
+# their own so they idle small (see README, "Memory"): a multilog per log,
+# a supervise per service and per log.
+DAEMONS := multilog supervise
+NAMES   := tai64n tai64nlocal svscan svscanboot svc svstat svok \
            setuidgid envuidgid envdir softlimit readproctitle \
            setlock pgrphack fghack
 

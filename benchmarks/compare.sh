@@ -37,7 +37,7 @@ run "tai64n and tai64nlocal" env SIZE="$SIZE" ROUNDS="$ROUNDS" benchmarks/tai64.
 run "mlog query" env RUNS="$ROUNDS" NAIVE_RUNS=1 benchmarks/query.sh
 run "mlog qmail" env SIZE=2G RUNS="$ROUNDS" benchmarks/qmail.sh
 run "multilog fed a trickle" env N=50 DURATION=60s benchmarks/trickle.sh
-run "supervise memory (100 services)" benchmarks/supervise-rss.sh 100
+run "supervise memory (100 services)" benchmarks/supervise-rss.sh -f 100
 
 # The chart: one bar per program, MB/s.
 if [ -s "$MEDIANS" ]; then

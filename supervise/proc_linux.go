@@ -118,13 +118,14 @@ func pidfdSignal(pidfd int, sig unix.Signal) {
 	unix.PidfdSendSignal(pidfd, sig, nil, 0)
 }
 
-// childAttr asks ForkExec for a pidfd of the child in *pidfd (-1 where the
-// kernel gives none).
-func childAttr(pidfd *int) *syscall.SysProcAttr {
+// childAttr fills sys to ask ForkExec for a pidfd of the child in *pidfd
+// (-1 where the kernel gives none) and returns it.
+func childAttr(sys *syscall.SysProcAttr, pidfd *int) *syscall.SysProcAttr {
 	if noPidfd {
 		return nil
 	}
-	return &syscall.SysProcAttr{PidFD: pidfd}
+	*sys = syscall.SysProcAttr{PidFD: pidfd}
+	return sys
 }
 
 // noPidfd makes supervise work as on a kernel without pidfds (tests).

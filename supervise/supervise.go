@@ -55,7 +55,8 @@ const (
 	forkPause  = 60 * time.Second // after a failed fork, as supervise.c does
 	// finishTimeout bounds ./finish, as s6's timeout-finish default does.
 	finishTimeout = 5 * time.Second
-	maxWait       = 3600 * 1000 // ms; supervise.c wakes at least once an hour
+	finishTick    = 10 * time.Millisecond // how often supervise looks whether ./finish has exited
+	maxWait       = 3600 * 1000           // ms; supervise.c wakes at least once an hour
 )
 
 // StartError reports that ./run could not be executed. daemontools' forked
@@ -67,9 +68,32 @@ type StartError struct{ Err *fs.PathError }
 func (e *StartError) Error() string { return e.Err.Error() }
 func (e *StartError) Unwrap() error { return e.Err }
 
+// kernel is what supervise asks of the kernel about its children and about
+// waiting: the calls that block or that act on processes. Run uses the real
+// ones. Tests put a fake here, so that supervise's timing (the pause after
+// each start, ./finish's bound, the commands it is deaf to meanwhile) runs
+// in a testing/synctest bubble, whose clock moves only while every
+// goroutine in it waits on time or a channel, never inside a system call.
+// time.Sleep and time.Now need no such seam: the bubble fakes them.
+type kernel struct {
+	forkExec func(argv0 string, argv []string, attr *syscall.ProcAttr) (pid int, err error)
+	poll     func(fds []unix.PollFd, timeout int) (n int, err error)
+	wait4    func(pid int, ws *unix.WaitStatus, options int) (wpid int, err error)
+	kill     func(pid int, sig unix.Signal) error
+}
+
+// realKernel is the kernel.
+var realKernel = kernel{
+	forkExec: syscall.ForkExec,
+	poll:     unix.Poll,
+	wait4:    func(pid int, ws *unix.WaitStatus, options int) (int, error) { return unix.Wait4(pid, ws, options, nil) },
+	kill:     unix.Kill,
+}
+
 // sv is one running supervise.
 type sv struct {
 	cfg      Config
+	k        kernel
 	dfd      int    // the service directory
 	sfd      int    // its supervise/, opened once (see openSuperviseDir)
 	childDir string // the directory ./run starts in; follows renames
@@ -90,6 +114,16 @@ type sv struct {
 	stamp   tai64.Time // of the last pid change
 	restart bool       // a start failed: try again on the next turn
 	exits   uint64     // exits while wanted up (see recordExit)
+
+	// Scratch for the loop's calls, here rather than on the stack: passed
+	// through kernel's function values, locals would escape to the heap,
+	// once per event.
+	pfds  [3]unix.PollFd
+	ws    unix.WaitStatus
+	argv  [3]string
+	attr  syscall.ProcAttr
+	sys   syscall.SysProcAttr
+	newfd int // the pidfd ForkExec gives for a new child
 
 	// adopted is set while pid is a process that an earlier supervise
 	// started and left running (see adopt): not our child, so its exit
@@ -112,11 +146,14 @@ type sv struct {
 // If supervise/status names a process that an earlier supervise of this
 // directory started and left running (it was killed with SIGKILL, say),
 // Run adopts it instead of starting a second copy: see [Adopted].
-func Run(cfg Config) error {
+func Run(cfg Config) error { return run(cfg, realKernel) }
+
+// run is Run with the kernel k.
+func run(cfg Config, k kernel) error {
 	if cfg.Name == "" {
 		cfg.Name = cfg.Dir
 	}
-	s := &sv{cfg: cfg, want: true, wantUp: true, dfd: -1, sfd: -1, ctl: -1, ctlw: -1, ok: -1, lock: -1, self: [2]int{-1, -1}, pidfd: -1, childfd: -1}
+	s := &sv{cfg: cfg, k: k, want: true, wantUp: true, dfd: -1, sfd: -1, ctl: -1, ctlw: -1, ok: -1, lock: -1, self: [2]int{-1, -1}, pidfd: -1, childfd: -1}
 	defer s.close()
 	if err := s.open(); err != nil {
 		return err
@@ -336,14 +373,11 @@ func (s *sv) announce() {
 
 // trystart forks and executes ./run, then pauses as daemontools does.
 func (s *sv) trystart() {
-	argv := []string{"./run"}
-	childfd := -1
-	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{
-		Dir:   s.childDir,
-		Env:   s.cfg.Env,
-		Files: s.files[:],
-		Sys:   childAttr(&childfd),
-	})
+	s.argv = [3]string{"./run"}
+	s.newfd = -1
+	s.attr = syscall.ProcAttr{Dir: s.childDir, Env: s.cfg.Env, Files: s.files[:], Sys: childAttr(&s.sys, &s.newfd)}
+	pid, err := s.k.forkExec(s.argv[0], s.argv[:1], &s.attr)
+	childfd := s.newfd
 	if err != nil {
 		s.restart = true
 		if err == syscall.EAGAIN || err == syscall.ENOMEM {
@@ -387,14 +421,17 @@ func (s *sv) kill(sig unix.Signal) {
 		// Gone, and the pid may be someone else's by now: the loop
 		// notices the exit within a second.
 	default:
-		unix.Kill(s.pid, sig)
+		s.k.kill(s.pid, sig)
 	}
 }
 
 // loop is doit() in supervise.c: wait for a child or a control byte, handle
 // it, repeat until told to exit and the service is down.
 func (s *sv) loop() {
-	all := []unix.PollFd{{Fd: int32(s.self[0]), Events: unix.POLLIN}, {Fd: int32(s.ctl), Events: unix.POLLIN}, {Events: unix.POLLIN}}
+	all := s.pfds[:]
+	all[0] = unix.PollFd{Fd: int32(s.self[0]), Events: unix.POLLIN}
+	all[1] = unix.PollFd{Fd: int32(s.ctl), Events: unix.POLLIN}
+	all[2] = unix.PollFd{Events: unix.POLLIN}
 	var buf [64]byte
 	busy := true
 	for {
@@ -417,7 +454,7 @@ func (s *sv) loop() {
 			fds = all[:3]
 		}
 		all[2].Revents = 0
-		if n, _ := unix.Poll(fds, wait); n <= 0 {
+		if n, _ := s.k.poll(fds, wait); n <= 0 {
 			busy = false // EINTR or the timeout: nothing to do
 		}
 		childGone := len(fds) == 3 && !s.adopted && all[2].Revents != 0
@@ -442,8 +479,8 @@ func (s *sv) loop() {
 		}
 
 		for {
-			var ws unix.WaitStatus
-			r, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			r, err := s.k.wait4(-1, &s.ws, unix.WNOHANG)
+			ws := s.ws
 			if err == unix.EINTR {
 				continue
 			}
@@ -558,24 +595,24 @@ func (s *sv) finish(code, sig int) {
 	if unix.Fstatat(s.dfd, "finish", &st, 0) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0111 == 0 {
 		return
 	}
-	argv := []string{"./finish", strconv.Itoa(code), strconv.Itoa(sig)}
-	pid, err := syscall.ForkExec(argv[0], argv, &syscall.ProcAttr{Dir: s.childDir, Env: s.cfg.Env, Files: s.files[:]})
+	s.argv = [3]string{"./finish", strconv.Itoa(code), strconv.Itoa(sig)}
+	s.attr = syscall.ProcAttr{Dir: s.childDir, Env: s.cfg.Env, Files: s.files[:]}
+	pid, err := s.k.forkExec(s.argv[0], s.argv[:], &s.attr)
 	if err != nil {
 		s.warn(&fs.PathError{Op: "start", Path: s.path("finish"), Err: err})
 		return
 	}
 	deadline := time.Now().Add(finishTimeout)
 	for {
-		var fws unix.WaitStatus
-		r, err := unix.Wait4(pid, &fws, unix.WNOHANG, nil)
+		r, err := s.k.wait4(pid, &s.ws, unix.WNOHANG)
 		if r == pid || err != nil && err != unix.EINTR {
 			return
 		}
-		if time.Now().After(deadline) {
-			unix.Kill(pid, unix.SIGKILL)
-			unix.Wait4(pid, &fws, 0, nil)
+		if !time.Now().Before(deadline) {
+			s.k.kill(pid, unix.SIGKILL)
+			s.k.wait4(pid, &s.ws, 0)
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(finishTick)
 	}
 }

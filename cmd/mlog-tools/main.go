@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/mlog/mlog/internal/compat"
+	"github.com/mlog/mlog/internal/daemon"
 )
 
 func main() {
@@ -21,8 +22,8 @@ func main() {
 		os.Exit(t.Usage("program [args...] (or call it by a daemontools name)"))
 	}
 	if name == "supervise" {
-		// Hundreds of these idle at once: see OneProc.
-		compat.OneProc()
+		// The same program as cmd/supervise (make installs that one).
+		os.Exit(daemon.Main())
 	}
 	os.Exit(compat.Run(name, m, os.Args[1:]))
 }

@@ -344,30 +344,6 @@ func TestCrossOurToolsOnRealSupervise(t *testing.T) {
 	check("svc: supervise not running\n")
 }
 
-// trimMemory drops the test binary's read-only pages and the process
-// carries on.
-func TestTrimMemory(t *testing.T) {
-	rssFile := func() int {
-		b, _ := os.ReadFile("/proc/self/status")
-		for _, l := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(l); len(f) == 3 && f[0] == "RssFile:" {
-				n, _ := strconv.Atoi(f[1])
-				return n
-			}
-		}
-		return -1
-	}
-	before := rssFile()
-	trimMemory()
-	after := rssFile()
-	if after < 0 || after >= before {
-		t.Errorf("RssFile %d kB before trimMemory, %d kB after", before, after)
-	}
-	if n := testing.AllocsPerRun(5, trimMemory); n != 0 {
-		t.Errorf("trimMemory allocates %v times, want 0", n)
-	}
-}
-
 func killPID(pid int, sig syscall.Signal) {
 	if pid > 0 {
 		syscall.Kill(pid, sig)

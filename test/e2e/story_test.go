@@ -35,8 +35,8 @@ import (
 const mails = 20
 
 // names are the daemontools programs, symlinks to mlog-tools as make build
-// makes them (multilog is a binary of its own).
-var names = []string{"tai64n", "tai64nlocal", "supervise", "svscan", "svscanboot", "svc", "svstat", "svok",
+// makes them (multilog and supervise are binaries of their own).
+var names = []string{"tai64n", "tai64nlocal", "svscan", "svscanboot", "svc", "svstat", "svok",
 	"setuidgid", "envuidgid", "envdir", "softlimit", "readproctitle"}
 
 // story is one run of the article in a temporary root.
@@ -236,7 +236,7 @@ func (s *story) build() {
 		goTool = "go"
 	}
 	cmd := exec.Command(goTool, "build", "-o", s.bin+"/",
-		"./cmd/mlog", "./cmd/mlog-tools", "./cmd/multilog", "./examples/qmail/cmd/qmail-sim")
+		"./cmd/mlog", "./cmd/mlog-tools", "./cmd/multilog", "./cmd/supervise", "./examples/qmail/cmd/qmail-sim")
 	cmd.Dir = moduleRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -927,7 +927,7 @@ func (s *story) supervisedByUs(dir string) bool {
 		return false
 	}
 	exe, _ := os.Readlink("/proc/" + f[1] + "/exe")
-	return exe == s.bin+"/mlog-tools"
+	return exe == s.bin+"/supervise"
 }
 
 // handoverLines returns the logdir's lines as [pid, n], archives first in
@@ -948,10 +948,13 @@ func (s *story) handoverLines(dir string) [][2]string {
 }
 
 // TestInstallUninstall is README's Install: make install PREFIX= puts the
-// binaries, one link per daemontools name and the man pages under PREFIX;
-// make uninstall PREFIX= takes them away again and leaves what is not ours
+// binaries (multilog and supervise are binaries of their own), one link
+// per other daemontools name and the man pages under PREFIX; make
+// uninstall PREFIX= takes them away again and leaves what is not ours
 // (here daemontools' svok put in place of our link, and a file of
-// someone else's).
+// someone else's). The PREFIX starts with an earlier install's layout, in
+// which supervise was a link to mlog-tools: installing over it replaces
+// the link, not the binary it points to.
 func TestInstallUninstall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds every binary")
@@ -968,8 +971,10 @@ func TestInstallUninstall(t *testing.T) {
 		}
 		return string(out)
 	}
+	os.MkdirAll(prefix+"/bin", 0755)
+	os.Symlink("mlog-tools", prefix+"/bin/supervise")
 	mk("install")
-	for _, f := range []string{"bin/mlog", "bin/mlog-tools", "bin/multilog", "bin/svscan", "bin/tai64nlocal",
+	for _, f := range []string{"bin/mlog", "bin/mlog-tools", "bin/multilog", "bin/supervise", "bin/svscan", "bin/tai64nlocal",
 		"share/man/man8/multilog.8", "share/man/man8/mlog.8", "share/man/man8/mlog-query.8", "share/man/man8/mlog-wait.8"} {
 		if _, err := os.Stat(filepath.Join(prefix, f)); err != nil {
 			t.Errorf("make install: %v", err)
@@ -977,6 +982,22 @@ func TestInstallUninstall(t *testing.T) {
 	}
 	if l, _ := os.Readlink(prefix + "/bin/svc"); l != "mlog-tools" {
 		t.Errorf("bin/svc links to %q, want mlog-tools", l)
+	}
+	for _, name := range []string{"multilog", "supervise", "mlog-tools"} {
+		fi, err := os.Lstat(prefix + "/bin/" + name)
+		if err != nil {
+			t.Errorf("make install: %v", err)
+			continue
+		}
+		if !fi.Mode().IsRegular() {
+			t.Errorf("bin/%s is a %v, want a binary of its own", name, fi.Mode().Type())
+			continue
+		}
+		built, _ := os.ReadFile(filepath.Join(root, "bin", name))
+		installed, err := os.ReadFile(prefix + "/bin/" + name)
+		if err != nil || !bytes.Equal(built, installed) {
+			t.Errorf("bin/%s is not the one make build made (%v)", name, err)
+		}
 	}
 	// Not ours: must stay.
 	os.Remove(prefix + "/bin/svok")

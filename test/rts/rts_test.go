@@ -93,8 +93,8 @@ func sets(t *testing.T) (theirs, mine string) {
 	ours := build(t)
 	theirs = binDir(t, func(name string) string { return filepath.Join(debianBin, name) }, ours)
 	mine = binDir(t, func(name string) string {
-		if name == "multilog" {
-			return filepath.Join(ours, "multilog")
+		if name == "multilog" || name == "supervise" { // binaries of their own, as make installs them
+			return filepath.Join(ours, name)
 		}
 		return filepath.Join(ours, "mlog-tools")
 	}, ours)
@@ -177,7 +177,7 @@ func build(t *testing.T) string {
 		goTool = "go"
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(goTool, "build", "-o", dir+"/", "./cmd/mlog-tools", "./cmd/multilog", "./test/rts/matchtest")
+	cmd := exec.Command(goTool, "build", "-o", dir+"/", "./cmd/mlog-tools", "./cmd/multilog", "./cmd/supervise", "./test/rts/matchtest")
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
