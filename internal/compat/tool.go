@@ -1,12 +1,12 @@
 package compat
 
 import (
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/mlog/mlog/internal/daemon"
 	"github.com/mlog/mlog/internal/fault"
 )
 
@@ -102,42 +102,26 @@ func (t *Tool) getenv(k string) string {
 	return t.Getenv(k)
 }
 
-// line writes one message line to stderr: "name: kind: text". It is the
-// one writer of messages: every program and mlog command prints through it.
-func (t *Tool) line(kind, text string) {
-	b := make([]byte, 0, len(t.Name)+len(kind)+len(text)+6)
-	b = append(b, t.Name...)
-	b = append(b, ": "...)
-	if kind != "" {
-		b = append(b, kind...)
-		b = append(b, ": "...)
-	}
-	b = append(b, text...)
-	b = append(b, '\n')
-	t.Stderr.Write(b)
-}
+// say is the Tool's message writer: internal/daemon's Stderr, the one
+// writer of "name: kind: text" lines, shared with the supervise binary
+// (which links no compat).
+func (t *Tool) say() daemon.Stderr { return daemon.Stderr{Name: t.Name, W: t.Stderr} }
+
+// line writes one message line to stderr: "name: kind: text". Every
+// program and mlog command prints through it.
+func (t *Tool) line(kind, text string) { t.say().Say(kind, text) }
 
 // Usage prints "name: usage: name text", the synopsis line of a
 // daemontools program, and returns [ExitUsage].
-func (t *Tool) Usage(text string) int {
-	t.line("usage", t.Name+" "+text)
-	return ExitUsage
-}
+func (t *Tool) Usage(text string) int { return t.say().Usage(text) }
 
 // Fatal prints err and returns its exit code ([fault.ExitCode]): a usage
 // error as "name: usage: what is wrong", any other as "name: fatal: " and
 // the error in daemontools' words.
-func (t *Tool) Fatal(err error) int {
-	if errors.Is(err, fault.ErrUsage) {
-		t.line("usage", err.Error())
-	} else {
-		t.line("fatal", fault.Describe(err))
-	}
-	return fault.ExitCode(err)
-}
+func (t *Tool) Fatal(err error) int { return t.say().Fatal(err) }
 
 // Warn prints "name: warning: " and the error in daemontools' words.
-func (t *Tool) Warn(err error) { t.line("warning", fault.Describe(err)) }
+func (t *Tool) Warn(err error) { t.say().Warn(err) }
 
 // Warnf prints "name: warning: text".
 func (t *Tool) Warnf(text string) { t.line("warning", text) }

@@ -77,9 +77,9 @@ func Chdir(dir string) error {
 	return nil
 }
 
-// Stderr is a [Printer] that writes to the process's standard error, for a
-// binary that runs one program (cmd/supervise). Its lines are
-// internal/compat's Tool's, byte for byte (TestStderrMatchesTool).
+// Stderr is a [Printer] that writes to the process's standard error (or W):
+// the one writer of messages. cmd/supervise prints through it directly,
+// every other program and mlog command through internal/compat's Tool.
 type Stderr struct {
 	Name string    // the program's name
 	W    io.Writer // nil: os.Stderr

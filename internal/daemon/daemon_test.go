@@ -12,29 +12,36 @@ import (
 	"github.com/mlog/mlog/internal/fault"
 )
 
-// TestStderrMatchesTool: cmd/supervise's printer writes what compat's Tool
-// writes for mlog supervise, byte for byte, and returns the same codes.
-func TestStderrMatchesTool(t *testing.T) {
-	var a, b bytes.Buffer
-	ours := daemon.Stderr{Name: "supervise", W: &a}
-	tool := &compat.Tool{Name: "supervise", Stderr: &b}
+// TestStderrLines: the one message writer's bytes and exit codes, as
+// daemontools' programs write them; supervise prints through it directly
+// and every other program through compat's Tool (the last case).
+func TestStderrLines(t *testing.T) {
+	var buf bytes.Buffer
+	ours := daemon.Stderr{Name: "supervise", W: &buf}
+	tool := &compat.Tool{Name: "supervise", Stderr: &buf}
 	for _, p := range []struct {
 		name string
+		on   daemon.Printer
 		do   func(daemon.Printer) int
+		want string
+		code int
 	}{
-		{"usage", func(p daemon.Printer) int { return p.Usage("dir") }},
-		{"fatal", func(p daemon.Printer) int {
+		{"usage", ours, func(p daemon.Printer) int { return p.Usage("dir") }, "supervise: usage: supervise dir\n", 100},
+		{"fatal", ours, func(p daemon.Printer) int {
 			return p.Fatal(&fs.PathError{Op: "chdir to", Path: "/x", Err: syscall.ENOENT})
-		}},
-		{"fatal usage", func(p daemon.Printer) int { return p.Fatal(&fault.UsageError{Msg: "supervise dir"}) }},
-		{"warn", func(p daemon.Printer) int { p.Warn(errors.New("partial write")); return 0 }},
-		{"say", func(p daemon.Printer) int { p.Say("fatal", "unable to start x/run: access denied"); return 0 }},
-		{"say no kind", func(p daemon.Printer) int { p.Say("", "text"); return 0 }},
+		}, "supervise: fatal: unable to chdir to /x: file does not exist\n", 111},
+		{"fatal usage", ours, func(p daemon.Printer) int { return p.Fatal(&fault.UsageError{Msg: "supervise dir"}) },
+			"supervise: usage: supervise dir\n", 100},
+		{"warn", ours, func(p daemon.Printer) int { p.Warn(errors.New("partial write")); return 0 },
+			"supervise: warning: partial write\n", 0},
+		{"say no kind", ours, func(p daemon.Printer) int { p.Say("", "text"); return 0 }, "supervise: text\n", 0},
+		{"through Tool", tool, func(p daemon.Printer) int {
+			return p.Fatal(&fs.PathError{Op: "chdir to", Path: "/x", Err: syscall.ENOENT})
+		}, "supervise: fatal: unable to chdir to /x: file does not exist\n", 111},
 	} {
-		a.Reset()
-		b.Reset()
-		if got, want := p.do(ours), p.do(tool); got != want || a.String() != b.String() {
-			t.Errorf("%s: Stderr wrote %q and returned %d, Tool %q and %d", p.name, a.String(), got, b.String(), want)
+		buf.Reset()
+		if got := p.do(p.on); got != p.code || buf.String() != p.want {
+			t.Errorf("%s: wrote %q and returned %d, want %q and %d", p.name, buf.String(), got, p.want, p.code)
 		}
 	}
 }
