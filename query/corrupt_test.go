@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,7 +116,7 @@ func TestCorruptArchive(t *testing.T) {
 				// one, a prefix.
 				lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 				want := files[0]
-				if len(lines) < len(want) || !equalLines(lines[:len(want)], want) {
+				if len(lines) < len(want) || !slices.Equal(lines[:len(want)], want) {
 					t.Fatalf("the first archive is not printed whole")
 				}
 				lines = lines[len(want):]
@@ -128,7 +129,7 @@ func TestCorruptArchive(t *testing.T) {
 				// checksum fails: then the printed lines end with the
 				// files after it.
 				rest := append(append(append([]string{}, files[2]...), files[3]...), files[4]...)
-				if len(lines) < len(rest) || !equalLines(lines[len(lines)-len(rest):], rest) {
+				if len(lines) < len(rest) || !slices.Equal(lines[len(lines)-len(rest):], rest) {
 					t.Errorf("the files after the damaged archive are not printed whole")
 				}
 				if d.name != "gzip flipped" && len(lines)-k != len(rest) {
@@ -140,16 +141,4 @@ func TestCorruptArchive(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalLines(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

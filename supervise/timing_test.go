@@ -3,6 +3,7 @@ package supervise
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -215,18 +216,6 @@ func fakeSupervise(t *testing.T, f *fakeKernel, cfg Config, finish bool) (dir st
 
 func durations(d ...time.Duration) []time.Duration { return d }
 
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestRestartPause: a ./run that exits at once is started again one second
 // after each start, as daemontools' supervise sleeps a second after each
 // start, not at once and not later.
@@ -238,7 +227,7 @@ func TestRestartPause(t *testing.T) {
 		time.Sleep(4500 * time.Millisecond)
 		got := f.started("./run")
 		f.setLife("./run", -1)
-		if want := durations(0, time.Second, 2*time.Second, 3*time.Second, 4*time.Second); !equalDurations(got, want) {
+		if want := durations(0, time.Second, 2*time.Second, 3*time.Second, 4*time.Second); !slices.Equal(got, want) {
 			t.Errorf("starts at %v, want %v", got, want)
 		}
 		stop()
@@ -279,7 +268,7 @@ func TestOnceStaysDown(t *testing.T) {
 		dir, stop, _ := fakeSupervise(t, f, Config{}, true)
 		control(t, dir, "o")
 		time.Sleep(20 * time.Second)
-		if got := f.started("./run"); !equalDurations(got, durations(0)) {
+		if got := f.started("./run"); !slices.Equal(got, durations(0)) {
 			t.Errorf("starts at %v, want only the first", got)
 		}
 		if st, err := Stat(dir); err != nil || st.PID != 0 || st.Want != WantOnce {
@@ -303,10 +292,10 @@ func TestFinishTimeout(t *testing.T) {
 		runs, finishes := f.started("./run"), f.started("./finish")
 		// run 0-2 s, ./finish 2-7 s (killed), run 7-9 s, ./finish at
 		// once, run at 9 s.
-		if want := durations(0, 7*time.Second, 9*time.Second); !equalDurations(runs, want) {
+		if want := durations(0, 7*time.Second, 9*time.Second); !slices.Equal(runs, want) {
 			t.Errorf("./run started at %v, want %v", runs, want)
 		}
-		if want := durations(2*time.Second, 9*time.Second); !equalDurations(finishes, want) {
+		if want := durations(2*time.Second, 9*time.Second); !slices.Equal(finishes, want) {
 			t.Errorf("./finish started at %v, want %v", finishes, want)
 		}
 		f.mu.Lock()
