@@ -200,6 +200,11 @@ func (l *Logger) heldBytes() int {
 // returns nothing at the end of input.
 func (l *Logger) fill() []byte {
 	var idle time.Duration
+	// The last tee emptied the pipe (peek path only, checked once: any
+	// other read of the pipe since would make it stale), and the waiter
+	// looks before it parks (waiter.parked).
+	drained := l.in.drained && l.in.pw != nil && l.in.held == 0 && l.direct == nil
+	l.in.drained = false
 	for {
 		if l.in.alrm.Swap(false) {
 			for _, d := range l.dirs {
@@ -243,6 +248,15 @@ func (l *Logger) fill() []byte {
 				}
 			}
 			return l.buf[:l.in.read(l.buf[:max])]
+		}
+		if drained && !l.in.term.Load() {
+			// More input is unlikely: wait at once, and let the waiter's
+			// own look (which it needs) be the only one. Under a trickle
+			// of lines, that saves a tee answering EAGAIN per wake-up.
+			drained = false
+			l.flush()
+			l.waitInput()
+			continue
 		}
 		// Tried first, without waiting: an empty pipe answers EAGAIN, so
 		// a wake-up costs no poll of its own.
