@@ -42,6 +42,11 @@ type Config struct {
 	// after each later burst): the daemon can give memory back then. nil:
 	// nothing.
 	Idle func()
+	// Trim is called now and then while input is busy (after the
+	// trimFirst-th chunk, then every time the count doubles): the daemon
+	// can drop memory a busy logger does not need, such as the mappings
+	// of code only start-up ran. nil: nothing.
+	Trim func()
 	// Plain reads a pipe as daemontools does, taking bytes out before they
 	// are written (a kill can lose up to one chunk), instead of the tee
 	// path of peek.go.
@@ -59,6 +64,8 @@ type Logger struct {
 	direct *rotate.Dir // the one logdir stdin is spliced into, if the script only copies bytes
 	chunk  int         // the most read at once
 	idled  bool        // Config.Idle has run since the last input
+	chunks int         // read so far, for Config.Trim
+	trimAt int         // Config.Trim's next chunk count
 
 	rotationsAtIdle int // of all logdirs, at the last collection (see collectAfter)
 
@@ -91,7 +98,7 @@ func Open(cfg Config) (*Logger, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Logger{script: cfg.Script, cfg: cfg, buf: pagebuf.New(readSize + maxHead)}
+	l := &Logger{script: cfg.Script, cfg: cfg, buf: pagebuf.New(readSize + maxHead), trimAt: trimFirst}
 	l.status = make([]*os.File, len(l.script.Actions))
 	for i, a := range l.script.Actions {
 		if a.Kind != Status {
@@ -177,6 +184,10 @@ func (l *Logger) Run() {
 			// Written first, then taken out of the pipe: see peek.go.
 			l.flush()
 			l.in.consumed(l.heldBytes())
+		}
+		if l.chunks++; l.chunks == l.trimAt && l.cfg.Trim != nil {
+			l.cfg.Trim()
+			l.trimAt *= 2
 		}
 		if l.in.term.Load() && l.state == atStart {
 			break
@@ -311,6 +322,13 @@ func (l *Logger) splice() (n int, eof bool) {
 // on a small heap costs ~200 kB of the collector's own memory, so it waits
 // for about twice that in garbage.
 const collectAfter = 1000
+
+// trimFirst is the chunk after which Config.Trim is first called: by then
+// start-up is long over, and a logger fed a trickle of lines (some hundred
+// chunks a second) has run for seconds. Trimming again as the count
+// doubles drops what rarer events (a rotation) touched, at a cost that
+// vanishes over time.
+const trimFirst = 512
 
 // idleAfter is how long input must be idle before Config.Idle is called:
 // long enough that a trickle of lines does not pay for it on every line.
