@@ -13,7 +13,8 @@ import (
 // before writing them; a kill -9 in between loses them, up to one read
 // buffer. When stdin is a pipe, ours copies the bytes out with tee(2),
 // which leaves them in the pipe, writes what they produce to the logdirs,
-// and only then removes them from the pipe with splice(2) to /dev/null. A
+// and only then removes them from the pipe (consumed: a read(2) of a few
+// bytes, a splice(2) of many to /dev/null). A
 // kill before the removal means the next multilog reads the same bytes
 // again: at most one chunk (256 KiB) is then written twice, and nothing is
 // lost. The first bytes of a line that is still being selected (held in
