@@ -112,8 +112,18 @@ func (in *input) close() {
 // ready reports whether a read would not block, waiting at most timeout
 // (negative: forever). It returns early, with false, when a signal arrives.
 func (in *input) ready(timeout time.Duration) bool {
+	return in.readyUntil(time.Time{}, timeout)
+}
+
+// readyUntil is ready until t, if t is not zero (timeout is then unused).
+func (in *input) readyUntil(t time.Time, timeout time.Duration) bool {
 	if in.w != nil {
-		ready, woken, ok := in.w.wait(timeout)
+		var ready, woken, ok bool
+		if t.IsZero() {
+			ready, woken, ok = in.w.wait(timeout)
+		} else {
+			ready, woken, ok = in.w.waitUntil(t)
+		}
 		if woken {
 			in.drainWake()
 		}
@@ -122,6 +132,9 @@ func (in *input) ready(timeout time.Duration) bool {
 		}
 		in.w.close() // should never happen; ppoll from now on
 		in.w = nil
+	}
+	if !t.IsZero() {
+		timeout = max(time.Until(t), 0)
 	}
 	fds := []pollFd{{fd: int32(in.fd), events: pollIn}, {fd: int32(in.wake[0]), events: pollIn}}
 	for {

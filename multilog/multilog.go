@@ -38,9 +38,9 @@ type Config struct {
 	Logdir rotate.Config
 	// Now reads the clock for stamps; nil means time.Now.
 	Now func() time.Time
-	// Idle is called once input has been idle for a second (and again
-	// after each later burst): the daemon can give memory back then. nil:
-	// nothing.
+	// Idle is called once input has been idle for one to two seconds
+	// (and again after each later burst): the daemon can give memory back
+	// then. nil: nothing.
 	Idle func()
 	// Trim is called now and then while input is busy (after the
 	// trimFirst-th chunk, then every time the count doubles): the daemon
@@ -64,6 +64,7 @@ type Logger struct {
 	direct *rotate.Dir // the one logdir stdin is spliced into, if the script only copies bytes
 	chunk  int         // the most read at once
 	idled  bool        // Config.Idle has run since the last input
+	idleAt time.Time   // the deadline of waitInput's idle wait
 	chunks int         // read so far, for Config.Trim
 	trimAt int         // Config.Trim's next chunk count
 
@@ -330,22 +331,34 @@ const collectAfter = 1000
 // vanishes over time.
 const trimFirst = 512
 
-// idleAfter is how long input must be idle before Config.Idle is called:
-// long enough that a trickle of lines does not pay for it on every line.
+// idleAfter is how long input must be idle before Config.Idle is called
+// (up to twice that: see waitInput): long enough that a trickle of lines
+// does not pay for it on every line.
 const idleAfter = time.Second
 
 // waitInput waits for input, rotating by age meanwhile and calling
 // Config.Idle once input has been quiet for idleAfter. It returns false
 // when woken without input (a signal, or a rotation deadline).
 func (l *Logger) waitInput() bool {
-	wait := l.rotateDue()
+	wait := time.Duration(-1)
+	if l.byAge {
+		wait = l.rotateDue()
+	}
 	if l.cfg.Idle != nil && !l.idled && (wait < 0 || wait > idleAfter) {
-		if l.in.ready(idleAfter) {
+		// One deadline for many waits: when less than idleAfter is left,
+		// it moves to twice that ahead. So input counts as idle after one
+		// to two seconds of quiet, and a trickle of lines pays for a new
+		// deadline (a timer) about once a second, not on every wait.
+		if now := time.Now(); l.idleAt.Sub(now) < idleAfter {
+			l.idleAt = now.Add(2 * idleAfter)
+		}
+		if l.in.readyUntil(l.idleAt, 0) {
 			return true
 		}
-		if l.in.term.Load() || l.in.alrm.Load() {
-			return false
+		if l.in.term.Load() || l.in.alrm.Load() || time.Now().Before(l.idleAt) {
+			return false // woken early
 		}
+		l.idleAt = time.Time{}
 		pagebuf.Release(l.buf)
 		rotations := 0
 		for _, d := range l.dirs {

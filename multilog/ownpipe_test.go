@@ -195,6 +195,15 @@ func TestPipeWaiter(t *testing.T) {
 	}
 	syscall.Read(p[0], b[:])
 
+	// One deadline for several waits (the idle second): once it has
+	// passed, each wait until it ends at once, never waits forever.
+	until := time.Now().Add(10 * time.Millisecond)
+	for i := 0; i < 3; i++ {
+		if ready, woken, _ := w.waitUntil(until); ready || woken {
+			t.Fatalf("wait %d until a passed deadline = %v, %v", i, ready, woken)
+		}
+	}
+
 	allocs := testing.AllocsPerRun(20, func() { w.wait(0); w.wait(time.Millisecond) })
 	if allocs != 0 {
 		t.Errorf("wait allocates %v times", allocs)

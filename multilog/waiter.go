@@ -34,7 +34,8 @@ type waiter struct {
 
 	rc    syscall.RawConn
 	poll  func(uintptr) bool // w.check or w.parked, made once: a method value allocates
-	dl    bool               // a read deadline is set (or may be: interrupt)
+	armed time.Time          // the read deadline set (zero: none) ...
+	stale bool               // ... unless it passed or interrupt replaced it
 	input int32              // the descriptor whose readiness wait reports
 	ready bool               // what the last check found for input
 	woken bool               // ... and for any other descriptor
@@ -139,8 +140,8 @@ func (w *waiter) interrupt() {
 // at its end, or in error: a read will tell) and whether another descriptor
 // was; ok is false if the waiter itself failed and must not be used again.
 func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
-	w.ready, w.woken = false, false
 	if timeout == 0 {
+		w.ready, w.woken = false, false
 		if w.own != nil {
 			w.pfd[0] = pollFd{fd: w.input, events: pollIn}
 			if ppollNow(w.pfd[:]) == nil && w.pfd[0].revents != 0 {
@@ -151,24 +152,33 @@ func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
 		w.check(uintptr(w.epfd)) // not ep.Fd(): that would make ep blocking
 		return w.ready, w.woken, w.err == nil
 	}
-	// A deadline is a timer in the runtime: cleared only when one was set.
+	var t time.Time
+	if timeout > 0 {
+		t = time.Now().Add(timeout)
+	}
+	return w.waitUntil(t)
+}
+
+// waitUntil is wait until t (zero: no limit). The same t again costs no
+// new deadline: a logger waiting for its idle second between the lines
+// of a trickle keeps one.
+func (w *waiter) waitUntil(t time.Time) (ready, woken, ok bool) {
+	w.ready, w.woken = false, false
+	// A deadline is a timer in the runtime: changed only when it must be.
 	f := w.ep
 	if w.own != nil {
 		f = w.own
 	}
-	if timeout > 0 {
-		f.SetReadDeadline(time.Now().Add(timeout))
-		w.dl = true
-	} else if w.dl {
-		f.SetReadDeadline(time.Time{})
-		w.dl = false
+	if w.stale || !t.Equal(w.armed) {
+		f.SetReadDeadline(t)
+		w.armed, w.stale = t, false
 	}
 	if w.own != nil {
 		// After the deadline is set: an interrupt before it set its own
 		// deadline, which this one replaced, is seen here; one after it
 		// ends the wait.
 		if w.intr.Swap(false) {
-			w.dl = true
+			w.stale = true
 			return false, true, true
 		}
 		w.first = true
@@ -181,8 +191,8 @@ func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
 	err := w.rc.Read(w.poll)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.stale = true // passed, or interrupt's
 			if w.own != nil {
-				w.dl = true // maybe interrupt's
 				w.woken = w.intr.Swap(false)
 			}
 		} else if w.err == nil {
