@@ -19,10 +19,11 @@ import (
 // need O_NONBLOCK on it, which the next logger on the same pipe (under
 // svscan, maybe daemontools' own multilog) would inherit. When stdin is a
 // pipe, the logger opens a description of its own of the same pipe
-// (ownPipe) and the poller watches that one: a wake-up then costs the
-// poller's epoll_wait and nothing more. Otherwise an epoll instance of our
-// own watches stdin and the wake pipe, level-triggered, and the poller
-// watches that instance, at two more epoll_wait calls per wake-up.
+// (ownPipe) and the poller watches that one: a wait then costs one raw
+// ppoll before parking (see parked) besides the poller's own epoll_wait
+// calls. Otherwise an epoll instance of our own watches stdin and the wake
+// pipe, level-triggered, and the poller watches that instance, at two
+// epoll_wait calls of ours per wait.
 type waiter struct {
 	// With a description of our own (own != nil): signals interrupt the
 	// wait with a past deadline (interrupt).
