@@ -38,10 +38,15 @@ type Config struct {
 	Logdir rotate.Config
 	// Now reads the clock for stamps; nil means time.Now.
 	Now func() time.Time
-	// Idle is called once input has been idle for a second (and again
-	// after each later burst): the daemon can give memory back then. nil:
-	// nothing.
+	// Idle is called once input has been idle for one to two seconds
+	// (and again after each later burst): the daemon can give memory back
+	// then. nil: nothing.
 	Idle func()
+	// Trim is called now and then while input is busy (after the
+	// trimFirst-th chunk, then every time the count doubles): the daemon
+	// can drop memory a busy logger does not need, such as the mappings
+	// of code only start-up ran. nil: nothing.
+	Trim func()
 	// Plain reads a pipe as daemontools does, taking bytes out before they
 	// are written (a kill can lose up to one chunk), instead of the tee
 	// path of peek.go.
@@ -59,6 +64,9 @@ type Logger struct {
 	direct *rotate.Dir // the one logdir stdin is spliced into, if the script only copies bytes
 	chunk  int         // the most read at once
 	idled  bool        // Config.Idle has run since the last input
+	idleAt time.Time   // the deadline of waitInput's idle wait
+	chunks int         // read so far, for Config.Trim
+	trimAt int         // Config.Trim's next chunk count
 
 	rotationsAtIdle int // of all logdirs, at the last collection (see collectAfter)
 
@@ -91,7 +99,7 @@ func Open(cfg Config) (*Logger, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &Logger{script: cfg.Script, cfg: cfg, buf: pagebuf.New(readSize + maxHead)}
+	l := &Logger{script: cfg.Script, cfg: cfg, buf: pagebuf.New(readSize + maxHead), trimAt: trimFirst}
 	l.status = make([]*os.File, len(l.script.Actions))
 	for i, a := range l.script.Actions {
 		if a.Kind != Status {
@@ -178,6 +186,10 @@ func (l *Logger) Run() {
 			l.flush()
 			l.in.consumed(l.heldBytes())
 		}
+		if l.chunks++; l.chunks == l.trimAt && l.cfg.Trim != nil {
+			l.cfg.Trim()
+			l.trimAt *= 2
+		}
 		if l.in.term.Load() && l.state == atStart {
 			break
 		}
@@ -200,6 +212,11 @@ func (l *Logger) heldBytes() int {
 // returns nothing at the end of input.
 func (l *Logger) fill() []byte {
 	var idle time.Duration
+	// The last tee emptied the pipe (peek path only, checked once: any
+	// other read of the pipe since would make it stale), and the waiter
+	// looks before it parks (waiter.parked).
+	drained := l.in.drained && l.in.pw != nil && l.in.held == 0 && l.direct == nil
+	l.in.drained = false
 	for {
 		if l.in.alrm.Swap(false) {
 			for _, d := range l.dirs {
@@ -243,6 +260,15 @@ func (l *Logger) fill() []byte {
 				}
 			}
 			return l.buf[:l.in.read(l.buf[:max])]
+		}
+		if drained && !l.in.term.Load() {
+			// More input is unlikely: wait at once, and let the waiter's
+			// own look (which it needs) be the only one. Under a trickle
+			// of lines, that saves a tee answering EAGAIN per wake-up.
+			drained = false
+			l.flush()
+			l.waitInput()
+			continue
 		}
 		// Tried first, without waiting: an empty pipe answers EAGAIN, so
 		// a wake-up costs no poll of its own.
@@ -298,22 +324,41 @@ func (l *Logger) splice() (n int, eof bool) {
 // for about twice that in garbage.
 const collectAfter = 1000
 
-// idleAfter is how long input must be idle before Config.Idle is called:
-// long enough that a trickle of lines does not pay for it on every line.
+// trimFirst is the chunk after which Config.Trim is first called: by then
+// start-up is long over, and a logger fed a trickle of lines (some hundred
+// chunks a second) has run for seconds. Trimming again as the count
+// doubles drops what rarer events (a rotation) touched, at a cost that
+// vanishes over time.
+const trimFirst = 512
+
+// idleAfter is how long input must be idle before Config.Idle is called
+// (up to twice that: see waitInput): long enough that a trickle of lines
+// does not pay for it on every line.
 const idleAfter = time.Second
 
 // waitInput waits for input, rotating by age meanwhile and calling
 // Config.Idle once input has been quiet for idleAfter. It returns false
 // when woken without input (a signal, or a rotation deadline).
 func (l *Logger) waitInput() bool {
-	wait := l.rotateDue()
+	wait := time.Duration(-1)
+	if l.byAge {
+		wait = l.rotateDue()
+	}
 	if l.cfg.Idle != nil && !l.idled && (wait < 0 || wait > idleAfter) {
-		if l.in.ready(idleAfter) {
+		// One deadline for many waits: when less than idleAfter is left,
+		// it moves to twice that ahead. So input counts as idle after one
+		// to two seconds of quiet, and a trickle of lines pays for a new
+		// deadline (a timer) about once a second, not on every wait.
+		if now := time.Now(); l.idleAt.Sub(now) < idleAfter {
+			l.idleAt = now.Add(2 * idleAfter)
+		}
+		if l.in.readyUntil(l.idleAt, 0) {
 			return true
 		}
-		if l.in.term.Load() || l.in.alrm.Load() {
-			return false
+		if l.in.term.Load() || l.in.alrm.Load() || time.Now().Before(l.idleAt) {
+			return false // woken early
 		}
+		l.idleAt = time.Time{}
 		pagebuf.Release(l.buf)
 		rotations := 0
 		for _, d := range l.dirs {

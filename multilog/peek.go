@@ -13,7 +13,8 @@ import (
 // before writing them; a kill -9 in between loses them, up to one read
 // buffer. When stdin is a pipe, ours copies the bytes out with tee(2),
 // which leaves them in the pipe, writes what they produce to the logdirs,
-// and only then removes them from the pipe with splice(2) to /dev/null. A
+// and only then removes them from the pipe (consumed: a read(2) of a few
+// bytes, a splice(2) of many to /dev/null). A
 // kill before the removal means the next multilog reads the same bytes
 // again: at most one chunk (256 KiB) is then written twice, and nothing is
 // lost. The first bytes of a line that is still being selected (held in
@@ -107,7 +108,9 @@ func (in *input) peekRead(buf []byte, max int, block *bool) (p []byte, more bool
 		}
 		got += n
 	}
-	in.teed = k
+	in.teed, in.teedBuf = k, buf
+	// Fewer bytes than asked for: the pipe held no more when teed.
+	in.drained = k < want
 	if k <= in.held {
 		// Only the held head is there: the writer has not sent more.
 		if in.hungUp() {
@@ -146,8 +149,26 @@ func (in *input) waitMore(idle *time.Duration) {
 
 // consumed removes from stdin the teed bytes that are now written, keeping
 // the last keep bytes (a line head not yet written) in the pipe.
+//
+// A few bytes are read from our own nonblocking description of the pipe,
+// over the copy of themselves in the intake buffer (the copy is written:
+// nothing needs it any more), rather than spliced to /dev/null: splice
+// wakes the pipe's writer queue each time, where the poller's registration
+// sits, and under a trickle of lines that cost more than the copy; read
+// wakes it only when the pipe was full. A big chunk is spliced: copying it
+// would cost more.
 func (in *input) consumed(keep int) {
 	drop := in.teed - keep
+	for in.own >= 0 && drop > 0 && drop < rawBelow {
+		n, err := readNow(in.own, in.teedBuf[:drop])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			break // the ways below
+		}
+		drop -= n
+	}
 	for drop > 0 {
 		n, err := spliceNow(in.fd, in.devNull, drop)
 		if err == syscall.EINTR {

@@ -102,3 +102,11 @@ func epollNow(epfd int, ev []syscall.EpollEvent) (int, error) {
 	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&ev[0])), uintptr(len(ev)), 0, 0, 0)
 	return int(r), rawErr(e)
 }
+
+// ppollNow is ppoll(2) with a zero timeout, raw: it returns at once.
+func ppollNow(fds []pollFd) error {
+	var ts syscall.Timespec
+	_, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
+		uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	return rawErr(e)
+}

@@ -3,6 +3,7 @@ package multilog
 import (
 	"errors"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -14,22 +15,35 @@ import (
 // costs several thread switches. Parked in the poller, the goroutine costs
 // nothing while it waits and wakes on the thread that polls.
 //
-// stdin itself cannot go into the poller: that would need O_NONBLOCK on
-// its open file description, which the next logger on the same pipe (under
-// svscan, maybe daemontools' own multilog) would inherit. So an epoll
-// instance of our own watches stdin and the wake pipe, level-triggered,
-// and the poller watches that instance.
+// stdin's own open file description cannot go into the poller: that would
+// need O_NONBLOCK on it, which the next logger on the same pipe (under
+// svscan, maybe daemontools' own multilog) would inherit. When stdin is a
+// pipe, the logger opens a description of its own of the same pipe
+// (ownPipe) and the poller watches that one: a wait then costs one raw
+// ppoll before parking (see parked) besides the poller's own epoll_wait
+// calls. Otherwise an epoll instance of our own watches stdin and the wake
+// pipe, level-triggered, and the poller watches that instance, at two
+// epoll_wait calls of ours per wait.
 type waiter struct {
-	epfd  int // the epoll instance, owned by ep
-	ep    *os.File
+	// With a description of our own (own != nil): signals interrupt the
+	// wait with a past deadline (interrupt).
+	own  *os.File
+	intr atomic.Bool // interrupt was called since the last wait saw it
+
+	epfd int // the nested epoll instance, owned by ep (own == nil)
+	ep   *os.File
+
 	rc    syscall.RawConn
-	poll  func(uintptr) bool // w.check, made once: a method value allocates
-	dl    bool               // a read deadline is set
+	poll  func(uintptr) bool // w.check or w.parked, made once: a method value allocates
+	armed time.Time          // the read deadline set (zero: none) ...
+	stale bool               // ... unless it passed or interrupt replaced it
 	input int32              // the descriptor whose readiness wait reports
 	ready bool               // what the last check found for input
 	woken bool               // ... and for any other descriptor
+	first bool               // parked: the call before the wait
 	err   error              // epoll_wait's, other than EINTR and EAGAIN
 	ev    [2]syscall.EpollEvent
+	pfd   [1]pollFd
 }
 
 // newWaiter watches input and the others for reading; nil if the kernel
@@ -59,6 +73,20 @@ func newWaiter(input int, others ...int) *waiter {
 	return w
 }
 
+// newPipeWaiter watches own, a nonblocking description of stdin's pipe
+// that nothing else holds (ownPipe), in the poller itself; nil if the
+// poller refuses it. Signals reach a wait through interrupt.
+func newPipeWaiter(own int) *waiter {
+	w := &waiter{own: os.NewFile(uintptr(own), "stdin"), epfd: -1, input: int32(own)}
+	var err error
+	if w.rc, err = w.own.SyscallConn(); err != nil {
+		w.own.Close()
+		return nil
+	}
+	w.poll = w.parked
+	return w
+}
+
 // check looks without waiting; false sends the poller to wait for the
 // epoll instance to become readable (or the deadline).
 func (w *waiter) check(fd uintptr) bool {
@@ -80,37 +108,108 @@ func (w *waiter) check(fd uintptr) bool {
 	return n > 0
 }
 
+// parked is the poll function with a description of our own. Its first
+// call, before the wait, looks (a raw ppoll): rc.Read forgets any edge the
+// poller saw before it began, so whatever arrived since the caller's last
+// read or tee must be seen here; anything written after the look raises
+// an edge that ends the wait. The call after the wait does not look: the
+// caller's tee or read will tell, and a stale edge costs one more empty
+// look and wait.
+func (w *waiter) parked(fd uintptr) bool {
+	if w.first {
+		w.first = false
+		w.pfd[0] = pollFd{fd: int32(fd), events: pollIn}
+		if ppollNow(w.pfd[:]) != nil || w.pfd[0].revents == 0 {
+			return false
+		}
+	}
+	w.ready = true
+	return true
+}
+
+// interrupt makes a wait in progress, or the next one, return at once, for
+// a signal. It may be called from any goroutine.
+func (w *waiter) interrupt() {
+	if w != nil && w.own != nil {
+		w.intr.Store(true)
+		w.own.SetReadDeadline(time.Unix(0, 1))
+	}
+}
+
 // wait returns once a watched descriptor is readable or timeout has passed
 // (0: just look; < 0: no limit). It reports whether input is readable (or
 // at its end, or in error: a read will tell) and whether another descriptor
 // was; ok is false if the waiter itself failed and must not be used again.
 func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
-	w.ready, w.woken = false, false
 	if timeout == 0 {
+		w.ready, w.woken = false, false
+		if w.own != nil {
+			w.pfd[0] = pollFd{fd: w.input, events: pollIn}
+			if ppollNow(w.pfd[:]) == nil && w.pfd[0].revents != 0 {
+				w.ready = true
+			}
+			return w.ready, false, true
+		}
 		w.check(uintptr(w.epfd)) // not ep.Fd(): that would make ep blocking
 		return w.ready, w.woken, w.err == nil
 	}
-	// A deadline is a timer in the runtime: cleared only when one was set.
+	var t time.Time
 	if timeout > 0 {
-		w.ep.SetReadDeadline(time.Now().Add(timeout))
-		w.dl = true
-	} else if w.dl {
-		w.ep.SetReadDeadline(time.Time{})
-		w.dl = false
+		t = time.Now().Add(timeout)
 	}
-	// The looks before and after the wait in the poller (w.check) are
-	// needed: parking without the first one was tried, and lost wake-ups
-	// now and then under a steady stream (intake stalled until the next
-	// deadline).
+	return w.waitUntil(t)
+}
+
+// waitUntil is wait until t (zero: no limit). The same t again costs no
+// new deadline: a logger waiting for its idle second between the lines
+// of a trickle keeps one.
+func (w *waiter) waitUntil(t time.Time) (ready, woken, ok bool) {
+	w.ready, w.woken = false, false
+	// A deadline is a timer in the runtime: changed only when it must be.
+	f := w.ep
+	if w.own != nil {
+		f = w.own
+	}
+	if w.stale || !t.Equal(w.armed) {
+		f.SetReadDeadline(t)
+		w.armed, w.stale = t, false
+	}
+	if w.own != nil {
+		// After the deadline is set: an interrupt before it set its own
+		// deadline, which this one replaced, is seen here; one after it
+		// ends the wait.
+		if w.intr.Swap(false) {
+			w.stale = true
+			return false, true, true
+		}
+		w.first = true
+	}
+	// With the nested epoll, the looks before and after the wait in the
+	// poller (w.check) are needed: parking without the first one was
+	// tried, and lost wake-ups now and then under a steady stream (intake
+	// stalled until the next deadline): the nested instance raises no new
+	// edge while stdin stays on its ready list.
 	err := w.rc.Read(w.poll)
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && w.err == nil {
-		w.err = err
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			w.stale = true // passed, or interrupt's
+			if w.own != nil {
+				w.woken = w.intr.Swap(false)
+			}
+		} else if w.err == nil {
+			w.err = err
+		}
 	}
 	return w.ready, w.woken, w.err == nil
 }
 
 func (w *waiter) close() {
-	if w != nil {
+	if w == nil {
+		return
+	}
+	if w.own != nil {
+		w.own.Close()
+	} else {
 		w.ep.Close()
 	}
 }

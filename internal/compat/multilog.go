@@ -27,7 +27,7 @@ func multilogMain(t *Tool, args []string) int {
 		return ExitUsage
 	}
 
-	cfg := multilog.Config{Script: script, Stdin: t.Stdin, Stderr: t.Stderr, Idle: trimMemory}
+	cfg := multilog.Config{Script: script, Stdin: t.Stdin, Stderr: t.Stderr, Idle: trimMemory, Trim: trimMemory}
 	cfg.Logdir.Warn = t.pauseWarning
 	if f, ok := t.Stderr.(*os.File); ok {
 		cfg.Logdir.Stderr = f
