@@ -1,6 +1,7 @@
 package multilog
 
 import (
+	"golang.org/x/sys/unix"
 	"io"
 	"os"
 	"strconv"
@@ -136,7 +137,7 @@ func (in *input) readyUntil(t time.Time, timeout time.Duration) bool {
 	if !t.IsZero() {
 		timeout = max(time.Until(t), 0)
 	}
-	fds := []pollFd{{fd: int32(in.fd), events: pollIn}, {fd: int32(in.wake[0]), events: pollIn}}
+	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}, {Fd: int32(in.wake[0]), Events: unix.POLLIN}}
 	for {
 		err := ppoll(fds, timeout)
 		if err == syscall.EINTR {
@@ -147,10 +148,10 @@ func (in *input) readyUntil(t time.Time, timeout time.Duration) bool {
 		}
 		break
 	}
-	if fds[1].revents != 0 {
+	if fds[1].Revents != 0 {
 		in.drainWake()
 	}
-	return fds[0].revents != 0
+	return fds[0].Revents != 0
 }
 
 // drainWake empties the wake pipe, whose bytes only meant "look at the

@@ -123,11 +123,11 @@ func (in *input) peekRead(buf []byte, max int, block *bool) (p []byte, more bool
 
 // hungUp reports whether every writer has closed stdin.
 func (in *input) hungUp() bool {
-	fds := []pollFd{{fd: int32(in.fd), events: pollIn}}
+	fds := []unix.PollFd{{Fd: int32(in.fd), Events: unix.POLLIN}}
 	if ppoll(fds, 0) != nil {
 		return false
 	}
-	return fds[0].revents&pollHup != 0
+	return fds[0].Revents&unix.POLLHUP != 0
 }
 
 // waitMore waits for more than the held bytes to arrive: poll cannot tell,
@@ -139,9 +139,9 @@ func (in *input) waitMore(idle *time.Duration) {
 	} else if *idle < 100*time.Millisecond {
 		*idle *= 2
 	}
-	fds := []pollFd{{fd: int32(in.wake[0]), events: pollIn}}
+	fds := []unix.PollFd{{Fd: int32(in.wake[0]), Events: unix.POLLIN}}
 	ppoll(fds, *idle)
-	if fds[0].revents != 0 {
+	if fds[0].Revents != 0 {
 		var b [64]byte
 		syscall.Read(in.wake[0], b[:])
 	}

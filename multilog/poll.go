@@ -1,39 +1,22 @@
 package multilog
 
 import (
+	"golang.org/x/sys/unix"
 	"syscall"
 	"time"
 	"unsafe"
 )
 
-// The multilog daemon calls poll through package syscall rather than
-// golang.org/x/sys/unix: x/sys/unix pulls in reflect and makes the binary,
-// and so the idle resident memory, about 0.2 MB larger.
-
-type pollFd struct {
-	fd      int32
-	events  int16
-	revents int16
-}
-
-const (
-	pollIn  = 0x1
-	pollHup = 0x10
-)
-
-// ppoll waits for the descriptors; timeout < 0 waits forever.
-func ppoll(fds []pollFd, timeout time.Duration) error {
-	var ts *syscall.Timespec
+// ppoll waits for the descriptors; timeout < 0 waits forever. It is a
+// scheduler-visible call (the wait may be long).
+func ppoll(fds []unix.PollFd, timeout time.Duration) error {
+	var ts *unix.Timespec
 	if timeout >= 0 {
-		t := syscall.NsecToTimespec(int64(timeout))
+		t := unix.NsecToTimespec(int64(timeout))
 		ts = &t
 	}
-	_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
-		uintptr(unsafe.Pointer(ts)), 0, 0, 0)
-	if e != 0 {
-		return e
-	}
-	return nil
+	_, err := unix.Ppoll(fds, ts, nil)
+	return err
 }
 
 // The intake's pipe calls below go straight to the kernel, without telling
@@ -44,9 +27,8 @@ func ppoll(fds []pollFd, timeout time.Duration) error {
 // logger then cost the monitor's wake-up and its 20 µs sleeps besides: about
 // half the logger's CPU. Blocking waits stay scheduler-visible (see waiter).
 
-// spliceNonblock is SPLICE_F_NONBLOCK: the pipes themselves do not block,
-// whatever the (shared) open file description says.
-const spliceNonblock = 2
+// The pipe calls pass SPLICE_F_NONBLOCK: the pipes themselves do not
+// block, whatever the (shared) open file description says.
 
 func rawErr(e syscall.Errno) error {
 	if e != 0 {
@@ -76,14 +58,14 @@ func sys6(n int, trap, a1, a2, a3, a4, a5, a6 uintptr) (uintptr, error) {
 // teeNow is tee(2) without blocking; last is what the previous one
 // returned, the best guess of what this one will.
 func teeNow(in, out, n, last int) (int, error) {
-	r, err := sys6(last, syscall.SYS_TEE, uintptr(in), uintptr(out), uintptr(n), spliceNonblock, 0, 0)
+	r, err := sys6(last, syscall.SYS_TEE, uintptr(in), uintptr(out), uintptr(n), unix.SPLICE_F_NONBLOCK, 0, 0)
 	return int(r), err
 }
 
 // spliceNow is splice(2) between descriptors without offsets, without
 // blocking.
 func spliceNow(in, out, n int) (int, error) {
-	r, err := sys6(n, syscall.SYS_SPLICE, uintptr(in), 0, uintptr(out), 0, uintptr(n), spliceNonblock)
+	r, err := sys6(n, syscall.SYS_SPLICE, uintptr(in), 0, uintptr(out), 0, uintptr(n), unix.SPLICE_F_NONBLOCK)
 	return int(r), err
 }
 
@@ -104,9 +86,9 @@ func epollNow(epfd int, ev []syscall.EpollEvent) (int, error) {
 }
 
 // ppollNow is ppoll(2) with a zero timeout, raw: it returns at once.
-func ppollNow(fds []pollFd) error {
-	var ts syscall.Timespec
-	_, _, e := syscall.RawSyscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
+func ppollNow(fds []unix.PollFd) error {
+	var ts unix.Timespec
+	_, _, e := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
 		uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
 	return rawErr(e)
 }

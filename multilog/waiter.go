@@ -2,6 +2,7 @@ package multilog
 
 import (
 	"errors"
+	"golang.org/x/sys/unix"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -43,7 +44,7 @@ type waiter struct {
 	first bool               // parked: the call before the wait
 	err   error              // epoll_wait's, other than EINTR and EAGAIN
 	ev    [2]syscall.EpollEvent
-	pfd   [1]pollFd
+	pfd   [1]unix.PollFd
 }
 
 // newWaiter watches input and the others for reading; nil if the kernel
@@ -118,8 +119,8 @@ func (w *waiter) check(fd uintptr) bool {
 func (w *waiter) parked(fd uintptr) bool {
 	if w.first {
 		w.first = false
-		w.pfd[0] = pollFd{fd: int32(fd), events: pollIn}
-		if ppollNow(w.pfd[:]) != nil || w.pfd[0].revents == 0 {
+		w.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+		if ppollNow(w.pfd[:]) != nil || w.pfd[0].Revents == 0 {
 			return false
 		}
 	}
@@ -144,8 +145,8 @@ func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
 	if timeout == 0 {
 		w.ready, w.woken = false, false
 		if w.own != nil {
-			w.pfd[0] = pollFd{fd: w.input, events: pollIn}
-			if ppollNow(w.pfd[:]) == nil && w.pfd[0].revents != 0 {
+			w.pfd[0] = unix.PollFd{Fd: w.input, Events: unix.POLLIN}
+			if ppollNow(w.pfd[:]) == nil && w.pfd[0].Revents != 0 {
 				w.ready = true
 			}
 			return w.ready, false, true
