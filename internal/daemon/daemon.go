@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 
 	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/supervise"
@@ -43,6 +44,20 @@ func Supervise(p Printer, args, env []string, stdin, stdout, stderr *os.File) in
 	// name for messages.
 	if err := Chdir(args[0]); err != nil {
 		return p.Fatal(err)
+	}
+	// Each start of ./run leaves about 2 kB of garbage (syscall.ForkExec
+	// copies argv and the environment into C strings), and nothing else
+	// allocates, so with Go's default the first collection comes only at
+	// a 4 MB heap: a service that exits at once would grow its supervise
+	// by about 3.5 MB over half an hour before anything is given back. At
+	// 10 the heap is collected from about 0.4 MB on: a supervise
+	// restarting ./run every second stayed at 1.4 MB anonymous memory
+	// (5 minutes after start, measured with /proc/PID/smaps_rollup) where
+	// the default had grown to 1.7 MB and was still growing. An idle
+	// supervise allocates nothing and never collects either way. GOGC, if
+	// set, wins.
+	if !hasVar(env, "GOGC") {
+		debug.SetGCPercent(10)
 	}
 	cfg := supervise.Config{Dir: ".", Name: args[0], Env: env, Warn: superviseWarn(p), Idle: TrimMemory,
 		Stdin: stdin, Stdout: stdout, Stderr: stderr}
@@ -123,3 +138,9 @@ func (s Stderr) Fatal(err error) int {
 
 // Warn prints "name: warning: " and err in daemontools' words.
 func (s Stderr) Warn(err error) { s.Say("warning", fault.Describe(err)) }
+
+// hasVar reports whether env sets key.
+func hasVar(env []string, key string) bool {
+	_, ok := lookup(env, key)
+	return ok
+}
