@@ -54,6 +54,9 @@ func newInput(r io.Reader, signals <-chan os.Signal, plain bool) (*input, error)
 		if !plain {
 			in.setupPeek()
 		}
+		if !in.peek && in.w != nil && in.w.own == nil {
+			in.w.exact = true
+		}
 	}
 	if signals != nil {
 		go in.forward(signals)

@@ -218,3 +218,85 @@ func TestPipeWaiter(t *testing.T) {
 		t.Fatal("the end of input must wake it (a read then returns 0)")
 	}
 }
+
+// TestNestedWaiter: the waiter through the nested epoll instance (stdin
+// not a pipe of the logger's own: a root-owned pipe under setuidgid, a
+// socket) looks once before it parks and not after: input that came
+// before the wait ends it at once, as does input or a wake-up during it;
+// a wake-up is told from input before the wait, and, for a caller that
+// reads stdin without a tee (exact), after it as well. A lost wake-up
+// would hang a wait without a deadline: each runs under a bound far above
+// the microseconds it needs (the failure is forever, not late).
+func TestNestedWaiter(t *testing.T) {
+	for _, exact := range []bool{false, true} {
+		t.Run(fmt.Sprintf("exact=%v", exact), func(t *testing.T) {
+			var in, wake [2]int
+			for _, p := range []*[2]int{&in, &wake} {
+				if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+					t.Fatal(err)
+				}
+				defer syscall.Close(p[0])
+				defer syscall.Close(p[1])
+			}
+			w := newWaiter(in[0], wake[0])
+			if w == nil {
+				t.Fatal("no nested epoll")
+			}
+			defer w.close()
+			w.exact = exact
+			type result struct{ ready, woken bool }
+			wait := func(what string, timeout time.Duration, during func()) result {
+				t.Helper()
+				done := make(chan result, 1)
+				go func() {
+					ready, woken, ok := w.wait(timeout)
+					if !ok {
+						t.Errorf("%s: the waiter failed", what)
+					}
+					done <- result{ready, woken}
+				}()
+				if during != nil {
+					time.Sleep(5 * time.Millisecond) // most likely parked by now; either way the answer is the same
+					during()
+				}
+				select {
+				case r := <-done:
+					return r
+				case <-time.After(time.Minute):
+					t.Fatalf("%s: the wait never ended (a lost wake-up)", what)
+					return result{}
+				}
+			}
+			var b [64]byte
+			syscall.Write(in[1], []byte("before\n"))
+			if r := wait("input before the wait", -1, nil); !r.ready {
+				t.Errorf("input before the wait: %+v, want ready", r)
+			}
+			syscall.Read(in[0], b[:])
+			if r := wait("input during the wait", -1, func() { syscall.Write(in[1], []byte("during\n")) }); !r.ready {
+				t.Errorf("input during the wait: %+v, want ready", r)
+			}
+			syscall.Read(in[0], b[:])
+			syscall.Write(wake[1], []byte{0})
+			if r := wait("a wake-up before the wait", -1, nil); r.ready || !r.woken {
+				t.Errorf("a wake-up before the wait: %+v, want woken only", r)
+			}
+			syscall.Read(wake[0], b[:])
+			r := wait("a wake-up during the wait", -1, func() { syscall.Write(wake[1], []byte{0}) })
+			if exact && (r.ready || !r.woken) {
+				t.Errorf("a wake-up during the wait, exact: %+v, want woken only", r)
+			}
+			if !exact && !r.ready && !r.woken {
+				t.Errorf("a wake-up during the wait: %+v, want it to end the wait", r)
+			}
+			syscall.Read(wake[0], b[:])
+			if r := wait("a timeout", 20*time.Millisecond, nil); r.ready || r.woken {
+				t.Errorf("a timeout: %+v, want neither", r)
+			}
+			allocs := testing.AllocsPerRun(20, func() { w.wait(0); w.wait(time.Millisecond) })
+			if allocs != 0 {
+				t.Errorf("wait allocates %v times", allocs)
+			}
+		})
+	}
+}

@@ -79,12 +79,6 @@ func readNow(fd int, p []byte) (int, error) {
 	return int(r), err
 }
 
-// epollNow is epoll_wait(2) with a zero timeout.
-func epollNow(epfd int, ev []syscall.EpollEvent) (int, error) {
-	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&ev[0])), uintptr(len(ev)), 0, 0, 0)
-	return int(r), rawErr(e)
-}
-
 // ppollNow is ppoll(2) with a zero timeout, raw: it returns at once.
 func ppollNow(fds []unix.PollFd) error {
 	var ts unix.Timespec

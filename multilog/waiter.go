@@ -22,9 +22,12 @@ import (
 // pipe, the logger opens a description of its own of the same pipe
 // (ownPipe) and the poller watches that one: a wait then costs one raw
 // ppoll before parking (see parked) besides the poller's own epoll_wait
-// calls. Otherwise an epoll instance of our own watches stdin and the wake
-// pipe, level-triggered, and the poller watches that instance, at two
-// epoll_wait calls of ours per wait.
+// calls. Otherwise (stdin is not a pipe, or, the usual case under
+// setuidgid, the pipe is root's and mode 0600, so the logger may not open
+// it again) an epoll instance of our own watches stdin and the wake pipe,
+// level-triggered, and the poller watches that instance: a wait then costs
+// the same one raw ppoll, of stdin and the wake pipe themselves (see
+// parkedNested).
 type waiter struct {
 	// With a description of our own (own != nil): signals interrupt the
 	// wait with a past deadline (interrupt).
@@ -35,7 +38,7 @@ type waiter struct {
 	ep   *os.File
 
 	rc    syscall.RawConn
-	poll  func(uintptr) bool // w.check or w.parked, made once: a method value allocates
+	poll  func(uintptr) bool // w.parkedNested or w.parked, made once: a method value allocates
 	armed time.Time          // the read deadline set (zero: none) ...
 	stale bool               // ... unless it passed or interrupt replaced it
 	input int32              // the descriptor whose readiness wait reports
@@ -43,8 +46,9 @@ type waiter struct {
 	woken bool               // ... and for any other descriptor
 	first bool               // parked: the call before the wait
 	err   error              // epoll_wait's, other than EINTR and EAGAIN
-	ev    [2]syscall.EpollEvent
 	pfd   [1]unix.PollFd
+	watch []unix.PollFd // with the nested epoll: input first, then the others
+	exact bool          // ... and the caller reads stdin after a wait (no tee)
 }
 
 // newWaiter watches input and the others for reading; nil if the kernel
@@ -70,7 +74,10 @@ func newWaiter(input int, others ...int) *waiter {
 		w.ep.Close()
 		return nil
 	}
-	w.poll = w.check
+	for _, fd := range append([]int{input}, others...) {
+		w.watch = append(w.watch, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+	}
+	w.poll = w.parkedNested
 	return w
 }
 
@@ -86,27 +93,6 @@ func newPipeWaiter(own int) *waiter {
 	}
 	w.poll = w.parked
 	return w
-}
-
-// check looks without waiting; false sends the poller to wait for the
-// epoll instance to become readable (or the deadline).
-func (w *waiter) check(fd uintptr) bool {
-	n, err := epollNow(int(fd), w.ev[:])
-	if err != nil {
-		if err != syscall.EINTR && err != syscall.EAGAIN {
-			w.err = err
-			return true
-		}
-		return false
-	}
-	for _, ev := range w.ev[:n] {
-		if ev.Fd == w.input {
-			w.ready = true
-		} else {
-			w.woken = true
-		}
-	}
-	return n > 0
 }
 
 // parked is the poll function with a description of our own. Its first
@@ -126,6 +112,40 @@ func (w *waiter) parked(fd uintptr) bool {
 	}
 	w.ready = true
 	return true
+}
+
+// parkedNested is the poll function with the nested epoll instance, and
+// works as parked does: its first call, before the wait, looks at the
+// watched descriptors themselves (one raw ppoll: whatever arrived since
+// the caller's last tee is seen here), and the call after the wait does
+// not look: every write to a watched descriptor wakes the instance's own
+// waiters, the poller's registration among them, whether or not the
+// instance's ready list already holds that descriptor, so a write after
+// the look ends the wait; the caller's tee tells what came (a signal's
+// wake-up is seen by the look before the next wait). Without the tee path
+// (exact) the caller reads stdin, which would block on a wake-up that
+// was the wake pipe's: then the call after the wait looks too. The instance itself
+// is never asked (epoll_wait) what is ready; the poller's wait re-checks
+// its list, so a stale entry costs nothing.
+func (w *waiter) parkedNested(uintptr) bool {
+	if !w.first && !w.exact {
+		w.ready = true
+		return true
+	}
+	w.first = false
+	for i := range w.watch {
+		w.watch[i].Revents = 0
+	}
+	if ppollNow(w.watch) != nil {
+		return false
+	}
+	w.ready = w.watch[0].Revents != 0
+	for _, p := range w.watch[1:] {
+		if p.Revents != 0 {
+			w.woken = true
+		}
+	}
+	return w.ready || w.woken
 }
 
 // interrupt makes a wait in progress, or the next one, return at once, for
@@ -151,8 +171,9 @@ func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
 			}
 			return w.ready, false, true
 		}
-		w.check(uintptr(w.epfd)) // not ep.Fd(): that would make ep blocking
-		return w.ready, w.woken, w.err == nil
+		w.first = true
+		w.parkedNested(0)
+		return w.ready, w.woken, true
 	}
 	var t time.Time
 	if timeout > 0 {
@@ -183,13 +204,8 @@ func (w *waiter) waitUntil(t time.Time) (ready, woken, ok bool) {
 			w.stale = true
 			return false, true, true
 		}
-		w.first = true
 	}
-	// With the nested epoll, the looks before and after the wait in the
-	// poller (w.check) are needed: parking without the first one was
-	// tried, and lost wake-ups now and then under a steady stream (intake
-	// stalled until the next deadline): the nested instance raises no new
-	// edge while stdin stays on its ready list.
+	w.first = true
 	err := w.rc.Read(w.poll)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
