@@ -133,7 +133,8 @@ for prog in "$BIN/multilog t ./d" "/usr/bin/multilog t ./d" "s6-log t ./d" "svlo
 	head -c 200000000 "$IN" >&3
 	sleep 2
 	rss2=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-	printf '%-26s %8s %8s\n' "$prog" "$rss" "$rss2"
+	case $prog in "$BIN"/*) label="mlog ${prog#"$BIN/"}" ;; *) label=$prog ;; esac
+	printf '%-26s %8s %8s\n' "$label" "$rss" "$rss2"
 	exec 3>&-
 	wait $pid || true
 done
