@@ -214,7 +214,7 @@ func (l *Logger) fill() []byte {
 	var idle time.Duration
 	// The last tee emptied the pipe (peek path only, checked once: any
 	// other read of the pipe since would make it stale), and the waiter
-	// looks before it parks (waiter.parked, waiter.parkedNested).
+	// looks before it parks (waiter.look).
 	drained := l.in.drained && l.in.w != nil && l.in.held == 0 && l.direct == nil
 	l.in.drained = false
 	for {

@@ -129,7 +129,7 @@ func TestOwnPipeFallback(t *testing.T) {
 }
 
 // TestPipeWaiter: the waiter on our own description wakes for input (an
-// edge per write, as waiter.parked relies on), for its end, for its
+// edge per write, as waiter.look relies on), for its end, for its
 // timeout, and at once for an interrupt (a signal), whether the interrupt
 // comes during the wait or before it; and it does not allocate.
 func TestPipeWaiter(t *testing.T) {

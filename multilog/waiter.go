@@ -21,34 +21,30 @@ import (
 // svscan, maybe daemontools' own multilog) would inherit. When stdin is a
 // pipe, the logger opens a description of its own of the same pipe
 // (ownPipe) and the poller watches that one: a wait then costs one raw
-// ppoll before parking (see parked) besides the poller's own epoll_wait
+// ppoll before parking (see look) besides the poller's own epoll_wait
 // calls. Otherwise (stdin is not a pipe, or, the usual case under
 // setuidgid, the pipe is root's and mode 0600, so the logger may not open
 // it again) an epoll instance of our own watches stdin and the wake pipe,
 // level-triggered, and the poller watches that instance: a wait then costs
-// the same one raw ppoll, of stdin and the wake pipe themselves (see
-// parkedNested).
+// the same one raw ppoll, of stdin and the wake pipe themselves.
 type waiter struct {
 	// With a description of our own (own != nil): signals interrupt the
 	// wait with a past deadline (interrupt).
 	own  *os.File
 	intr atomic.Bool // interrupt was called since the last wait saw it
 
-	epfd int // the nested epoll instance, owned by ep (own == nil)
-	ep   *os.File
+	ep *os.File // the nested epoll instance (own == nil)
 
 	rc    syscall.RawConn
-	poll  func(uintptr) bool // w.parkedNested or w.parked, made once: a method value allocates
+	poll  func(uintptr) bool // w.look, made once: a method value allocates
 	armed time.Time          // the read deadline set (zero: none) ...
 	stale bool               // ... unless it passed or interrupt replaced it
-	input int32              // the descriptor whose readiness wait reports
-	ready bool               // what the last check found for input
+	watch []unix.PollFd      // what look looks at: input first, then the others
+	ready bool               // what the last look found for input
 	woken bool               // ... and for any other descriptor
-	first bool               // parked: the call before the wait
-	err   error              // epoll_wait's, other than EINTR and EAGAIN
-	pfd   [1]unix.PollFd
-	watch []unix.PollFd // with the nested epoll: input first, then the others
-	exact bool          // ... and the caller reads stdin after a wait (no tee)
+	first bool               // look: the call before the wait
+	exact bool               // the caller reads stdin after a wait (no tee): look after it too
+	err   error              // the poller's, other than a deadline
 }
 
 // newWaiter watches input and the others for reading; nil if the kernel
@@ -69,15 +65,12 @@ func newWaiter(input int, others ...int) *waiter {
 		syscall.Close(epfd)
 		return nil
 	}
-	w := &waiter{epfd: epfd, ep: os.NewFile(uintptr(epfd), "epoll"), input: int32(input)}
+	w := &waiter{ep: os.NewFile(uintptr(epfd), "epoll")}
 	if w.rc, err = w.ep.SyscallConn(); err != nil {
 		w.ep.Close()
 		return nil
 	}
-	for _, fd := range append([]int{input}, others...) {
-		w.watch = append(w.watch, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
-	}
-	w.poll = w.parkedNested
+	w.watching(append([]int{input}, others...))
 	return w
 }
 
@@ -85,49 +78,41 @@ func newWaiter(input int, others ...int) *waiter {
 // that nothing else holds (ownPipe), in the poller itself; nil if the
 // poller refuses it. Signals reach a wait through interrupt.
 func newPipeWaiter(own int) *waiter {
-	w := &waiter{own: os.NewFile(uintptr(own), "stdin"), epfd: -1, input: int32(own)}
+	w := &waiter{own: os.NewFile(uintptr(own), "stdin")}
 	var err error
 	if w.rc, err = w.own.SyscallConn(); err != nil {
 		w.own.Close()
 		return nil
 	}
-	w.poll = w.parked
+	w.watching([]int{own})
 	return w
 }
 
-// parked is the poll function with a description of our own. Its first
-// call, before the wait, looks (a raw ppoll): rc.Read forgets any edge the
-// poller saw before it began, so whatever arrived since the caller's last
-// read or tee must be seen here; anything written after the look raises
-// an edge that ends the wait. The call after the wait does not look: the
-// caller's tee or read will tell, and a stale edge costs one more empty
-// look and wait.
-func (w *waiter) parked(fd uintptr) bool {
-	if w.first {
-		w.first = false
-		w.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
-		if ppollNow(w.pfd[:]) != nil || w.pfd[0].Revents == 0 {
-			return false
-		}
+// watching sets what look looks at, input first.
+func (w *waiter) watching(fds []int) {
+	for _, fd := range fds {
+		w.watch = append(w.watch, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
 	}
-	w.ready = true
-	return true
+	w.poll = w.look
 }
 
-// parkedNested is the poll function with the nested epoll instance, and
-// works as parked does: its first call, before the wait, looks at the
-// watched descriptors themselves (one raw ppoll: whatever arrived since
-// the caller's last tee is seen here), and the call after the wait does
-// not look: every write to a watched descriptor wakes the instance's own
-// waiters, the poller's registration among them, whether or not the
-// instance's ready list already holds that descriptor, so a write after
-// the look ends the wait; the caller's tee tells what came (a signal's
-// wake-up is seen by the look before the next wait). Without the tee path
-// (exact) the caller reads stdin, which would block on a wake-up that
-// was the wake pipe's: then the call after the wait looks too. The instance itself
-// is never asked (epoll_wait) what is ready; the poller's wait re-checks
-// its list, so a stale entry costs nothing.
-func (w *waiter) parkedNested(uintptr) bool {
+// look is the poll function of both kinds of waiter. Its first call,
+// before the wait, looks at the watched descriptors themselves (one raw
+// ppoll): rc.Read forgets any edge the poller saw before it began, so
+// whatever arrived since the caller's last read or tee must be seen here.
+// The call after the wait does not look: anything written after the look
+// raises an edge that ends the wait (on our own description directly; on
+// the nested instance because every write to a watched descriptor wakes
+// the instance's waiters, the poller's registration among them, whether or
+// not its ready list already holds that descriptor), and the caller's tee
+// or read tells what came; a stale edge costs one more empty look and
+// wait. On the nested instance the edge may be the wake pipe's (a signal,
+// seen by the look before the next wait): a caller that reads stdin
+// without a tee (exact) would block on it, so then the call after the
+// wait looks too. The nested instance itself is never asked (epoll_wait)
+// what is ready; the poller's wait re-checks its list, so a stale entry
+// costs nothing.
+func (w *waiter) look(uintptr) bool {
 	if !w.first && !w.exact {
 		w.ready = true
 		return true
@@ -163,16 +148,8 @@ func (w *waiter) interrupt() {
 // was; ok is false if the waiter itself failed and must not be used again.
 func (w *waiter) wait(timeout time.Duration) (ready, woken, ok bool) {
 	if timeout == 0 {
-		w.ready, w.woken = false, false
-		if w.own != nil {
-			w.pfd[0] = unix.PollFd{Fd: w.input, Events: unix.POLLIN}
-			if ppollNow(w.pfd[:]) == nil && w.pfd[0].Revents != 0 {
-				w.ready = true
-			}
-			return w.ready, false, true
-		}
-		w.first = true
-		w.parkedNested(0)
+		w.ready, w.woken, w.first = false, false, true
+		w.look(0)
 		return w.ready, w.woken, true
 	}
 	var t time.Time
