@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/mlog/mlog/internal/daemon"
 	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/multilog"
 	"github.com/mlog/mlog/rotate"
@@ -27,7 +28,7 @@ func multilogMain(t *Tool, args []string) int {
 		return ExitUsage
 	}
 
-	cfg := multilog.Config{Script: script, Stdin: t.Stdin, Stderr: t.Stderr, Idle: trimMemory, Trim: trimMemory}
+	cfg := multilog.Config{Script: script, Stdin: t.Stdin, Stderr: t.Stderr, Idle: daemon.TrimMemory, Trim: daemon.TrimMemory}
 	cfg.Logdir.Warn = t.pauseWarning
 	if f, ok := t.Stderr.(*os.File); ok {
 		cfg.Logdir.Stderr = f

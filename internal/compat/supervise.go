@@ -17,12 +17,6 @@ func superviseMain(t *Tool, args []string) int {
 	return daemon.Supervise(t, args, os.Environ(), in, out, errf)
 }
 
-// chdir changes to dir, with daemontools' "unable to chdir to DIR" error.
-func chdir(dir string) error { return daemon.Chdir(dir) }
-
-// trimMemory gives an idle program's memory back: see daemon.TrimMemory.
-func trimMemory() { daemon.TrimMemory() }
-
 // stdFiles returns the tool's standard files that are real files, for
 // programs that hand them on to children.
 func stdFiles(t *Tool) (in, out, errf *os.File) {

@@ -3,6 +3,7 @@ package compat
 import (
 	"os"
 
+	"github.com/mlog/mlog/internal/daemon"
 	"github.com/mlog/mlog/supervise"
 )
 
@@ -11,9 +12,9 @@ import (
 // supervise it starts is the one installed beside it, if any (see
 // sibling).
 func svscanMain(t *Tool, args []string) int {
-	cfg := supervise.ScanConfig{Env: os.Environ(), Warn: t.Warn, Idle: trimMemory, Supervise: sibling("supervise")}
+	cfg := supervise.ScanConfig{Env: os.Environ(), Warn: t.Warn, Idle: daemon.TrimMemory, Supervise: sibling("supervise")}
 	if len(args) > 0 {
-		if err := chdir(args[0]); err != nil {
+		if err := daemon.Chdir(args[0]); err != nil {
 			return t.Fatal(err)
 		}
 	}
