@@ -73,13 +73,8 @@ func (c *counter) add(key []byte, n int64) {
 	for i := tag & mask; ; i = (i + 1) & mask {
 		s := c.slots[i]
 		if s == 0 {
-			if c.n%entBlock == 0 {
-				c.ents = append(c.ents, make([]centry, 0, entBlock))
-			}
 			blk, off := c.store(key)
-			b := &c.ents[len(c.ents)-1]
-			*b = append(*b, centry{hash: h, blk: blk, off: off, n: uint32(len(key)), count: n})
-			c.n++
+			c.push(centry{hash: h, blk: blk, off: off, n: uint32(len(key)), count: n})
 			c.slots[i] = tag<<32 | uint64(c.n)
 			return
 		}
@@ -91,6 +86,16 @@ func (c *counter) add(key []byte, n int64) {
 			return
 		}
 	}
+}
+
+// push appends entry number c.n+1 (its slot is the caller's to set).
+func (c *counter) push(e centry) {
+	if c.n%entBlock == 0 {
+		c.ents = append(c.ents, make([]centry, 0, entBlock))
+	}
+	b := &c.ents[len(c.ents)-1]
+	*b = append(*b, e)
+	c.n++
 }
 
 // grow doubles the slots (at least 64) and places the entries again.
@@ -210,13 +215,8 @@ func (c *counter) decode(b []byte) error {
 	c.keys = [][]byte{b[:len(b):len(b)]}
 	off := 0
 	for i := range lens {
-		if c.n%entBlock == 0 {
-			c.ents = append(c.ents, make([]centry, 0, entBlock))
-		}
 		h := maphash.Bytes(c.seed, b[off:off+lens[i]])
-		blk := &c.ents[len(c.ents)-1]
-		*blk = append(*blk, centry{hash: h, off: uint32(off), n: uint32(lens[i]), count: counts[i]})
-		c.n++
+		c.push(centry{hash: h, off: uint32(off), n: uint32(lens[i]), count: counts[i]})
 		off += lens[i]
 	}
 	c.place(max(64, 1<<bits.Len(uint(2*n))))

@@ -83,33 +83,23 @@ const (
 // take a core each. The order of the output is kept: w sees exactly the
 // bytes query.Run wrote, in the order it wrote them.
 func runPiped(ctx context.Context, cfg query.Config, logdirs []string, w io.Writer) (query.Stats, error) {
-	full := make(chan []byte, pipeDepth)
-	free := make(chan []byte, pipeDepth+2)
-	for range pipeDepth + 2 {
-		free <- make([]byte, 0, pipeChunk)
-	}
+	ch, first := newChunks(pipeDepth, pipeChunk)
 	var st query.Stats
 	var err error
 	go func() {
-		defer close(full)
-		pw := &pipeWriter{full: full, free: free, buf: <-free}
+		pw := &pipeWriter{ch: ch, buf: first}
 		st, err = query.Run(ctx, cfg, logdirs, pw)
-		if len(pw.buf) > 0 {
-			full <- pw.buf
-		}
+		ch.close(pw.buf)
 	}()
-	for b := range full {
-		w.Write(b)
-		free <- b[:0]
-	}
+	ch.each(func(b []byte) { w.Write(b) })
 	return st, err
 }
 
 // pipeWriter copies what it is given into chunks of pipeChunk bytes and
 // sends each full chunk on.
 type pipeWriter struct {
-	full, free chan []byte
-	buf        []byte
+	ch  *chunks
+	buf []byte
 }
 
 func (pw *pipeWriter) Write(p []byte) (int, error) {
@@ -119,8 +109,7 @@ func (pw *pipeWriter) Write(p []byte) (int, error) {
 		pw.buf = append(pw.buf, p[:k]...)
 		p = p[k:]
 		if len(pw.buf) == cap(pw.buf) {
-			pw.full <- pw.buf
-			pw.buf = <-pw.free
+			pw.buf = pw.ch.send(pw.buf)
 		}
 	}
 	return n, nil

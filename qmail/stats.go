@@ -162,9 +162,8 @@ type Collector struct {
 	// keys, when the top lists are counted in the background (see
 	// background), holds keys still to count: a counter's id, the key's
 	// length in 4 bytes, the key.
-	keys     []byte
-	keysFull chan []byte
-	keysFree chan []byte
+	keys  []byte
+	keysC *chunks
 }
 
 // NewCollector returns a Collector that joins with j (a new Joiner if nil)
@@ -332,7 +331,7 @@ const keyChunk = 128 << 10
 // count counts key in k, at once or, in the background, when its chunk
 // of keys is full.
 func (c *Collector) count(k *counter, key []byte) {
-	if c.keysFull == nil {
+	if c.keysC == nil {
 		k.add(key, 1)
 		return
 	}
@@ -340,8 +339,7 @@ func (c *Collector) count(k *counter, key []byte) {
 	c.keys = append(c.keys, k.id, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
 	c.keys = append(c.keys, key...)
 	if len(c.keys) >= keyChunk {
-		c.keysFull <- c.keys
-		c.keys = <-c.keysFree
+		c.keys = c.keysC.send(c.keys)
 	}
 }
 
@@ -356,28 +354,24 @@ func (c *Collector) background() (wait func()) {
 	for i, k := range tabs {
 		k.id = uint8(i)
 	}
-	c.keysFull, c.keysFree = make(chan []byte, 4), make(chan []byte, 6)
-	for range 5 {
-		c.keysFree <- make([]byte, 0, keyChunk+maxCarry+8)
-	}
-	c.keys = make([]byte, 0, keyChunk+maxCarry+8)
+	// A chunk is sent once it holds keyChunk bytes: room for one more key
+	// (at most a line) beyond that.
+	c.keysC, c.keys = newChunks(4, keyChunk+maxCarry+8)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for chunk := range c.keysFull {
-			for b := chunk; len(b) > 0; {
+		c.keysC.each(func(b []byte) {
+			for len(b) > 0 {
 				n := int(b[1]) | int(b[2])<<8 | int(b[3])<<16 | int(b[4])<<24
 				tabs[b[0]].add(b[5:5+n], 1)
 				b = b[5+n:]
 			}
-			c.keysFree <- chunk[:0]
-		}
+		})
 	}()
 	return func() {
-		c.keysFull <- c.keys
-		close(c.keysFull)
+		c.keysC.close(c.keys)
 		<-done
-		c.keys, c.keysFull, c.keysFree = nil, nil, nil
+		c.keys, c.keysC = nil, nil
 	}
 }
 
