@@ -11,14 +11,15 @@ import (
 )
 
 // TestTrickleEachLineArrives: lines written one at a time, each in two
-// writes, each waited for in current before the next: the logger waits
-// without a look after a tee that emptied the pipe, and after the wait
-// does not look either, so a wake-up lost there would leave a line
-// unwritten until the next (here: never, and the wait fails). Both ways of
-// waiting: on a description of the pipe of the logger's own, and, as under
-// setuidgid, where the pipe is root's (mode 0600) and the logger may not
-// open it again, through the nested epoll instance (two epoll instances in
-// the process: the runtime's and that one).
+// writes, each waited for in current before the next, through both ways
+// of waiting of a whole logger: on a description of the pipe of its own,
+// and, as under setuidgid, where the pipe is root's (mode 0600) and the
+// logger may not open it again, through the nested epoll instance (two
+// epoll instances in the process: the runtime's and that one; the count
+// shows the other path was not taken instead). A lost wake-up would not
+// fail it: the idle deadline ends such a wait within two seconds. That
+// property is TestNestedWaiter's and TestPipeWaiter's, where a lost
+// wake-up is a wait without a deadline that never ends.
 func TestTrickleEachLineArrives(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
