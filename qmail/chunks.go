@@ -3,7 +3,7 @@ package qmail
 // chunks hands byte chunks from one goroutine to another, in order, over a
 // fixed set of buffers: the sender fills a chunk and trades it for an empty
 // one (send), the receiver takes each full one and gives it back (each).
-// qmail uses it twice: query's output to the joining (runPiped), and the
+// qmail uses it twice: the lines from query to the joining (Read), and the
 // top lists' keys to their counting (Collector.background).
 type chunks struct {
 	full, free chan []byte

@@ -82,6 +82,10 @@ type Config struct {
 
 	// Warn reports problems that do not stop the query.
 	Warn func(error)
+	// Failed, if not nil, is incremented for each file that could not be
+	// read, or not to its end: what [Stats].Failed counts, for [Pull] and
+	// [Lines], which return no Stats.
+	Failed *int
 
 	// Progress, if set, is called as the query starts each file with the
 	// bytes of the files before it and of all files chosen (compressed
@@ -484,6 +488,9 @@ func (q *query) report(err error) {
 		q.skipped[se.Path] = true
 	} else {
 		q.stats.Failed++
+		if q.cfg.Failed != nil {
+			*q.cfg.Failed++
+		}
 	}
 	q.warn(err)
 }
