@@ -139,6 +139,30 @@ func TestCorruptArchive(t *testing.T) {
 					t.Errorf("Matched = %d, printed %d", st.Matched, len(want)+len(lines))
 				}
 			}
+			// Lines and Pull return no Stats: Config.Failed counts the
+			// same file for them, and they go on past it too.
+			for _, pull := range []bool{false, true} {
+				failed, n := 0, 0
+				cfg := Config{Failed: &failed, Warn: func(error) {}}
+				if pull {
+					for r, err := range Pull(context.Background(), cfg, []string{dir}) {
+						if r == nil {
+							t.Fatalf("Pull: %v", err)
+						}
+						n++
+					}
+				} else {
+					for l, err := range Lines(context.Background(), cfg, []string{dir}) {
+						if l == nil {
+							t.Fatalf("Lines: %v", err)
+						}
+						n++
+					}
+				}
+				if failed != 1 || n < 20000 {
+					t.Errorf("pull %v: Failed %d, %d lines; want 1 and at least 20000", pull, failed, n)
+				}
+			}
 		})
 	}
 }
