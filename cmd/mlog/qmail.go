@@ -69,7 +69,7 @@ func newQmailCmd() *cobra.Command {
   mlog qmail stats --since yesterday --until today --by 1h --json /var/log/qmail
   mlog qmail stats --cursor /var/lib/mlog/qmail.cursor --json /var/log/qmail   # from cron
   mlog qmail stats --since today --cumulative --cursor /var/lib/mlog/today.cursor /var/log/qmail`,
-		Args: cobra.MinimumNArgs(1),
+		Args: atLeast(1, "LOGDIR"),
 		RunE: func(cmd *cobra.Command, args []string) error { return exitCode(runQmailStats(cmd, &f, args)) },
 	}
 	flags(stats)
@@ -82,7 +82,7 @@ func newQmailCmd() *cobra.Command {
 		Example: `  mlog qmail trace 4194304 /var/log/qmail
   mlog qmail trace alice@example.org --since today /var/log/qmail
   mlog qmail trace qp 4242 /var/log/qmail`,
-		Args: cobra.MinimumNArgs(2),
+		Args: atLeast(2, "what to trace or LOGDIR"),
 		RunE: func(cmd *cobra.Command, args []string) error { return exitCode(runQmailTrace(cmd, &f, args)) },
 	}
 	flags(trace)

@@ -74,6 +74,22 @@ func exit(cmd *cobra.Command, err error, stderr io.Writer) int {
 	return (&compat.Tool{Name: name, Stderr: stderr}).Fatal(err)
 }
 
+// atLeast is cobra.MinimumNArgs with a message in daemontools' way: what
+// is missing, then how the command is used ("mlog wait: usage: missing
+// DIR: mlog wait (-u|-d) [-T timeout] DIR...").
+func atLeast(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			use := cmd.Use // as written: UseLine would add "[flags]" after it
+			if p := cmd.Parent(); p != nil {
+				use = p.CommandPath() + " " + use
+			}
+			return &fault.UsageError{Msg: "missing " + what + ": " + use}
+		}
+		return nil
+	}
+}
+
 // isFailure reports whether err is a failed operation, as opposed to one
 // of cobra's complaints about arguments.
 func isFailure(err error) bool {

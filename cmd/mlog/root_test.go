@@ -150,6 +150,13 @@ func TestExit(t *testing.T) {
 		{"compress method", []string{"compress", "lz4"}, 100, "mlog compress: usage: unknown method \"lz4\"\n"},
 		{"man page", []string{"man", "nosuch"}, 100, "mlog man: usage: no page for nosuch\n"},
 		{"man write", []string{"man", "--dir", "/nonexistent", "svok"}, 111, "mlog man: fatal: unable to open /nonexistent/svok.8: file does not exist\n"},
+		// Too few words: what is missing and the command's use, as
+		// written (cobra's "requires at least 1 arg(s)" said neither).
+		{"wait no dir", []string{"wait", "-u"}, 100, "mlog wait: usage: missing DIR: mlog wait (-u|-d) [-T timeout] DIR...\n"},
+		{"ship no logdir", []string{"ship"}, 100, "mlog ship: usage: missing LOGDIR: mlog ship --to URL --cursor FILE [flags] LOGDIR...\n"},
+		{"status no dir", []string{"status"}, 100, "mlog status: usage: missing DIR: mlog status [--json] DIR...\n"},
+		{"qmail stats no logdir", []string{"qmail", "stats"}, 100, "mlog qmail stats: usage: missing LOGDIR: mlog qmail stats [--since T] [--until T] [--json] [--by DURATION] [--cursor FILE [--cumulative]] LOGDIR...\n"},
+		{"qmail trace no logdir", []string{"qmail", "trace", "4194304"}, 100, "mlog qmail trace: usage: missing what to trace or LOGDIR: mlog qmail trace [--since T] [--until T] [--json] MSG|ADDRESS|qp Q LOGDIR...\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,7 +112,7 @@ func runShip(cmd *cobra.Command, f *shipFlags, args []string) int {
 	stderr := cmd.ErrOrStderr()
 	cfg, err := shipConfig(f, args)
 	if err != nil {
-		shipMessage(stderr, "fatal", err.Error())
+		shipMessage(stderr, "usage", err.Error())
 		return compat.ExitUsage
 	}
 	cfg.Warn = func(err error) { shipMessage(stderr, "warning", shipReason(err)) }
@@ -138,7 +138,7 @@ func runShip(cmd *cobra.Command, f *shipFlags, args []string) int {
 func shipConfig(f *shipFlags, args []string) (ship.Config, error) {
 	var cfg ship.Config
 	if len(args) == 0 {
-		return cfg, errors.New("no logdir: usage: mlog ship --to URL --cursor FILE LOGDIR...")
+		return cfg, errors.New("missing LOGDIR: mlog ship --to URL --cursor FILE [flags] LOGDIR...")
 	}
 	if f.to == "" {
 		return cfg, errors.New("--to is required: relp://host:port, tcp://host:port or udp://host:port")

@@ -107,7 +107,7 @@ func newStatusCmd() *cobra.Command {
 		Short:   "print the state of supervised services (svstat, or JSON for monitoring)",
 		Long:    statusLong,
 		Example: "  mlog status /service/*\n  mlog status --json /service/* | jq '.[] | select(.state != \"up\")'",
-		Args:    cobra.MinimumNArgs(1),
+		Args:    atLeast(1, "DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if code := runStatus(cmd.OutOrStdout(), args, asJSON, time.Now()); code != 0 {
 				return &exitError{code}
@@ -262,7 +262,7 @@ func newWaitCmd() *cobra.Command {
 		Use:   "wait (-u|-d) [-T timeout] DIR...",
 		Short: "wait until services are up or down (svc -w style)",
 		Long:  waitLong,
-		Args:  cobra.MinimumNArgs(1),
+		Args:  atLeast(1, "DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if up == down {
 				return &fault.UsageError{Msg: "give exactly one of -u and -d"}
