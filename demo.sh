@@ -26,7 +26,12 @@ MAILS=${DEMO_MAILS:-200}
 SMTP_PORT=${DEMO_SMTP_PORT:-2525}
 POP_PORT=${DEMO_POP_PORT:-2110}
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal; plain text into a file or a pipe.
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
 fail() { # sentence: say what went wrong, show supervise's messages, exit 1
 	if [ -s "${ERRS:-}" ]; then
 		printf '\nsvscan and supervise said (each line once):\n' >&2
