@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlog/mlog/internal/compat"
 	"github.com/mlog/mlog/internal/durable"
+	"github.com/mlog/mlog/internal/fault"
 	"github.com/mlog/mlog/qmail"
 )
 
@@ -57,10 +58,6 @@ func newQmailCmd() *cobra.Command {
 		fl.StringVarP(&f.since, "since", "S", "", "read lines at or after `TIME`")
 		fl.StringVarP(&f.until, "until", "U", "", "read lines before `TIME`")
 		fl.BoolVar(&f.json, "json", false, "print JSON")
-		c.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-			qmailFatal(c.ErrOrStderr(), err)
-			return &exitError{compat.ExitUsage}
-		})
 	}
 	stats := &cobra.Command{
 		Use:   "stats [--since T] [--until T] [--json] [--by DURATION] [--cursor FILE [--cumulative]] LOGDIR...",
@@ -70,7 +67,7 @@ func newQmailCmd() *cobra.Command {
   mlog qmail stats --cursor /var/lib/mlog/qmail.cursor --json /var/log/qmail   # from cron
   mlog qmail stats --since today --cumulative --cursor /var/lib/mlog/today.cursor /var/log/qmail`,
 		Args: atLeast(1, "LOGDIR"),
-		RunE: func(cmd *cobra.Command, args []string) error { return exitCode(runQmailStats(cmd, &f, args)) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runQmailStats(cmd, &f, args) },
 	}
 	flags(stats)
 	stats.Flags().DurationVar(&f.by, "by", 0, "also count per bucket of `DURATION` (a time series)")
@@ -83,70 +80,57 @@ func newQmailCmd() *cobra.Command {
   mlog qmail trace alice@example.org --since today /var/log/qmail
   mlog qmail trace qp 4242 /var/log/qmail`,
 		Args: atLeast(2, "what to trace or LOGDIR"),
-		RunE: func(cmd *cobra.Command, args []string) error { return exitCode(runQmailTrace(cmd, &f, args)) },
+		RunE: func(cmd *cobra.Command, args []string) error { return runQmailTrace(cmd, &f, args) },
 	}
 	flags(trace)
 	cmd.AddCommand(stats, trace)
 	return cmd
 }
 
-func exitCode(code int) error {
-	if code != 0 {
-		return &exitError{code}
+// qmailError makes an error from reading the logdirs one that exit
+// reports with the right code: 100 for what the command line got wrong (a
+// bad time, a bad pattern), 111 for the rest.
+func qmailError(err error) error {
+	switch {
+	case qmail.IsUsage(err) && !errors.Is(err, fault.ErrUsage):
+		return &fault.UsageError{Msg: fault.Describe(err)}
+	case !qmail.IsUsage(err) && !isFailure(err):
+		return &fault.Error{Op: "read", Path: "the logdirs", Err: err}
 	}
-	return nil
-}
-
-func qmailFatal(w io.Writer, err error) {
-	(&compat.Tool{Name: "mlog qmail", Stderr: w}).Say("fatal", queryReason(err))
-}
-
-// qmailFail reports a failed run over the logdirs and returns its exit
-// code: 100 for what the command line got wrong (a bad time, a bad
-// pattern), 111 for the rest.
-func qmailFail(w io.Writer, err error) int {
-	qmailFatal(w, err)
-	if qmail.IsUsage(err) {
-		return compat.ExitUsage
-	}
-	return compat.ExitTemporary
+	return err
 }
 
 // qmailConfig turns the flags into a Config.
 func qmailConfig(cmd *cobra.Command, f *qmailFlags) (qmail.Config, error) {
-	stderr := cmd.ErrOrStderr()
 	cfg := qmail.Config{By: f.by}
 	cfg.Zone = compat.LocalZone(os.LookupEnv)
-	cfg.Warn = func(err error) { io.WriteString(stderr, "mlog qmail: warning: "+queryReason(err)+"\n") }
+	cfg.Warn = (&compat.Tool{Name: cmd.CommandPath(), Stderr: cmd.ErrOrStderr()}).Warn
 	now := time.Now()
 	var err error
 	if f.since != "" {
 		if cfg.Since, err = qmail.ParseTime(f.since, now, cfg.Zone); err != nil {
-			return cfg, errors.New("--since: " + err.Error())
+			return cfg, &fault.UsageError{Msg: "--since: " + fault.Describe(err)}
 		}
 	}
 	if f.until != "" {
 		if cfg.Until, err = qmail.ParseTime(f.until, now, cfg.Zone); err != nil {
-			return cfg, errors.New("--until: " + err.Error())
+			return cfg, &fault.UsageError{Msg: "--until: " + fault.Describe(err)}
 		}
 		cfg.HasUntil = true
 	}
 	if f.by < 0 {
-		return cfg, errors.New("--by: negative duration")
+		return cfg, &fault.UsageError{Msg: "--by: negative duration"}
 	}
 	return cfg, nil
 }
 
-func runQmailStats(cmd *cobra.Command, f *qmailFlags, logdirs []string) int {
-	stderr := cmd.ErrOrStderr()
+func runQmailStats(cmd *cobra.Command, f *qmailFlags, logdirs []string) error {
 	cfg, err := qmailConfig(cmd, f)
 	if err != nil {
-		qmailFatal(stderr, err)
-		return compat.ExitUsage
+		return err
 	}
 	if f.cumulative && f.cursor == "" {
-		qmailFatal(stderr, errors.New("--cumulative needs --cursor"))
-		return compat.ExitUsage
+		return &fault.UsageError{Msg: "--cumulative needs --cursor"}
 	}
 	cfg.Cumulative = f.cumulative
 	if f.cursor != "" {
@@ -154,18 +138,16 @@ func runQmailStats(cmd *cobra.Command, f *qmailFlags, logdirs []string) int {
 		// the same lines twice: the second is refused.
 		unlock, err := durable.Lock(f.cursor)
 		if err != nil {
-			qmailFatal(stderr, err)
-			return compat.ExitTemporary
+			return err
 		}
 		defer unlock()
 		if cfg.State, err = qmail.LoadState(f.cursor); err != nil {
-			qmailFatal(stderr, err)
-			return compat.ExitTemporary
+			return err
 		}
 	}
 	s, err := qmail.Collect(context.Background(), cfg, logdirs)
 	if err != nil {
-		return qmailFail(stderr, err)
+		return qmailError(err)
 	}
 	if f.json {
 		err = qmail.WriteJSON(cmd.OutOrStdout(), &s)
@@ -173,46 +155,40 @@ func runQmailStats(cmd *cobra.Command, f *qmailFlags, logdirs []string) int {
 		err = qmail.WriteStats(cmd.OutOrStdout(), &s, cfg.Zone)
 	}
 	if err != nil {
-		qmailFatal(stderr, &fs.PathError{Op: "write", Path: "output", Err: err})
-		return compat.ExitTemporary
+		return &fs.PathError{Op: "write", Path: "output", Err: err}
 	}
 	if f.cursor != "" {
 		// Saved after the report is out: a run that dies before leaves the
 		// cursor where it was, and the next run reports these lines again.
 		if err := qmail.SaveState(f.cursor, cfg.State); err != nil {
-			qmailFatal(stderr, &fs.PathError{Op: "write", Path: f.cursor, Err: err})
-			return compat.ExitTemporary
+			return &fs.PathError{Op: "write", Path: f.cursor, Err: err}
 		}
 	}
 	if s.FailedFiles > 0 {
-		return compat.ExitTemporary
+		return &exitError{fault.ExitTemporary} // each file was warned about
 	}
-	return 0
+	return nil
 }
 
-func runQmailTrace(cmd *cobra.Command, f *qmailFlags, args []string) int {
-	stderr := cmd.ErrOrStderr()
+func runQmailTrace(cmd *cobra.Command, f *qmailFlags, args []string) error {
 	cfg, err := qmailConfig(cmd, f)
 	if err != nil {
-		qmailFatal(stderr, err)
-		return compat.ExitUsage
+		return err
 	}
 	n := 1
 	if args[0] == "qp" {
 		n = 2
 	}
 	if len(args) <= n {
-		qmailFatal(stderr, errors.New("no logdir"))
-		return compat.ExitUsage
+		return &fault.UsageError{Msg: "missing LOGDIR: " + cmd.CommandPath() + " qp Q LOGDIR..."}
 	}
 	target, err := qmail.ParseTarget(args[:n])
 	if err != nil {
-		qmailFatal(stderr, err)
-		return compat.ExitUsage
+		return &fault.UsageError{Msg: fault.Describe(err)}
 	}
 	found, failed, err := qmail.Trace(context.Background(), cfg, args[n:], target)
 	if err != nil {
-		return qmailFail(stderr, err)
+		return qmailError(err)
 	}
 	if f.json {
 		err = qmail.WriteJSON(cmd.OutOrStdout(), qmail.TraceJSON(found))
@@ -220,15 +196,15 @@ func runQmailTrace(cmd *cobra.Command, f *qmailFlags, args []string) int {
 		err = qmail.WriteTrace(cmd.OutOrStdout(), found, cfg.Zone)
 	}
 	if err != nil {
-		qmailFatal(stderr, &fs.PathError{Op: "write", Path: "output", Err: err})
-		return compat.ExitTemporary
+		return &fs.PathError{Op: "write", Path: "output", Err: err}
 	}
 	switch {
 	case failed > 0:
-		return compat.ExitTemporary
+		return &exitError{fault.ExitTemporary} // each file was warned about
 	case len(found) == 0:
-		io.WriteString(stderr, "mlog qmail: no message "+strconv.Quote(args[n-1])+" found\n")
-		return 1
+		// As grep says nothing found: exit 1, with a line for a person.
+		io.WriteString(cmd.ErrOrStderr(), cmd.CommandPath()+": no message "+strconv.Quote(args[n-1])+" found\n")
+		return &exitError{1}
 	}
-	return 0
+	return nil
 }

@@ -46,7 +46,7 @@ func TestQmailStatsCmd(t *testing.T) {
 	}
 	code, _, errOut = runQmailCmd(t, "stats", "--since", "next tuesday", dir)
 	equal(t, code, 100, "exit code of a bad time")
-	if !strings.HasPrefix(errOut, "mlog qmail: fatal: --since: ") {
+	if !strings.HasPrefix(errOut, "mlog qmail stats: usage: --since: ") {
 		t.Errorf("stderr = %q", errOut)
 	}
 	code, _, _ = runQmailCmd(t, "stats", filepath.Join(dir, "missing"))
@@ -106,7 +106,7 @@ func TestQmailTraceCmd(t *testing.T) {
 	}
 	code, _, errOut := runQmailCmd(t, "trace", "carol@example.org", dir)
 	equal(t, code, 1, "exit code when nothing is found")
-	equal(t, errOut, "mlog qmail: no message \"carol@example.org\" found\n", "stderr")
+	equal(t, errOut, "mlog qmail trace: no message \"carol@example.org\" found\n", "stderr")
 	code, _, _ = runQmailCmd(t, "trace", "qp", dir)
 	equal(t, code, 100, "exit code of qp without a number")
 }
@@ -123,5 +123,5 @@ func TestQmailStatsCumulativeCmd(t *testing.T) {
 	}
 	code, _, errOut := runQmailCmd(t, "stats", "--cumulative", dir)
 	equal(t, code, 100, "exit code of --cumulative without --cursor")
-	equal(t, errOut, "mlog qmail: fatal: --cumulative needs --cursor\n", "stderr")
+	equal(t, errOut, "mlog qmail stats: usage: --cumulative needs --cursor\n", "stderr")
 }

@@ -62,20 +62,16 @@ func runQueryCmd(t *testing.T, args ...string) (int, string, string) {
 func runCmd(t *testing.T, cmd *cobra.Command, args ...string) (int, string, string) {
 	t.Helper()
 	t.Setenv("TZ", "UTC")
+	// Under mlog, as a run is: named "mlog NAME ...", its error reported
+	// and its code chosen by exit.
+	root := newBareRoot()
+	root.AddCommand(cmd)
 	var out, errOut bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs(args)
-	cmd.SilenceErrors, cmd.SilenceUsage = true, true
-	err := cmd.Execute()
-	code := 0
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
-	} else if err != nil {
-		code = -1
-		errOut.WriteString(err.Error())
-	}
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(append([]string{cmd.Name()}, args...))
+	ran, err := root.ExecuteC()
+	code := exit(ran, err, &errOut)
 	return code, out.String(), errOut.String()
 }
 
