@@ -74,17 +74,8 @@ func newShipCmd() *cobra.Command {
 		Long:  shipLong,
 		Example: `  mlog ship --to relp://logs.example.org:2514 --cursor /var/lib/mlog/smtpd.cursor /var/log/smtpd
   mlog ship --to tcp://127.0.0.1:514 --cursor ./cursor --facility mail ./main ./send`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if code := runShip(cmd, &f, args); code != 0 {
-				return &exitError{code}
-			}
-			return nil
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runShip(cmd, &f, args) },
 	}
-	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		shipMessage(cmd.ErrOrStderr(), "fatal", err.Error())
-		return &exitError{compat.ExitUsage}
-	})
 	fl := cmd.Flags()
 	fl.StringVar(&f.to, "to", "", "the collector `URL`: relp://host:port, tcp://host:port or udp://host:port")
 	fl.StringVar(&f.cursor, "cursor", "", "keep the position after the last acknowledged line in `FILE`")
@@ -108,30 +99,32 @@ func shipMessage(w io.Writer, kind, text string) {
 	(&compat.Tool{Name: "mlog ship", Stderr: w}).Say(kind, text)
 }
 
-func runShip(cmd *cobra.Command, f *shipFlags, args []string) int {
+// runShip runs mlog ship. Errors in the arguments go to exit as usage
+// errors; a failed run is reported here, in ship's own words (the pause,
+// the give-up and its flags), with code 111.
+func runShip(cmd *cobra.Command, f *shipFlags, args []string) error {
 	stderr := cmd.ErrOrStderr()
 	cfg, err := shipConfig(f, args)
 	if err != nil {
-		shipMessage(stderr, "usage", err.Error())
-		return compat.ExitUsage
+		return &fault.UsageError{Msg: err.Error()}
 	}
 	cfg.Warn = func(err error) { shipMessage(stderr, "warning", shipReason(err)) }
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	start := time.Now()
 	st, err := ship.Run(ctx, cfg, args)
-	if err == nil && cfg.Once {
-		fmt.Fprintf(cmd.OutOrStdout(), "mlog ship: %d lines, %d bytes, %.3f seconds to %s\n",
-			st.Acked, st.Bytes, time.Since(start).Seconds(), f.to)
-	}
-	if err != nil {
-		shipMessage(stderr, "fatal", shipReason(err))
-		if errors.Is(err, ship.ErrUsage) {
-			return compat.ExitUsage
+	switch {
+	case err == nil:
+		if cfg.Once {
+			fmt.Fprintf(cmd.OutOrStdout(), "mlog ship: %d lines, %d bytes, %.3f seconds to %s\n",
+				st.Acked, st.Bytes, time.Since(start).Seconds(), f.to)
 		}
-		return compat.ExitTemporary
+		return nil
+	case errors.Is(err, ship.ErrUsage):
+		return &fault.UsageError{Msg: shipReason(err)}
 	}
-	return compat.ExitOK
+	shipMessage(stderr, "fatal", shipReason(err))
+	return &exitError{fault.ExitTemporary}
 }
 
 // shipConfig turns the flags into a ship.Config.

@@ -127,5 +127,6 @@ func (t *Tool) Warn(err error) { t.say().Warn(err) }
 func (t *Tool) Warnf(text string) { t.line("warning", text) }
 
 // Say prints "name: kind: text", for the commands whose words are their
-// own (mlog query and mlog ship say fatal, not usage, for bad flags).
+// own (mlog query says fatal, not usage, for bad flags, and exits 2 as
+// grep does; mlog ship words its failures with their pause or give-up).
 func (t *Tool) Say(kind, text string) { t.line(kind, text) }
