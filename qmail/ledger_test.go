@@ -742,14 +742,16 @@ func TestCursorCumulative(t *testing.T) {
 }
 
 // TestStateFileDamaged: a cumulative state file cut short, or with bytes
-// after its end, is refused (ErrState), never read as fewer counts.
+// after its end, is refused (ErrState), never read as fewer counts; one
+// whose table is damaged inside is refused (ErrState) by the run that
+// reads the table.
 func TestStateFileDamaged(t *testing.T) {
 	c := NewCollector(nil, 0)
 	for i, l := range []string{"new msg 1", "tcpserver: pid 4 from 192.0.2.1", "starting delivery 1: msg 1 to local a@b", "delivery 1: success: ok/", "end msg 1"} {
 		c.Add(at(int64(i)), true, []byte(l))
 	}
-	c.Stats()
-	st := &State{Magic: stateMagic, Totals: c.save("k")}
+	s := c.Stats()
+	st := &State{Magic: stateMagic, Totals: c.save("k", &s)}
 	path := filepath.Join(t.TempDir(), "cursor")
 	if err := SaveState(path, st); err != nil {
 		t.Fatal(err)
@@ -762,14 +764,39 @@ func TestStateFileDamaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Totals.delays[0] != time.Second || back.Totals.clients.top(1)[0].Key != "192.0.2.1" {
-		t.Fatalf("state read back wrong: %+v %v", back.Totals.delays, back.Totals.clients.top(1))
+	_, delays, err := back.Totals.base.dist(secDelays, nil, Dist{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := newCounter()
+	one.add([]byte("192.0.2.1"), 1)
+	top, err := back.Totals.base.top(secTables+5, one, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(delays, []time.Duration{time.Second}) || !slices.Equal(top, []Count{{"192.0.2.1", 2}}) {
+		t.Fatalf("state read back wrong: %v %v", delays, top)
 	}
 	for _, bad := range [][]byte{good[:len(good)-1], append(slices.Clone(good), 0), good[:len(good)/2]} {
 		os.WriteFile(path, bad, 0o600)
 		if _, err := LoadState(path); !errors.Is(err, ErrState) {
 			t.Errorf("a state file of %d bytes (%d good): %v, want ErrState", len(bad), len(good), err)
 		}
+	}
+	// The last table's end (a 0) made a key's length: the table runs
+	// past its section.
+	bad := slices.Clone(good)
+	bad[len(bad)-1] = 5
+	os.WriteFile(path, bad, 0o600)
+	back, err = LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = NewCollector(nil, 0)
+	c.restore(back.Totals)
+	c.Add(at(9), true, []byte("tcpserver: pid 5 from 192.0.2.2"))
+	if _, err := c.stats(); !errors.Is(err, ErrState) {
+		t.Errorf("a damaged table: %v, want ErrState", err)
 	}
 }
 
