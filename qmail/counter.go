@@ -89,6 +89,27 @@ func (c *counter) add(key []byte, n int64) {
 	}
 }
 
+// has reports whether key was counted.
+func (c *counter) has(key []byte) bool {
+	if c.n == 0 {
+		return false
+	}
+	h := maphash.Bytes(c.seed, key)
+	tag := h >> 32
+	mask := uint64(len(c.slots) - 1)
+	for i := tag & mask; ; i = (i + 1) & mask {
+		s := c.slots[i]
+		if s == 0 {
+			return false
+		}
+		if s>>32 == tag {
+			if e := c.ent(int(uint32(s)) - 1); e.hash == h && string(c.key(e)) == string(key) {
+				return true
+			}
+		}
+	}
+}
+
 // push appends entry number c.n+1 (its slot is the caller's to set).
 func (c *counter) push(e centry) {
 	if c.n%entBlock == 0 {

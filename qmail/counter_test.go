@@ -63,39 +63,41 @@ func TestCounter(t *testing.T) {
 		more.add([]byte(k), 3)
 		want[k] += 3
 	}
-	var prev []byte
-	seen := map[string]int64{}
-	w := newTableWalk(tabs.reader(0), more)
-	for w.next() {
-		if prev != nil && string(prev) >= string(w.key) {
-			t.Fatalf("walk out of order: %q after %q", w.key, prev)
-		}
-		prev = append(prev[:0], w.key...)
-		seen[string(w.key)] = w.count
-	}
-	if err := w.err(); err != nil {
+	var all topList
+	if err := mergeTable(nil, tabs.reader(0), more, more.sorted(), &all, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) != len(want) {
-		t.Fatalf("walk: %d keys, want %d", len(seen), len(want))
+	got := all.list()
+	if len(got) != len(want) {
+		t.Fatalf("merged: %d keys, want %d", len(got), len(want))
 	}
-	for k, n := range want {
-		if seen[k] != n {
-			t.Fatalf("walk: %q counted %d, want %d", k, seen[k], n)
+	for _, x := range got {
+		if want[x.Key] != x.Count {
+			t.Fatalf("merged: %q counted %d, want %d", x.Key, x.Count, want[x.Key])
 		}
 	}
-	all := tabs.mustTop(t, more, 0)
-	if got, _ := tabs.top(0, more, topN, nil); !slices.Equal(got, all[:topN]) {
-		t.Errorf("merged top(%d) = %v, want %v", topN, got, all[:topN])
+	// The top n from the keys counted and the old top n only.
+	old := c.top(topN)
+	if top, err := tabs.top(0, more, topN, old); err != nil || !slices.Equal(top, got[:topN]) {
+		t.Errorf("merged top(%d) = %v, %v; want %v", topN, top, err, got[:topN])
+	}
+	// Written and read again: the same.
+	tabs2 := tableFile(t, more, tabs)
+	var again topList
+	if err := mergeTable(nil, tabs2.reader(0), newCounter(), nil, &again, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.list(), got) {
+		t.Errorf("the merged table written and read again differs")
 	}
 	if len(want) < 50000 {
 		t.Fatalf("only %d keys: the test does not grow the table much", len(want))
 	}
 }
 
-// tableFile writes c as a state file's table section (the only one) and
-// returns it, open.
-func tableFile(t *testing.T, c *counter) *tables {
+// tableFile writes c, merged with base's table if any, as a state file's
+// table section (the only one) and returns it, open.
+func tableFile(t *testing.T, c *counter, base ...*tables) *tables {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "table")
 	f, err := os.Create(path)
@@ -104,6 +106,10 @@ func tableFile(t *testing.T, c *counter) *tables {
 	}
 	w := bufio.NewWriter(f)
 	tt := &totals{failures: c}
+	if len(base) > 0 {
+		tt.base = &tables{f: base[0].f}
+		tt.base.sec[secTables] = base[0].sec[0]
+	}
 	if err := tt.writeSection(w, secTables); err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +123,3 @@ func tableFile(t *testing.T, c *counter) *tables {
 	return tabs
 }
 
-func (b *tables) mustTop(t *testing.T, c *counter, n int) []Count {
-	t.Helper()
-	got, err := b.top(0, c, n, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -362,8 +363,7 @@ func rangeKey(cfg *Config) string {
 type samples []time.Duration
 
 // writeSection writes section i of t's state file: the base's merged with
-// what was counted since (which Stats sorted), or the base's as it is if
-// nothing was.
+// what was counted since, or the base's as it is if nothing was.
 func (t *totals) writeSection(w *bufio.Writer, i int) error {
 	var base *secReader
 	if t.base != nil {
@@ -377,77 +377,42 @@ func (t *totals) writeSection(w *bufio.Writer, i int) error {
 		if base != nil && len(delta) == 0 {
 			return base.copyTo(w)
 		}
-		var buf []byte
-		walk := newSampleWalk(base, delta)
-		w.Write(binary.AppendUvarint(buf, uint64(walk.n)))
-		var last time.Duration
-		for walk.next() {
-			buf = binary.AppendUvarint(buf[:0], uint64(walk.d-last))
-			w.Write(buf)
-			last = walk.d
-		}
-		return walk.err()
+		slices.Sort(delta)
+		var m sampleMerge
+		return m.run(w, base, delta)
 	}
 	c := *t.counters()[i-secTables]
 	if base != nil && c.len() == 0 {
 		return base.copyTo(w)
 	}
-	walk := newTableWalk(base, c)
-	var buf []byte
-	for walk.next() {
-		buf = binary.AppendUvarint(buf[:0], uint64(len(walk.key))+1)
-		buf = binary.AppendUvarint(buf, uint64(walk.count))
-		w.Write(buf)
-		w.Write(walk.key)
-	}
-	w.WriteByte(0)
-	return walk.err()
+	return mergeTable(w, base, c, c.sorted(), nil, nil)
 }
 
-// dist returns the distribution of the base's samples of section i and
+// dist returns the distribution of the base's samples in section i and
 // delta's (sorted), and, if keepSamples, the samples; stored is the
 // base's, returned as it is if delta is empty.
 func (b *tables) dist(i int, delta []time.Duration, stored Dist) (Dist, []time.Duration, error) {
 	if len(delta) == 0 && !keepSamples {
 		return stored, nil, nil
 	}
-	walk := newSampleWalk(b.reader(i), delta)
-	n := walk.n
-	var all []time.Duration
-	if keepSamples {
-		all = make([]time.Duration, 0, n)
-	}
-	if n == 0 {
-		return Dist{}, all, walk.err()
-	}
-	// Nearest-rank, as Summarize: the sample at index (p*n+99)/100-1.
-	ps := [...]int{50, 90, 95, 99}
-	var at [len(ps)]time.Duration
-	var sum time.Duration
-	k, p := 0, 0
-	for walk.next() {
-		sum += walk.d
-		for p < len(ps) && k == (ps[p]*n+99)/100-1 {
-			at[p] = walk.d
-			p++
-		}
-		if keepSamples {
-			all = append(all, walk.d)
-		}
-		k++
-	}
-	if err := walk.err(); err != nil {
-		return Dist{}, nil, err
-	}
+	m := sampleMerge{keep: keepSamples}
+	err := m.run(nil, b.reader(i), delta)
 	if len(delta) == 0 {
-		return stored, all, nil
+		return stored, m.all, err
 	}
-	return Dist{N: int64(n), Avg: sum / time.Duration(n), P50: at[0], P90: at[1], P95: at[2], P99: at[3], Max: walk.d}, all, nil
+	return m.dist(), m.all, err
 }
 
 // top returns the top n (all if 0) of the base's table in section i and
-// c's counts, summed; stored is the base's, returned as it is if c is
-// empty.
+// c's counts, summed; stored is the base's top n, returned as it is if c
+// is empty.
+//
+// For n > 0 only the keys c counted and those of stored can make the new
+// top n. Counts only grow, so a key c did not count has its old count; if
+// it is not in stored, stored holds n keys before it in the order (count,
+// then key) and these now count at least as many as before: they stay
+// before it, and it stays out. So the merge only looks up the old counts
+// of c's keys, and nothing but c's keys and stored's is offered.
 func (b *tables) top(i int, c *counter, n int, stored []Count) ([]Count, error) {
 	if c.len() == 0 {
 		if stored == nil {
@@ -455,20 +420,28 @@ func (b *tables) top(i int, c *counter, n int, stored []Count) ([]Count, error) 
 		}
 		return stored, nil
 	}
-	walk := newTableWalk(b.reader(i), c)
 	t := topList{n: n}
-	for walk.next() {
-		t.offer(walk.key, walk.count)
+	if n == 0 {
+		err := mergeTable(nil, b.reader(i), c, c.sorted(), &t, nil)
+		return t.list(), err
 	}
-	return t.list(), walk.err()
+	err := mergeTable(nil, b.reader(i), c, c.sorted(), nil, &t)
+	for _, x := range stored {
+		if k := []byte(x.Key); !c.has(k) {
+			t.offer(k, x.Count)
+		}
+	}
+	return t.list(), err
 }
 
-// secReader reads a section of a state file in order, a chunk at a time.
-// A malformed or missing number reads as 0 and sets err to ErrState.
+// secReader reads a section of a state file in order, a chunk at a time:
+// buf[i:] is read from the file and not yet taken. The merges below read
+// buf directly, a number at a time, and write the entries they leave as
+// they are straight from it, a run of them at a time.
 type secReader struct {
 	f        io.ReaderAt
-	off, end int64  // the file's bytes not yet buffered
-	buf      []byte // buffered: buf[i:] not yet read
+	off, end int64 // the file's bytes not yet buffered
+	buf      []byte
 	i        int
 	err      error
 }
@@ -478,25 +451,29 @@ func (b *tables) reader(i int) *secReader {
 	return &secReader{f: b.f, off: s.off, end: s.off + s.n}
 }
 
-// left returns how many bytes of the section are still to read.
+// left returns how many bytes of the section are still to take.
 func (r *secReader) left() int64 { return r.end - r.off + int64(len(r.buf)-r.i) }
 
+// fail records err (ErrState for a malformed section) and ends the
+// section.
 func (r *secReader) fail(err error) {
 	if r.err == nil {
 		r.err = err
 	}
+	r.buf, r.i, r.off = r.buf[:0], 0, r.end
 }
 
-// fill buffers at least n bytes, or all that are left.
+// fill buffers at least n bytes after i, or all that are left, moving
+// buf[i:] to the start of buf.
 func (r *secReader) fill(n int) {
 	have := len(r.buf) - r.i
 	if have >= n || r.off == r.end {
 		return
 	}
 	const chunk = 1 << 20
-	n = int(min(int64(max(n, chunk)), int64(have)+r.end-r.off))
-	if cap(r.buf) < n {
-		nb := make([]byte, have, n)
+	size := int(min(int64(max(n, chunk)), int64(have)+r.end-r.off))
+	if cap(r.buf) < size {
+		nb := make([]byte, have, size)
 		copy(nb, r.buf[r.i:])
 		r.buf = nb
 	} else {
@@ -506,35 +483,21 @@ func (r *secReader) fill(n int) {
 	k := int(min(int64(cap(r.buf)-have), r.end-r.off))
 	if _, err := r.f.ReadAt(r.buf[have:have+k], r.off); err != nil {
 		r.fail(err)
-		r.buf, r.off = r.buf[:0], r.end
 		return
 	}
 	r.buf, r.off = r.buf[:have+k], r.off+int64(k)
 }
 
+// uint takes a uvarint.
 func (r *secReader) uint() uint64 {
 	r.fill(binary.MaxVarintLen64)
 	x, k := binary.Uvarint(r.buf[r.i:])
 	if k <= 0 {
 		r.fail(ErrState)
-		r.buf, r.i, r.off = r.buf[:0], 0, r.end
 		return 0
 	}
 	r.i += k
 	return x
-}
-
-// bytes returns the next n bytes, valid until the next read.
-func (r *secReader) bytes(n uint64) []byte {
-	if n > uint64(r.left()) {
-		r.fail(ErrState)
-		r.buf, r.i, r.off = r.buf[:0], 0, r.end
-		return nil
-	}
-	r.fill(int(n))
-	b := r.buf[r.i : r.i+int(n)]
-	r.i += int(n)
-	return b
 }
 
 // copyTo copies the rest of the section to w as it is.
@@ -546,142 +509,256 @@ func (r *secReader) copyTo(w *bufio.Writer) error {
 	return err
 }
 
-// sampleWalk goes through the samples of a section (nil: none) and a
-// sorted slice merged, in order.
-type sampleWalk struct {
-	r     *secReader
-	rn    int           // the section's samples not yet read
-	rd    time.Duration // the section's last sample read
-	rok   bool          // rd is read and not yet walked past
-	delta []time.Duration
-	n     int           // the samples in all
-	d     time.Duration // the walk's sample
+// uvarintAt reads a uvarint at b[i:]; k <= 0 if there is none.
+func uvarintAt(b []byte, i int) (x uint64, k int) {
+	if i < len(b) && b[i] < 0x80 {
+		return uint64(b[i]), 1
+	}
+	return binary.Uvarint(b[i:])
 }
 
-func newSampleWalk(r *secReader, delta []time.Duration) *sampleWalk {
-	w := &sampleWalk{r: r, delta: delta, n: len(delta)}
+// sampleMerge walks a samples section merged with more samples, sorted,
+// in order, for their distribution (and all of them if keep) and, when
+// saving, to write them.
+type sampleMerge struct {
+	keep  bool
+	all   []time.Duration
+	n, k  int // samples in all, taken
+	ranks [4]int
+	at    [4]time.Duration
+	p     int
+	sum   time.Duration
+	last  time.Duration // the last taken
+}
+
+// ps are the percentiles of a Dist.
+var ps = [4]int{50, 90, 95, 99}
+
+func (m *sampleMerge) take(d time.Duration) {
+	m.sum += d
+	for m.p < len(m.ranks) && m.k == m.ranks[m.p] {
+		m.at[m.p] = d
+		m.p++
+	}
+	if m.keep {
+		m.all = append(m.all, d)
+	}
+	m.k++
+	m.last = d
+}
+
+// dist returns the distribution of the samples taken, as Summarize does:
+// percentiles nearest-rank.
+func (m *sampleMerge) dist() Dist {
+	if m.n == 0 {
+		return Dist{}
+	}
+	return Dist{N: int64(m.n), Avg: m.sum / time.Duration(m.n), P50: m.at[0], P90: m.at[1], P95: m.at[2], P99: m.at[3], Max: m.last}
+}
+
+// run takes the samples of r (nil: none) merged with delta, writing them
+// to w if not nil. A base sample stays as it was written, unless a
+// sample of delta went just before it: then its difference is from that
+// one.
+func (m *sampleMerge) run(w *bufio.Writer, r *secReader, delta []time.Duration) error {
+	nb := 0
 	if r != nil {
 		// Each sample takes a byte at least: a damaged number cannot
-		// make the walk long.
+		// make the walk or its slice long.
 		x := r.uint()
-		if x > uint64(r.left()) {
-			r.fail(ErrState)
-			x = 0
+		if r.err != nil || x > uint64(r.left()) {
+			return ErrState
 		}
-		w.rn = int(x)
-		w.n += w.rn
+		nb = int(x)
 	}
-	return w
-}
-
-func (w *sampleWalk) next() bool {
-	if !w.rok && w.rn > 0 {
-		x := w.r.uint()
-		if w.r.err != nil || x > math.MaxInt64-uint64(w.rd) {
-			w.r.fail(ErrState)
-			w.rn = 0
-		} else {
-			w.rd += time.Duration(x)
-			w.rn--
-			w.rok = true
+	m.n = nb + len(delta)
+	for j, p := range ps {
+		m.ranks[j] = (p*m.n+99)/100 - 1
+	}
+	if m.keep {
+		m.all = make([]time.Duration, 0, m.n)
+	}
+	var buf []byte
+	if w != nil {
+		w.Write(binary.AppendUvarint(buf, uint64(m.n)))
+	}
+	if r != nil {
+		var prev time.Duration // the base's sample before
+		run := r.i             // r.buf[run:r.i] is to be written as it is
+		for ; nb > 0; nb-- {
+			if len(r.buf)-r.i < binary.MaxVarintLen64 {
+				if w != nil {
+					w.Write(r.buf[run:r.i])
+				}
+				r.fill(binary.MaxVarintLen64)
+				run = r.i
+			}
+			s := r.i
+			x, k := uvarintAt(r.buf, s)
+			if k <= 0 || x > math.MaxInt64-uint64(prev) {
+				r.fail(ErrState)
+				break
+			}
+			r.i += k
+			v := prev + time.Duration(x)
+			prev = v
+			moved := false
+			for len(delta) > 0 && delta[0] < v {
+				if w != nil {
+					w.Write(r.buf[run:s])
+					run = s
+					buf = binary.AppendUvarint(buf[:0], uint64(delta[0]-m.last))
+					w.Write(buf)
+				}
+				m.take(delta[0])
+				delta = delta[1:]
+				moved = true
+			}
+			if moved && w != nil {
+				buf = binary.AppendUvarint(buf[:0], uint64(v-m.last))
+				w.Write(buf)
+				run = r.i
+			}
+			m.take(v)
+		}
+		if w != nil {
+			w.Write(r.buf[run:r.i])
+		}
+		if r.err != nil {
+			return r.err
+		}
+		if r.left() != 0 {
+			return ErrState
 		}
 	}
-	switch {
-	case w.rok && (len(w.delta) == 0 || w.rd <= w.delta[0]):
-		w.d, w.rok = w.rd, false
-	case len(w.delta) > 0:
-		w.d, w.delta = w.delta[0], w.delta[1:]
-	default:
-		return false
-	}
-	return true
-}
-
-func (w *sampleWalk) err() error {
-	if w.r == nil {
-		return nil
-	}
-	if w.r.err == nil && (w.rn != 0 || w.r.left() != 0) {
-		return ErrState
-	}
-	return w.r.err
-}
-
-// tableWalk goes through the keys of a table section (nil: none) and of
-// a counter, merged in the order of their bytes, a key in both once with
-// its counts summed.
-type tableWalk struct {
-	r      *secReader
-	rkey   []byte // the section's key read and not yet walked past (rok)
-	rcount int64
-	rok    bool
-	rdone  bool
-	prev   []byte // the section's key before rkey, for the order check
-	c      *counter
-	order  []uint32 // c's entries in their keys' order, not yet walked
-	key    []byte   // the walk's key, valid until the next call
-	count  int64
-}
-
-func newTableWalk(r *secReader, c *counter) *tableWalk {
-	return &tableWalk{r: r, rdone: r == nil, c: c, order: c.sorted()}
-}
-
-// readBase reads the section's next key.
-func (w *tableWalk) readBase() {
-	r := w.r
-	n := r.uint()
-	if n == 0 {
-		w.rdone = true
-		if r.err == nil && r.left() != 0 {
-			r.fail(ErrState)
+	for _, d := range delta {
+		if w != nil {
+			buf = binary.AppendUvarint(buf[:0], uint64(d-m.last))
+			w.Write(buf)
 		}
-		return
+		m.take(d)
 	}
-	count := r.uint()
-	key := r.bytes(n - 1)
-	if r.err != nil || count == 0 || count > math.MaxInt64 || w.prev != nil && bytes.Compare(w.prev, key) >= 0 {
-		r.fail(ErrState)
-		w.rdone = true
-		return
-	}
-	w.prev = append(w.prev[:0], key...)
-	w.rkey, w.rcount, w.rok = key, int64(count), true
+	return nil
 }
 
-func (w *tableWalk) next() bool {
-	if !w.rok && !w.rdone {
-		w.readBase()
+// mergeTable walks a table section r (nil: none) merged with c's counts
+// (order: c's entries in their keys' order), a key in both once with its
+// counts summed. It writes the merged table to w if not nil, offers every
+// key to all if not nil, and c's keys to touched if not nil. An entry of
+// r that c did not count is written as it was, straight from r's buffer.
+func mergeTable(w *bufio.Writer, r *secReader, c *counter, order []uint32, all, touched *topList) error {
+	var buf []byte
+	put := func(key []byte, count int64) {
+		if w != nil {
+			buf = binary.AppendUvarint(buf[:0], uint64(len(key))+1)
+			buf = binary.AppendUvarint(buf, uint64(count))
+			w.Write(buf)
+			w.Write(key)
+		}
+		if all != nil {
+			all.offer(key, count)
+		}
+		if touched != nil {
+			touched.offer(key, count)
+		}
 	}
-	var dk []byte
-	var e *centry
-	if len(w.order) > 0 {
-		e = w.c.ent(int(w.order[0]))
-		dk = w.c.key(e)
+	if r != nil {
+		var prev, saved []byte // the entry before's key, for the order check
+		run := r.i             // r.buf[run:r.i] is to be written as it is
+		// refill buffers at least n bytes of the entry at r.i, writing
+		// the run before it first, and keeping prev.
+		refill := func(n int) {
+			if w != nil {
+				w.Write(r.buf[run:r.i])
+			}
+			if prev != nil {
+				saved = append(saved[:0], prev...)
+				prev = saved
+			}
+			r.fill(n)
+			run = r.i
+		}
+		for {
+			if len(r.buf)-r.i < 2*binary.MaxVarintLen64 {
+				refill(2 * binary.MaxVarintLen64)
+			}
+			s := r.i
+			n, k1 := uvarintAt(r.buf, s)
+			if k1 <= 0 {
+				r.fail(ErrState)
+				break
+			}
+			if n == 0 { // the end
+				if w != nil {
+					w.Write(r.buf[run:s])
+				}
+				run, r.i = s+k1, s+k1
+				break
+			}
+			count, k2 := uvarintAt(r.buf, s+k1)
+			if k2 <= 0 || count == 0 || count > math.MaxInt64 || n-1 > uint64(r.left()) {
+				r.fail(ErrState)
+				break
+			}
+			size := k1 + k2 + int(n-1)
+			if len(r.buf)-s < size {
+				refill(size)
+				if s = r.i; len(r.buf)-s < size {
+					r.fail(ErrState)
+					break
+				}
+			}
+			key := r.buf[s+k1+k2 : s+size]
+			if prev != nil && bytes.Compare(prev, key) >= 0 {
+				r.fail(ErrState)
+				break
+			}
+			prev = key
+			r.i = s + size
+			old := int64(count)
+			for len(order) > 0 {
+				e := c.ent(int(order[0]))
+				dk := c.key(e)
+				cmp := bytes.Compare(dk, key)
+				if cmp > 0 {
+					break
+				}
+				order = order[1:]
+				if w != nil {
+					w.Write(r.buf[run:s])
+					run = s
+				}
+				if cmp == 0 {
+					// Counted again: written with its new count.
+					run = r.i
+					old = -1
+					put(key, int64(count)+e.count)
+					break
+				}
+				put(dk, e.count) // a new key
+			}
+			if old >= 0 && all != nil {
+				all.offer(key, old)
+			}
+		}
+		if w != nil {
+			w.Write(r.buf[run:r.i])
+		}
+		if r.err != nil {
+			return r.err
+		}
+		if r.left() != 0 {
+			return ErrState
+		}
 	}
-	switch {
-	case w.rok && (e == nil || bytes.Compare(w.rkey, dk) < 0):
-		w.key, w.count, w.rok = w.rkey, w.rcount, false
-	case w.rok && bytes.Equal(w.rkey, dk):
-		w.key, w.count, w.rok = w.rkey, w.rcount+e.count, false
-		w.order = w.order[1:]
-	case e != nil:
-		w.key, w.count = dk, e.count
-		w.order = w.order[1:]
-	default:
-		return false
+	for _, k := range order {
+		e := c.ent(int(k))
+		put(c.key(e), e.count)
 	}
-	return true
-}
-
-func (w *tableWalk) err() error {
-	if w.r == nil {
-		return nil
+	if w != nil {
+		w.WriteByte(0)
 	}
-	if w.r.err == nil && !w.rdone {
-		return ErrState
-	}
-	return w.r.err
+	return nil
 }
 
 // save returns c's counts, and s, the report on them, for the next run.
