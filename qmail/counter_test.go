@@ -122,4 +122,3 @@ func tableFile(t *testing.T, c *counter, base ...*tables) *tables {
 	t.Cleanup(func() { f.Close() })
 	return tabs
 }
-
