@@ -509,14 +509,6 @@ func (r *secReader) copyTo(w *bufio.Writer) error {
 	return err
 }
 
-// uvarintAt reads a uvarint at b[i:]; k <= 0 if there is none.
-func uvarintAt(b []byte, i int) (x uint64, k int) {
-	if i < len(b) && b[i] < 0x80 {
-		return uint64(b[i]), 1
-	}
-	return binary.Uvarint(b[i:])
-}
-
 // sampleMerge walks a samples section merged with more samples, sorted,
 // in order, for their distribution (and all of them if keep) and, when
 // saving, to write them.
@@ -594,7 +586,13 @@ func (m *sampleMerge) run(w *bufio.Writer, r *secReader, delta []time.Duration) 
 				run = r.i
 			}
 			s := r.i
-			x, k := uvarintAt(r.buf, s)
+			var x uint64
+			var k int
+			if s < len(r.buf) && r.buf[s] < 0x80 { // most: inlined
+				x, k = uint64(r.buf[s]), 1
+			} else {
+				x, k = binary.Uvarint(r.buf[s:])
+			}
 			if k <= 0 || x > math.MaxInt64-uint64(prev) {
 				r.fail(ErrState)
 				break
@@ -683,7 +681,16 @@ func mergeTable(w *bufio.Writer, r *secReader, c *counter, order []uint32, all, 
 				refill(2 * binary.MaxVarintLen64)
 			}
 			s := r.i
-			n, k1 := uvarintAt(r.buf, s)
+			var n, count uint64
+			var k1, k2 int
+			if s+1 < len(r.buf) && r.buf[s] < 0x80 && r.buf[s+1] < 0x80 { // most: inlined
+				n, count, k1, k2 = uint64(r.buf[s]), uint64(r.buf[s+1]), 1, 1
+			} else {
+				n, k1 = binary.Uvarint(r.buf[s:])
+				if k1 > 0 && n > 0 {
+					count, k2 = binary.Uvarint(r.buf[s+k1:])
+				}
+			}
 			if k1 <= 0 {
 				r.fail(ErrState)
 				break
@@ -695,7 +702,6 @@ func mergeTable(w *bufio.Writer, r *secReader, c *counter, order []uint32, all, 
 				run, r.i = s+k1, s+k1
 				break
 			}
-			count, k2 := uvarintAt(r.buf, s+k1)
 			if k2 <= 0 || count == 0 || count > math.MaxInt64 || n-1 > uint64(r.left()) {
 				r.fail(ErrState)
 				break
