@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -739,6 +741,97 @@ func TestCursorCumulative(t *testing.T) {
 		t.Fatal(err)
 	}
 	compare(t, "another range", got, led, span{since: first})
+}
+
+// TestCursorCumulativeQuiet: a cumulative run that reads nothing new
+// leaves the state file as it was (not written again) and reports what
+// the run before did; a run whose new lines are smtpd's only (new SMTP
+// clients, no deliveries) reports the other lists and the distributions
+// the state file kept; each reports what one run over the logdirs as they
+// are then reports.
+func TestCursorCumulativeQuiet(t *testing.T) {
+	send, smtpd, _ := generate(t, 19, 1<<20)
+	c1, c2 := timeAt(t, send, len(send)/3), timeAt(t, send, 2*len(send)/3)
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	statePath := filepath.Join(root, "cursor")
+	s1, t1 := upTo(t, send, 0, c1), upTo(t, smtpd, 0, c1)
+	t2 := upTo(t, smtpd, t1, c2)
+	s2 := upTo(t, send, s1, c2)
+	step := func(name string, st *State) os.FileInfo {
+		t.Helper()
+		cfg := Config{State: st, Cumulative: true, By: 10 * time.Minute}
+		got, err := Collect(context.Background(), cfg, []string{sd, td})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := SaveState(statePath, st); err != nil {
+			t.Fatal(err)
+		}
+		one, err := Collect(context.Background(), Config{By: 10 * time.Minute}, []string{sd, td})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, one) {
+			gj, _ := json.MarshalIndent(got, "", " ")
+			wj, _ := json.MarshalIndent(one, "", " ")
+			t.Fatalf("%s: cumulative stats differ from one run's:\n%s", name, diffLines(string(gj), string(wj)))
+		}
+		fi, err := os.Stat(statePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	before := step("first", appendLogs(t, sd, td, send[:s1], smtpd[:t1], statePath))
+	st, err := LoadState(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := step("nothing new", st); !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+		t.Error("a run that read nothing wrote the state file again")
+	}
+	st = appendLogs(t, sd, td, nil, smtpd[t1:t2], statePath)
+	if before.Size() < 1000 || st.Totals == nil || st.Totals.base == nil {
+		t.Fatalf("state file of %d bytes, totals %v: the test tests nothing", before.Size(), st.Totals)
+	}
+	step("smtpd only", st)
+	step("both", appendLogs(t, sd, td, send[s1:s2], smtpd[t2:], statePath))
+}
+
+// TestStateFileVersion2: a version 2 state file (counts as hash-table
+// dumps) gives its cursor and open messages; its counts are dropped, so
+// a cumulative run counts its range afresh, exactly.
+func TestStateFileVersion2(t *testing.T) {
+	send, smtpd, led := generate(t, 23, 256<<10)
+	sd, td := writeLogdirs(t, send, smtpd, "s65536", "n100000")
+	st := &State{Magic: stateMagic}
+	if _, err := Collect(context.Background(), Config{State: st, Cumulative: true}, []string{sd, td}); err != nil {
+		t.Fatal(err)
+	}
+	st.Magic = stateMagic2
+	var g bytes.Buffer
+	if err := gob.NewEncoder(&g).Encode(st); err != nil {
+		t.Fatal(err)
+	}
+	b := binary.AppendUvarint([]byte(stateMagic2+"\n"), uint64(g.Len()))
+	b = append(append(b, g.Bytes()...), 3, 1, 2, 3) // and a section as version 2 wrote it
+	path := filepath.Join(t.TempDir(), "cursor")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Totals != nil || back.Query != st.Query || back.Magic != stateMagic || len(back.Messages) != len(st.Messages) {
+		t.Fatalf("version 2 read as totals %v, query %q, magic %q, %d messages; want none, %q, %q, %d", back.Totals, back.Query, back.Magic, len(back.Messages), st.Query, stateMagic, len(st.Messages))
+	}
+	got, err := Collect(context.Background(), Config{State: back, Cumulative: true}, []string{sd, td})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "after version 2", got, led, span{})
 }
 
 // TestStateFileDamaged: a cumulative state file cut short, or with bytes
