@@ -454,9 +454,10 @@ func (c *Collector) bucket(t tai64.Time) *Bucket {
 	return &c.buckets[0]
 }
 
-// keepSamples makes Stats of a cumulative run hold every sample, as one
-// run's do: tests compare them. Otherwise a cumulative run's Stats hold
-// none, rather than a copy of every delay of the day.
+// keepSamples makes Stats of a run with a state file's counts to merge
+// (a cumulative cursor's) hold every sample, as one run's do: tests
+// compare them. Otherwise its Stats hold none, rather than a copy of
+// every delay of the day.
 var keepSamples = false
 
 // Stats returns what the collector counted so far.
