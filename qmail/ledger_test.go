@@ -747,8 +747,8 @@ func TestCursorCumulative(t *testing.T) {
 // leaves the state file as it was (not written again) and reports what
 // the run before did; a run whose new lines are smtpd's only (new SMTP
 // clients, no deliveries) reports the other lists and the distributions
-// the state file kept; each reports what one run over the logdirs as they
-// are then reports.
+// the state file kept (unless it kept top lists of another length); each
+// reports what one run over the logdirs as they are then reports.
 func TestCursorCumulativeQuiet(t *testing.T) {
 	send, smtpd, _ := generate(t, 19, 1<<20)
 	c1, c2 := timeAt(t, send, len(send)/3), timeAt(t, send, 2*len(send)/3)
@@ -791,12 +791,69 @@ func TestCursorCumulativeQuiet(t *testing.T) {
 	if after := step("nothing new", st); !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
 		t.Error("a run that read nothing wrote the state file again")
 	}
+	// Top lists kept for another length (another version's topN) are
+	// not used: the tables are read whole.
+	if st, err = LoadState(statePath); err != nil {
+		t.Fatal(err)
+	}
+	st.Totals.TopN = topN - 3
+	st.Totals.Stats.Clients = st.Totals.Stats.Clients[:topN-3]
+	step("top lists of another length", st)
 	st = appendLogs(t, sd, td, nil, smtpd[t1:t2], statePath)
 	if before.Size() < 1000 || st.Totals == nil || st.Totals.base == nil {
 		t.Fatalf("state file of %d bytes, totals %v: the test tests nothing", before.Size(), st.Totals)
 	}
 	step("smtpd only", st)
 	step("both", appendLogs(t, sd, td, send[s1:s2], smtpd[t2:], statePath))
+}
+
+// TestStateFileCorrupt: a state file with a byte changed anywhere, read
+// by a cumulative run that merges new lines with every table, gives an
+// error or a report, and can be saved; never a panic.
+func TestStateFileCorrupt(t *testing.T) {
+	send, smtpd, _ := generate(t, 29, 256<<10)
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	statePath, other := filepath.Join(root, "cursor"), filepath.Join(root, "other")
+	st := appendLogs(t, sd, td, send[:len(send)/2], smtpd[:len(smtpd)/2], statePath)
+	if _, err := Collect(context.Background(), Config{State: st, Cumulative: true}, []string{sd, td}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveState(statePath, st); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendLogs(t, sd, td, send[len(send)/2:], smtpd[len(smtpd)/2:], statePath)
+	r := rand.New(rand.NewPCG(9, 10))
+	refused := 0
+	for range 200 {
+		bad := slices.Clone(good)
+		// Most in the tables, which take most of the file.
+		i := r.IntN(len(bad))
+		bad[i] ^= byte(1 + r.IntN(255))
+		if err := os.WriteFile(statePath, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := LoadState(statePath)
+		if err != nil {
+			refused++
+			continue
+		}
+		if _, err := Collect(context.Background(), Config{State: st, Cumulative: true, Range: Range{Warn: func(error) {}}}, []string{sd, td}); err != nil {
+			refused++
+			continue
+		}
+		if err := SaveState(other, st); err != nil {
+			refused++
+		}
+	}
+	t.Logf("%d of 200 refused", refused)
+	if refused == 0 {
+		t.Error("no damaged state file was refused: the test tests nothing")
+	}
 }
 
 // TestStateFileVersion2: a version 2 state file (counts as hash-table

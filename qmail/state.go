@@ -326,6 +326,7 @@ type totals struct {
 	Started bool                  `json:"started"`
 	Hosts   map[string]*HostCount `json:"hosts"`
 	Buckets []Bucket              `json:"buckets"`
+	TopN    int                   `json:"top_n"` // the length of Stats' top lists: topN when saved
 
 	// The big parts: the samples and tables of the state file read (base,
 	// nil if none), and what was counted since (sorted by Stats), to be
@@ -404,8 +405,8 @@ func (b *tables) dist(i int, delta []time.Duration, stored Dist) (Dist, []time.D
 }
 
 // top returns the top n (all if 0) of the base's table in section i and
-// c's counts, summed; stored is the base's top n, returned as it is if c
-// is empty.
+// c's counts, summed; stored is the base's top n (nil if it kept no list
+// of that length), returned as it is if c is empty.
 //
 // For n > 0 only the keys c counted and those of stored can make the new
 // top n. Counts only grow, so a key c did not count has its old count; if
@@ -414,14 +415,11 @@ func (b *tables) dist(i int, delta []time.Duration, stored Dist) (Dist, []time.D
 // before it, and it stays out. So the merge only looks up the old counts
 // of c's keys, and nothing but c's keys and stored's is offered.
 func (b *tables) top(i int, c *counter, n int, stored []Count) ([]Count, error) {
-	if c.len() == 0 {
-		if stored == nil {
-			stored = []Count{} // as top returns: JSON [], not null
-		}
+	if c.len() == 0 && stored != nil {
 		return stored, nil
 	}
 	t := topList{n: n}
-	if n == 0 {
+	if n == 0 || stored == nil {
 		err := mergeTable(nil, b.reader(i), c, c.sorted(), &t, nil)
 		return t.list(), err
 	}
@@ -777,6 +775,7 @@ func (c *Collector) save(key string, s *Stats) *totals {
 		Hosts: c.hosts, Buckets: c.buckets,
 	}
 	t.Stats.Series, t.Stats.Hosts = nil, nil // made again from Buckets and Hosts
+	t.TopN = topN
 	if c.base != nil {
 		t.base = c.base.base
 	}

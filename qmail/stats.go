@@ -490,7 +490,17 @@ func (c *Collector) stats() (Stats, error) {
 		s.Domains = c.domains.top(topN)
 		s.Clients = c.clients.top(topN)
 	} else {
-		b, old := c.base.base, &c.base.Stats
+		b, old := c.base.base, c.base.Stats
+		// Lists as top returns them: never nil. The top lists of a state
+		// file saved with another topN are not used: see tables.top.
+		for _, l := range []*[]Count{&old.Failures, &old.Deferrals, &old.Senders, &old.Rcpts, &old.Domains, &old.Clients} {
+			if *l == nil {
+				*l = []Count{}
+			}
+		}
+		if c.base.TopN != topN {
+			old.Senders, old.Rcpts, old.Domains, old.Clients = nil, nil, nil, nil
+		}
 		var err [8]error
 		s.DeliveryDelay, s.delays, err[0] = b.dist(secDelays, c.delays, old.DeliveryDelay)
 		s.QueueTime, s.queue, err[1] = b.dist(secQueue, c.queue, old.QueueTime)
