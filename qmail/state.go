@@ -409,11 +409,13 @@ func (b *tables) dist(i int, delta []time.Duration, stored Dist) (Dist, []time.D
 // of that length), returned as it is if c is empty.
 //
 // For n > 0 only the keys c counted and those of stored can make the new
-// top n. Counts only grow, so a key c did not count has its old count; if
-// it is not in stored, stored holds n keys before it in the order (count,
-// then key) and these now count at least as many as before: they stay
-// before it, and it stays out. So the merge only looks up the old counts
-// of c's keys, and nothing but c's keys and stored's is offered.
+// top n. Counts only grow, so a key c did not count has its old count. If
+// stored holds fewer than n keys, it holds every key the table had;
+// otherwise a key not in it has the n keys of stored before it in the
+// order (count, then key), and these now count at least as many as
+// before: they stay before it, and it stays out. So the merge only looks
+// up the old counts of c's keys, and nothing but c's keys (with their new
+// counts) and stored's others (with their old ones) is offered.
 func (b *tables) top(i int, c *counter, n int, stored []Count) ([]Count, error) {
 	if c.len() == 0 && stored != nil {
 		return stored, nil
