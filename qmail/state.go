@@ -143,6 +143,7 @@ const nsections = 8
 type tables struct {
 	f   *os.File // the file LoadState read, still open
 	sec [nsections]struct{ off, n int64 }
+	buf []byte // for the readers of sections
 }
 
 // LoadState reads the state file at path; a missing file is an empty
@@ -446,9 +447,14 @@ type secReader struct {
 	err      error
 }
 
+// reader returns a reader of section i. Readers share one buffer: one
+// at a time.
 func (b *tables) reader(i int) *secReader {
 	s := b.sec[i]
-	return &secReader{f: b.f, off: s.off, end: s.off + s.n}
+	if b.buf == nil {
+		b.buf = make([]byte, 0, secChunk)
+	}
+	return &secReader{f: b.f, off: s.off, end: s.off + s.n, buf: b.buf[:0]}
 }
 
 // left returns how many bytes of the section are still to take.
@@ -463,6 +469,9 @@ func (r *secReader) fail(err error) {
 	r.buf, r.i, r.off = r.buf[:0], 0, r.end
 }
 
+// secChunk is how much of a section a read takes.
+const secChunk = 1 << 20
+
 // fill buffers at least n bytes after i, or all that are left, moving
 // buf[i:] to the start of buf.
 func (r *secReader) fill(n int) {
@@ -470,8 +479,7 @@ func (r *secReader) fill(n int) {
 	if have >= n || r.off == r.end {
 		return
 	}
-	const chunk = 1 << 20
-	size := int(min(int64(max(n, chunk)), int64(have)+r.end-r.off))
+	size := int(min(int64(max(n, secChunk)), int64(have)+r.end-r.off))
 	if cap(r.buf) < size {
 		nb := make([]byte, have, size)
 		copy(nb, r.buf[r.i:])
@@ -519,6 +527,7 @@ type sampleMerge struct {
 	ranks [4]int
 	at    [4]time.Duration
 	p     int
+	next  int // ranks[p], or -1 when all are taken
 	sum   time.Duration
 	last  time.Duration // the last taken
 }
@@ -526,17 +535,31 @@ type sampleMerge struct {
 // ps are the percentiles of a Dist.
 var ps = [4]int{50, 90, 95, 99}
 
+// take takes d, the next sample. (run's loop over a section has it
+// written out.)
 func (m *sampleMerge) take(d time.Duration) {
 	m.sum += d
-	for m.p < len(m.ranks) && m.k == m.ranks[m.p] {
-		m.at[m.p] = d
-		m.p++
+	if m.k == m.next {
+		m.rank(d)
 	}
 	if m.keep {
 		m.all = append(m.all, d)
 	}
 	m.k++
 	m.last = d
+}
+
+// rank records d, the sample at index k, for the percentiles whose rank
+// it is.
+func (m *sampleMerge) rank(d time.Duration) {
+	for m.p < len(m.ranks) && m.k == m.ranks[m.p] {
+		m.at[m.p] = d
+		m.p++
+	}
+	m.next = -1
+	if m.p < len(m.ranks) {
+		m.next = m.ranks[m.p]
+	}
 }
 
 // dist returns the distribution of the samples taken, as Summarize does:
@@ -567,6 +590,7 @@ func (m *sampleMerge) run(w *bufio.Writer, r *secReader, delta []time.Duration) 
 	for j, p := range ps {
 		m.ranks[j] = (p*m.n+99)/100 - 1
 	}
+	m.next = m.ranks[0]
 	if m.keep {
 		m.all = make([]time.Duration, 0, m.n)
 	}
@@ -617,7 +641,15 @@ func (m *sampleMerge) run(w *bufio.Writer, r *secReader, delta []time.Duration) 
 				w.Write(buf)
 				run = r.i
 			}
-			m.take(v)
+			m.sum += v
+			if m.k == m.next {
+				m.rank(v)
+			}
+			if m.keep {
+				m.all = append(m.all, v)
+			}
+			m.k++
+			m.last = v
 		}
 		if w != nil {
 			w.Write(r.buf[run:r.i])
