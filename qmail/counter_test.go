@@ -2,12 +2,14 @@ package qmail
 
 import (
 	"bufio"
+	"bytes"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestCounter: the counter's counts and top lists equal a map's, across
@@ -64,7 +66,7 @@ func TestCounter(t *testing.T) {
 		want[k] += 3
 	}
 	var all topList
-	if err := mergeTable(nil, tabs.reader(0), more, more.sorted(), &all, nil); err != nil {
+	if err := mergeTable(nil, nil, tabs.reader(0), more, more.sorted(), &all, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := all.list()
@@ -76,6 +78,10 @@ func TestCounter(t *testing.T) {
 			t.Fatalf("merged: %q counted %d, want %d", x.Key, x.Count, want[x.Key])
 		}
 	}
+	// The edits a merge finds make the section what the merge writes.
+	checkEdits(t, tabs, func(w *bufio.Writer, ed *edits) error {
+		return mergeTable(w, ed, tabs.reader(0), more, more.sorted(), nil, nil)
+	})
 	// The top n from the keys counted and the old top n only.
 	old := c.top(topN)
 	if top, err := tabs.top(0, more, topN, old); err != nil || !slices.Equal(top, got[:topN]) {
@@ -84,7 +90,7 @@ func TestCounter(t *testing.T) {
 	// Written and read again: the same.
 	tabs2 := tableFile(t, more, tabs)
 	var again topList
-	if err := mergeTable(nil, tabs2.reader(0), newCounter(), nil, &again, nil); err != nil {
+	if err := mergeTable(nil, nil, tabs2.reader(0), newCounter(), nil, &again, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(again.list(), got) {
@@ -121,4 +127,84 @@ func tableFile(t *testing.T, c *counter, base ...*tables) *tables {
 	tabs.sec[0].n = fi.Size()
 	t.Cleanup(func() { f.Close() })
 	return tabs
+}
+
+// checkEdits checks that the edits merge records for the section of tabs
+// make it byte for byte what merge writes.
+func checkEdits(t *testing.T, tabs *tables, merge func(*bufio.Writer, *edits) error) {
+	t.Helper()
+	var viaEdits, merged bytes.Buffer
+	ed := &edits{}
+	if err := merge(nil, ed); err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(&viaEdits)
+	if err := ed.apply(w, tabs.f, tabs.sec[0].off, tabs.sec[0].n); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	w = bufio.NewWriter(&merged)
+	if err := merge(w, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	if !bytes.Equal(viaEdits.Bytes(), merged.Bytes()) {
+		t.Fatalf("the section edited (%d bytes, %d edits) differs from the merged one (%d bytes)", viaEdits.Len(), len(ed.at), merged.Len())
+	}
+}
+
+// TestSampleMerge: samples merged from a section and more, sorted, are
+// every sample in order, with Summarize's distribution; the section
+// edited as the merge finds is what the merge writes.
+func TestSampleMerge(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, size := range [][2]int{{0, 5}, {5, 0}, {1, 1}, {1000, 3}, {3, 1000}, {200000, 700}} {
+		var base, delta []time.Duration
+		for range size[0] {
+			base = append(base, time.Duration(r.IntN(1<<r.IntN(40))))
+		}
+		for range size[1] {
+			delta = append(delta, time.Duration(r.IntN(1<<r.IntN(40))))
+		}
+		if size[1] > 0 {
+			delta = append(delta, 0, base0(base)) // ties with the base's
+		}
+		slices.Sort(base)
+		slices.Sort(delta)
+		path := filepath.Join(t.TempDir(), "samples")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := bufio.NewWriter(f)
+		if err := (&sampleMerge{}).run(w, nil, nil, base); err != nil {
+			t.Fatal(err)
+		}
+		w.Flush()
+		fi, _ := f.Stat()
+		tabs := &tables{f: f}
+		tabs.sec[0].n = fi.Size()
+		m := sampleMerge{keep: true}
+		if err := m.run(nil, nil, tabs.reader(0), delta); err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Sorted(slices.Values(append(slices.Clone(base), delta...)))
+		if !slices.Equal(m.all, want) {
+			t.Fatalf("%v: merged samples differ", size)
+		}
+		if got, w := m.dist(), Summarize(want); got != w {
+			t.Fatalf("%v: dist %+v, want %+v", size, got, w)
+		}
+		checkEdits(t, tabs, func(w *bufio.Writer, ed *edits) error {
+			return (&sampleMerge{}).run(w, ed, tabs.reader(0), delta)
+		})
+		f.Close()
+	}
+}
+
+func base0(b []time.Duration) time.Duration {
+	if len(b) == 0 {
+		return 7
+	}
+	return b[len(b)/2]
 }

@@ -144,6 +144,10 @@ type tables struct {
 	f   *os.File // the file LoadState read, still open
 	sec [nsections]struct{ off, n int64 }
 	buf []byte // for the readers of sections
+	// edits, for each section merged for a report, are the changes the
+	// merge makes to it: SaveState applies them (see writeSection).
+	// They hold for the counts merged then: Stats finds them again.
+	edits [nsections]*edits
 }
 
 // LoadState reads the state file at path; a missing file is an empty
@@ -367,38 +371,51 @@ type samples []time.Duration
 // writeSection writes section i of t's state file: the base's merged with
 // what was counted since, or the base's as it is if nothing was.
 func (t *totals) writeSection(w *bufio.Writer, i int) error {
-	var base *secReader
-	if t.base != nil {
-		base = t.base.reader(i)
+	var delta []time.Duration
+	switch i {
+	case secDelays:
+		delta = t.delays
+	case secQueue:
+		delta = t.queue
 	}
-	if i < secTables {
-		delta := t.delays
-		if i == secQueue {
-			delta = t.queue
+	var c *counter
+	if i >= secTables {
+		c = *t.counters()[i-secTables]
+	}
+	var base *secReader
+	if b := t.base; b != nil {
+		s := b.sec[i]
+		if e := b.edits[i]; e != nil {
+			return e.apply(w, b.f, s.off, s.n)
 		}
-		if base != nil && len(delta) == 0 {
-			return base.copyTo(w)
+		if len(delta) == 0 && (c == nil || c.len() == 0) {
+			return copyRange(w, b.f, s.off, s.n)
 		}
+		base = b.reader(i)
+	}
+	if c == nil {
 		slices.Sort(delta)
 		var m sampleMerge
-		return m.run(w, base, delta)
+		return m.run(w, nil, base, delta)
 	}
-	c := *t.counters()[i-secTables]
-	if base != nil && c.len() == 0 {
-		return base.copyTo(w)
-	}
-	return mergeTable(w, base, c, c.sorted(), nil, nil)
+	return mergeTable(w, nil, base, c, c.sorted(), nil, nil)
 }
 
 // dist returns the distribution of the base's samples in section i and
 // delta's (sorted), and, if keepSamples, the samples; stored is the
-// base's, returned as it is if delta is empty.
+// base's, returned as it is if delta is empty. It keeps the merge's edits
+// of the section for SaveState.
 func (b *tables) dist(i int, delta []time.Duration, stored Dist) (Dist, []time.Duration, error) {
 	if len(delta) == 0 && !keepSamples {
 		return stored, nil, nil
 	}
 	m := sampleMerge{keep: keepSamples}
-	err := m.run(nil, b.reader(i), delta)
+	var ed *edits
+	if len(delta) > 0 {
+		ed = &edits{}
+		b.edits[i] = ed
+	}
+	err := m.run(nil, ed, b.reader(i), delta)
 	if len(delta) == 0 {
 		return stored, m.all, err
 	}
@@ -407,7 +424,8 @@ func (b *tables) dist(i int, delta []time.Duration, stored Dist) (Dist, []time.D
 
 // top returns the top n (all if 0) of the base's table in section i and
 // c's counts, summed; stored is the base's top n (nil if it kept no list
-// of that length), returned as it is if c is empty.
+// of that length), returned as it is if c is empty. It keeps the merge's
+// edits of the section for SaveState.
 //
 // For n > 0 only the keys c counted and those of stored can make the new
 // top n. Counts only grow, so a key c did not count has its old count. If
@@ -422,11 +440,16 @@ func (b *tables) top(i int, c *counter, n int, stored []Count) ([]Count, error) 
 		return stored, nil
 	}
 	t := topList{n: n}
+	var ed *edits
+	if c.len() > 0 {
+		ed = &edits{}
+		b.edits[i] = ed
+	}
 	if n == 0 || stored == nil {
-		err := mergeTable(nil, b.reader(i), c, c.sorted(), &t, nil)
+		err := mergeTable(nil, ed, b.reader(i), c, c.sorted(), &t, nil)
 		return t.list(), err
 	}
-	err := mergeTable(nil, b.reader(i), c, c.sorted(), nil, &t)
+	err := mergeTable(nil, ed, b.reader(i), c, c.sorted(), nil, &t)
 	for _, x := range stored {
 		if k := []byte(x.Key); !c.has(k) {
 			t.offer(k, x.Count)
@@ -441,11 +464,15 @@ func (b *tables) top(i int, c *counter, n int, stored []Count) ([]Count, error) 
 // they are straight from it, a run of them at a time.
 type secReader struct {
 	f        io.ReaderAt
+	start    int64 // the section's offset in the file
 	off, end int64 // the file's bytes not yet buffered
 	buf      []byte
 	i        int
 	err      error
 }
+
+// pos returns the offset in the section of buf[i].
+func (r *secReader) pos(i int) int64 { return r.off - int64(len(r.buf)) + int64(i) - r.start }
 
 // reader returns a reader of section i. Readers share one buffer: one
 // at a time.
@@ -454,7 +481,7 @@ func (b *tables) reader(i int) *secReader {
 	if b.buf == nil {
 		b.buf = make([]byte, 0, secChunk)
 	}
-	return &secReader{f: b.f, off: s.off, end: s.off + s.n, buf: b.buf[:0]}
+	return &secReader{f: b.f, start: s.off, off: s.off, end: s.off + s.n, buf: b.buf[:0]}
 }
 
 // left returns how many bytes of the section are still to take.
@@ -508,13 +535,64 @@ func (r *secReader) uint() uint64 {
 	return x
 }
 
-// copyTo copies the rest of the section to w as it is.
-func (r *secReader) copyTo(w *bufio.Writer) error {
-	if _, err := w.Write(r.buf[r.i:]); err != nil {
-		return err
+// copyRange copies n bytes of f from off to w, read straight into w's
+// buffer.
+func copyRange(w *bufio.Writer, f io.ReaderAt, off, n int64) error {
+	for n > 0 {
+		if w.Available() == 0 {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+		}
+		b := w.AvailableBuffer()[:min(int64(w.Available()), n)]
+		k, err := f.ReadAt(b, off)
+		if k < len(b) {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		w.Write(b)
+		off, n = off+int64(k), n-int64(k)
 	}
-	_, err := w.ReadFrom(io.NewSectionReader(r.f, r.off, r.end-r.off))
-	return err
+	return nil
+}
+
+// edits are the changes a merge makes to a section, in the order of
+// their offsets: each replaces skip bytes of the section at off with its
+// n bytes of b. The merge for a report finds them, and saving applies
+// them to the section, copying the bytes between as they are: no second
+// pass over the section's entries.
+type edits struct {
+	at []edit
+	b  []byte
+}
+
+type edit struct {
+	off, skip int64
+	n         int
+}
+
+func (e *edits) add(off, skip int64, b []byte) {
+	e.at = append(e.at, edit{off, skip, len(b)})
+	e.b = append(e.b, b...)
+}
+
+// apply writes to w the section of size bytes at start in f, edited.
+func (e *edits) apply(w *bufio.Writer, f io.ReaderAt, start, size int64) error {
+	var pos int64
+	b := e.b
+	for _, x := range e.at {
+		if x.off < pos || x.off+x.skip > size {
+			panic("qmail: edits out of order")
+		}
+		if err := copyRange(w, f, start+pos, x.off-pos); err != nil {
+			return err
+		}
+		w.Write(b[:x.n])
+		b, pos = b[x.n:], x.off+x.skip
+	}
+	return copyRange(w, f, start+pos, size-pos)
 }
 
 // sampleMerge walks a samples section merged with more samples, sorted,
@@ -572,10 +650,11 @@ func (m *sampleMerge) dist() Dist {
 }
 
 // run takes the samples of r (nil: none) merged with delta, writing them
-// to w if not nil. A base sample stays as it was written, unless a
-// sample of delta went just before it: then its difference is from that
-// one.
-func (m *sampleMerge) run(w *bufio.Writer, r *secReader, delta []time.Duration) error {
+// to w if not nil, and recording in ed, if not nil, the edits that make
+// r's section the merged one. A base sample stays as it was written,
+// unless a sample of delta went just before it: then its difference is
+// from that one.
+func (m *sampleMerge) run(w *bufio.Writer, ed *edits, r *secReader, delta []time.Duration) error {
 	nb := 0
 	if r != nil {
 		// Each sample takes a byte at least: a damaged number cannot
@@ -585,6 +664,9 @@ func (m *sampleMerge) run(w *bufio.Writer, r *secReader, delta []time.Duration) 
 			return ErrState
 		}
 		nb = int(x)
+		if ed != nil {
+			ed.add(0, r.pos(r.i), binary.AppendUvarint(nil, uint64(nb+len(delta))))
+		}
 	}
 	m.n = nb + len(delta)
 	for j, p := range ps {
@@ -624,22 +706,22 @@ func (m *sampleMerge) run(w *bufio.Writer, r *secReader, delta []time.Duration) 
 			r.i += k
 			v := prev + time.Duration(x)
 			prev = v
-			moved := false
-			for len(delta) > 0 && delta[0] < v {
+			if len(delta) > 0 && delta[0] < v {
+				buf = buf[:0]
+				for len(delta) > 0 && delta[0] < v {
+					buf = binary.AppendUvarint(buf, uint64(delta[0]-m.last))
+					m.take(delta[0])
+					delta = delta[1:]
+				}
+				buf = binary.AppendUvarint(buf, uint64(v-m.last))
 				if w != nil {
 					w.Write(r.buf[run:s])
-					run = s
-					buf = binary.AppendUvarint(buf[:0], uint64(delta[0]-m.last))
 					w.Write(buf)
+					run = r.i
 				}
-				m.take(delta[0])
-				delta = delta[1:]
-				moved = true
-			}
-			if moved && w != nil {
-				buf = binary.AppendUvarint(buf[:0], uint64(v-m.last))
-				w.Write(buf)
-				run = r.i
+				if ed != nil {
+					ed.add(r.pos(s), int64(k), buf)
+				}
 			}
 			m.sum += v
 			if m.k == m.next {
@@ -661,29 +743,41 @@ func (m *sampleMerge) run(w *bufio.Writer, r *secReader, delta []time.Duration) 
 			return ErrState
 		}
 	}
+	buf = buf[:0]
 	for _, d := range delta {
-		if w != nil {
-			buf = binary.AppendUvarint(buf[:0], uint64(d-m.last))
-			w.Write(buf)
-		}
+		buf = binary.AppendUvarint(buf, uint64(d-m.last))
 		m.take(d)
+	}
+	if w != nil {
+		w.Write(buf)
+	}
+	if ed != nil && r != nil && len(buf) > 0 {
+		ed.add(r.pos(r.i), 0, buf)
 	}
 	return nil
 }
 
 // mergeTable walks a table section r (nil: none) merged with c's counts
 // (order: c's entries in their keys' order), a key in both once with its
-// counts summed. It writes the merged table to w if not nil, offers every
-// key to all if not nil, and c's keys to touched if not nil. An entry of
-// r that c did not count is written as it was, straight from r's buffer.
-func mergeTable(w *bufio.Writer, r *secReader, c *counter, order []uint32, all, touched *topList) error {
+// counts summed. It writes the merged table to w if not nil, records in
+// ed, if not nil, the edits that make r's section the merged one, offers
+// every key to all if not nil, and c's keys to touched if not nil. An
+// entry of r that c did not count is written as it was, straight from r's
+// buffer.
+func mergeTable(w *bufio.Writer, ed *edits, r *secReader, c *counter, order []uint32, all, touched *topList) error {
 	var buf []byte
+	var at, skip int64 // where in r's section put's entry goes, and what it replaces
 	put := func(key []byte, count int64) {
-		if w != nil {
+		if w != nil || ed != nil {
 			buf = binary.AppendUvarint(buf[:0], uint64(len(key))+1)
 			buf = binary.AppendUvarint(buf, uint64(count))
+			buf = append(buf, key...)
+		}
+		if w != nil {
 			w.Write(buf)
-			w.Write(key)
+		}
+		if ed != nil && r != nil {
+			ed.add(at, skip, buf)
 		}
 		if all != nil {
 			all.offer(key, count)
@@ -731,6 +825,7 @@ func mergeTable(w *bufio.Writer, r *secReader, c *counter, order []uint32, all, 
 				if w != nil {
 					w.Write(r.buf[run:s])
 				}
+				at, skip = r.pos(s), 0
 				run, r.i = s+k1, s+k1
 				break
 			}
@@ -766,10 +861,12 @@ func mergeTable(w *bufio.Writer, r *secReader, c *counter, order []uint32, all, 
 					w.Write(r.buf[run:s])
 					run = s
 				}
+				at, skip = r.pos(s), 0
 				if cmp == 0 {
 					// Counted again: written with its new count.
 					run = r.i
 					old = -1
+					skip = int64(size)
 					put(key, int64(count)+e.count)
 					break
 				}

@@ -491,6 +491,7 @@ func (c *Collector) stats() (Stats, error) {
 		s.Clients = c.clients.top(topN)
 	} else {
 		b, old := c.base.base, c.base.Stats
+		b.edits = [nsections]*edits{} // found again for these counts
 		// Lists as top returns them: never nil. The top lists of a state
 		// file saved with another topN are not used: see tables.top.
 		for _, l := range []*[]Count{&old.Failures, &old.Deferrals, &old.Senders, &old.Rcpts, &old.Domains, &old.Clients} {
