@@ -130,11 +130,12 @@ func (j *Joiner) Restore(st *State) {
 // A run reads the gob only. The tables stay in the file: a run that read
 // nothing new reports the lists and distributions the gob keeps from the
 // run before; one that counted new keys or samples merges them with the
-// file's in one pass, reading it in order, for its report, and in another
-// when it saves. Version 2 read every table into hash tables first: 3.3 s
-// and 600 MB for a day of 3 million SMTP clients, before counting a line.
-// Sorted tables merge in linear time with no hashing, so a key an
-// attacker chose costs what any other does.
+// file's sections they touch, in one pass over each, reading it in order,
+// for its report, and notes the merge's edits; saving copies the file's
+// sections with the edits made. Version 2 read every table into hash
+// tables first: 3.3 s and 600 MB for a day of 3 million SMTP clients,
+// before counting a line. Sorted tables merge in linear time with no
+// hashing, so a key an attacker chose costs what any other does.
 
 // nsections is how many sections a state file with Totals has.
 const nsections = 8
