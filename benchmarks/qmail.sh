@@ -36,32 +36,34 @@
 #
 # Usage: benchmarks/qmail.sh          SIZE=2G RUNS=5 to change (default 512M, 3)
 #
-# Measured 2026-12-06 02:50 UTC, SIZE=2G RUNS=5 CLASSIC=0, on the 2-core
-# development VM shared with other sessions (load 0.9 at the start, 1.2
+# Measured 2026-12-06 03:00 UTC, SIZE=2G RUNS=5 CLASSIC=0, on the 2-core
+# development VM shared with other sessions (load 1.1 at the start, 1.6
 # before the CPU runs), with the cumulative cursor's tables sorted in the
 # file and merged in place:
 #
 #   logdir: 2.1G in 128 archives; messages successes failures deferrals: 1762531 2300924 236883 412110
-#   cat | awk (4 numbers)         6.428 s
-#   mlog qmail stats (all)        7.608 s    0.84x the awk pipeline
-#   mlog, warm: nothing new       0.048 s    134.03x the awk pipeline
-#   mlog, cron: 4.0 MB new        0.437 s    14.72x the awk pipeline
-#   stage: mlog query -c          1.532 s    (reading, lines, stamps: the first stage alone)
-#   cpu, cat | awk:                    5.460 s wall, 4.182 s user, 2.134 s sys
-#   cpu, mlog qmail stats:             7.213 s wall, 10.722 s user, 1.583 s sys
-#   cpu, mlog, warm (nothing new):     0.041 s wall, 0.025 s user, 0.033 s sys
-#   cpu, mlog, cron (4 MB new):        0.425 s wall, 0.220 s user, 0.081 s sys
-#   cpu, mlog query -c:                1.637 s wall, 1.350 s user, 0.313 s sys
+#   cat | awk (4 numbers)         5.807 s
+#   mlog qmail stats (all)        6.769 s    0.86x the awk pipeline
+#   mlog, warm: nothing new       0.046 s    127.19x the awk pipeline
+#   mlog, cron: 4.0 MB new        0.391 s    14.87x the awk pipeline
+#   stage: mlog query -c          1.543 s    (reading, lines, stamps: the first stage alone)
+#   cpu, cat | awk:                    5.600 s wall, 4.081 s user, 2.457 s sys
+#   cpu, mlog qmail stats:             8.755 s wall, 12.588 s user, 2.090 s sys
+#   cpu, mlog, warm (nothing new):     0.044 s wall, 0.041 s user, 0.024 s sys
+#   cpu, mlog, cron (4 MB new):        0.421 s wall, 0.185 s user, 0.100 s sys
+#   cpu, mlog query -c:                1.650 s wall, 1.327 s user, 0.349 s sys
 #
-# A cron run with a cumulative cursor (the whole day's report) runs 134
-# times faster than the awk count with nothing new (it reads the cursor's
-# head and does not write it) and 15 times faster with 4 MB new (two passes
-# over the 79 MB cursor and one write of it, fsynced). Before (00:05 UTC,
-# load 3 to 6, the cursor's tables rebuilt as hash tables each run) the
-# warm run took 3.6 s, 2.2 times faster than the awk count's 8.0 s; the
-# classic pipeline took 66.9 s (one run), a cold mlog run 12.0 s. A cold
-# mlog run takes about the awk count's wall time to 1.5 times it and twice
-# its CPU: the issue's 10x is not met cold; see docs/qmail.md, "Speed".
+# (the five runs: awk 5.3 to 6.8 s, warm 0.041 to 0.051 s, cron 0.37 to
+# 0.63 s.) A cron run with a cumulative cursor (the whole day's report)
+# runs over 100 times faster than the awk count with nothing new (it reads
+# the cursor's head and does not write it) and about 15 times faster with
+# 4 MB new (one pass over the 79 MB cursor for the report, then a copy of
+# it with the merge's edits, fsynced). Before (00:05 UTC, load 3 to 6, the
+# cursor's tables rebuilt as hash tables each run) the warm run took
+# 3.6 s, 2.2 times faster than the awk count's 8.0 s; the classic pipeline
+# took 66.9 s (one run), a cold mlog run 12.0 s. A cold mlog run takes
+# about the awk count's wall time to 1.5 times it and twice its CPU: the
+# issue's 10x is not met cold; see docs/qmail.md, "Speed".
 set -eu
 cd "$(dirname "$0")/.."
 SIZE=${SIZE:-512M}
