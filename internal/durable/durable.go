@@ -27,7 +27,7 @@ func WriteFile(path string, b []byte) error {
 // whole: write writes it to the temporary file f.
 func WriteFileFunc(path string, write func(f *os.File) error) error {
 	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
