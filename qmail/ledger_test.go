@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -741,15 +743,165 @@ func TestCursorCumulative(t *testing.T) {
 	compare(t, "another range", got, led, span{since: first})
 }
 
+// TestCursorCumulativeQuiet: a cumulative run that reads nothing new
+// leaves the state file as it was (not written again) and reports what
+// the run before did; a run whose new lines are smtpd's only (new SMTP
+// clients, no deliveries) reports the other lists and the distributions
+// the state file kept (unless it kept top lists of another length); each
+// reports what one run over the logdirs as they are then reports.
+func TestCursorCumulativeQuiet(t *testing.T) {
+	send, smtpd, _ := generate(t, 19, 1<<20)
+	c1, c2 := timeAt(t, send, len(send)/3), timeAt(t, send, 2*len(send)/3)
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	statePath := filepath.Join(root, "cursor")
+	s1, t1 := upTo(t, send, 0, c1), upTo(t, smtpd, 0, c1)
+	t2 := upTo(t, smtpd, t1, c2)
+	s2 := upTo(t, send, s1, c2)
+	step := func(name string, st *State) os.FileInfo {
+		t.Helper()
+		cfg := Config{State: st, Cumulative: true, By: 10 * time.Minute}
+		got, err := Collect(context.Background(), cfg, []string{sd, td})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := SaveState(statePath, st); err != nil {
+			t.Fatal(err)
+		}
+		one, err := Collect(context.Background(), Config{By: 10 * time.Minute}, []string{sd, td})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, one) {
+			gj, _ := json.MarshalIndent(got, "", " ")
+			wj, _ := json.MarshalIndent(one, "", " ")
+			t.Fatalf("%s: cumulative stats differ from one run's:\n%s", name, diffLines(string(gj), string(wj)))
+		}
+		fi, err := os.Stat(statePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	before := step("first", appendLogs(t, sd, td, send[:s1], smtpd[:t1], statePath))
+	st, err := LoadState(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := step("nothing new", st); !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+		t.Error("a run that read nothing wrote the state file again")
+	}
+	// Top lists kept for another length (another version's topN) are
+	// not used: the tables are read whole.
+	if st, err = LoadState(statePath); err != nil {
+		t.Fatal(err)
+	}
+	st.Totals.TopN = topN - 3
+	st.Totals.Stats.Clients = st.Totals.Stats.Clients[:topN-3]
+	step("top lists of another length", st)
+	st = appendLogs(t, sd, td, nil, smtpd[t1:t2], statePath)
+	if before.Size() < 1000 || st.Totals == nil || st.Totals.base == nil {
+		t.Fatalf("state file of %d bytes, totals %v: the test tests nothing", before.Size(), st.Totals)
+	}
+	step("smtpd only", st)
+	step("both", appendLogs(t, sd, td, send[s1:s2], smtpd[t2:], statePath))
+}
+
+// TestStateFileCorrupt: a state file with a byte changed anywhere, read
+// by a cumulative run that merges new lines with every table, gives an
+// error or a report, and can be saved; never a panic.
+func TestStateFileCorrupt(t *testing.T) {
+	send, smtpd, _ := generate(t, 29, 256<<10)
+	root := t.TempDir()
+	sd, td := filepath.Join(root, "send"), filepath.Join(root, "smtpd")
+	statePath, other := filepath.Join(root, "cursor"), filepath.Join(root, "other")
+	st := appendLogs(t, sd, td, send[:len(send)/2], smtpd[:len(smtpd)/2], statePath)
+	if _, err := Collect(context.Background(), Config{State: st, Cumulative: true}, []string{sd, td}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveState(statePath, st); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendLogs(t, sd, td, send[len(send)/2:], smtpd[len(smtpd)/2:], statePath)
+	r := rand.New(rand.NewPCG(9, 10))
+	refused := 0
+	for range 200 {
+		bad := slices.Clone(good)
+		// Most in the tables, which take most of the file.
+		i := r.IntN(len(bad))
+		bad[i] ^= byte(1 + r.IntN(255))
+		if err := os.WriteFile(statePath, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := LoadState(statePath)
+		if err != nil {
+			refused++
+			continue
+		}
+		if _, err := Collect(context.Background(), Config{State: st, Cumulative: true, Range: Range{Warn: func(error) {}}}, []string{sd, td}); err != nil {
+			refused++
+			continue
+		}
+		if err := SaveState(other, st); err != nil {
+			refused++
+		}
+	}
+	t.Logf("%d of 200 refused", refused)
+	if refused == 0 {
+		t.Error("no damaged state file was refused: the test tests nothing")
+	}
+}
+
+// TestStateFileVersion2: a version 2 state file (counts as hash-table
+// dumps) gives its cursor and open messages; its counts are dropped, so
+// a cumulative run counts its range afresh, exactly.
+func TestStateFileVersion2(t *testing.T) {
+	send, smtpd, led := generate(t, 23, 256<<10)
+	sd, td := writeLogdirs(t, send, smtpd, "s65536", "n100000")
+	st := &State{Magic: stateMagic}
+	if _, err := Collect(context.Background(), Config{State: st, Cumulative: true}, []string{sd, td}); err != nil {
+		t.Fatal(err)
+	}
+	st.Magic = stateMagic2
+	var g bytes.Buffer
+	if err := gob.NewEncoder(&g).Encode(st); err != nil {
+		t.Fatal(err)
+	}
+	b := binary.AppendUvarint([]byte(stateMagic2+"\n"), uint64(g.Len()))
+	b = append(append(b, g.Bytes()...), 3, 1, 2, 3) // and a section as version 2 wrote it
+	path := filepath.Join(t.TempDir(), "cursor")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Totals != nil || back.Query != st.Query || back.Magic != stateMagic || len(back.Messages) != len(st.Messages) {
+		t.Fatalf("version 2 read as totals %v, query %q, magic %q, %d messages; want none, %q, %q, %d", back.Totals, back.Query, back.Magic, len(back.Messages), st.Query, stateMagic, len(st.Messages))
+	}
+	got, err := Collect(context.Background(), Config{State: back, Cumulative: true}, []string{sd, td})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "after version 2", got, led, span{})
+}
+
 // TestStateFileDamaged: a cumulative state file cut short, or with bytes
-// after its end, is refused (ErrState), never read as fewer counts.
+// after its end, is refused (ErrState), never read as fewer counts; one
+// whose table is damaged inside is refused (ErrState) by the run that
+// reads the table.
 func TestStateFileDamaged(t *testing.T) {
 	c := NewCollector(nil, 0)
 	for i, l := range []string{"new msg 1", "tcpserver: pid 4 from 192.0.2.1", "starting delivery 1: msg 1 to local a@b", "delivery 1: success: ok/", "end msg 1"} {
 		c.Add(at(int64(i)), true, []byte(l))
 	}
-	c.Stats()
-	st := &State{Magic: stateMagic, Totals: c.save("k")}
+	s := c.Stats()
+	st := &State{Magic: stateMagic, Totals: c.save("k", &s)}
 	path := filepath.Join(t.TempDir(), "cursor")
 	if err := SaveState(path, st); err != nil {
 		t.Fatal(err)
@@ -762,14 +914,39 @@ func TestStateFileDamaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Totals.delays[0] != time.Second || back.Totals.clients.top(1)[0].Key != "192.0.2.1" {
-		t.Fatalf("state read back wrong: %+v %v", back.Totals.delays, back.Totals.clients.top(1))
+	_, delays, err := back.Totals.base.dist(secDelays, nil, Dist{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := newCounter()
+	one.add([]byte("192.0.2.1"), 1)
+	top, err := back.Totals.base.top(secTables+5, one, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(delays, []time.Duration{time.Second}) || !slices.Equal(top, []Count{{"192.0.2.1", 2}}) {
+		t.Fatalf("state read back wrong: %v %v", delays, top)
 	}
 	for _, bad := range [][]byte{good[:len(good)-1], append(slices.Clone(good), 0), good[:len(good)/2]} {
 		os.WriteFile(path, bad, 0o600)
 		if _, err := LoadState(path); !errors.Is(err, ErrState) {
 			t.Errorf("a state file of %d bytes (%d good): %v, want ErrState", len(bad), len(good), err)
 		}
+	}
+	// The last table's end (a 0) made a key's length: the table runs
+	// past its section.
+	bad := slices.Clone(good)
+	bad[len(bad)-1] = 5
+	os.WriteFile(path, bad, 0o600)
+	back, err = LoadState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = NewCollector(nil, 0)
+	c.restore(back.Totals)
+	c.Add(at(9), true, []byte("tcpserver: pid 5 from 192.0.2.2"))
+	if _, err := c.stats(); !errors.Is(err, ErrState) {
+		t.Errorf("a damaged table: %v, want ErrState", err)
 	}
 }
 

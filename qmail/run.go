@@ -2,6 +2,7 @@ package qmail
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/mlog/mlog/tai64"
@@ -33,34 +34,47 @@ func Collect(ctx context.Context, cfg Config, logdirs []string) (Stats, error) {
 	j := NewJoiner()
 	var cursor []byte
 	key := rangeKey(&cfg)
-	if cfg.State != nil && cfg.Cumulative && (cfg.State.Totals == nil || cfg.State.Totals.Range != key) {
+	st := cfg.State
+	same := st != nil && st.path != "" && (st.Totals != nil) == cfg.Cumulative
+	if st != nil && cfg.Cumulative && (st.Totals == nil || st.Totals.Range != key) {
 		// Counts of another range, or none: count from the start.
-		*cfg.State = State{Magic: stateMagic}
+		*st = State{Magic: stateMagic}
+		same = false
 	}
-	if cfg.State != nil {
-		j.Restore(cfg.State)
-		cursor = []byte(cfg.State.Query)
+	if st != nil {
+		j.Restore(st)
+		cursor = []byte(st.Query)
 	}
 	c := NewCollector(j, cfg.By)
-	if cfg.State != nil && cfg.Cumulative && cfg.State.Totals != nil {
-		c.restore(cfg.State.Totals)
+	if st != nil && cfg.Cumulative && st.Totals != nil {
+		c.restore(st.Totals)
 	}
+	lines := c.s.Lines
 	wait := c.background()
 	newCursor, failed, err := Read(ctx, cfg.Range, logdirs, cursor, func(t tai64.Time, stamped bool, body []byte) {
 		c.Add(t, stamped, body)
 	})
 	wait()
-	s := c.Stats()
+	s, serr := c.stats()
 	s.FailedFiles = failed
+	if serr != nil {
+		if serr == ErrState {
+			serr = &os.PathError{Op: "read cursor", Path: st.path, Err: ErrState}
+		}
+		return s, serr
+	}
 	if err != nil {
 		return s, err
 	}
-	if cfg.State != nil {
-		j.Save(cfg.State)
-		cfg.State.Query = string(newCursor)
-		cfg.State.Totals = nil
+	if st != nil {
+		// Nothing read and the cursor where it was: the state file
+		// holds this state already (SaveState leaves it).
+		st.same = same && c.s.Lines == lines && string(newCursor) == st.Query
+		j.Save(st)
+		st.Query = string(newCursor)
+		st.Totals = nil
 		if cfg.Cumulative {
-			cfg.State.Totals = c.save(key)
+			st.Totals = c.save(key, &s)
 		}
 	}
 	return s, nil

@@ -159,6 +159,11 @@ type Collector struct {
 	buckets []Bucket
 	first   bool
 
+	// base, for a cumulative cursor, is the counts restored: the samples
+	// and tables above are then those counted since, to be merged with
+	// base's (see totals).
+	base *totals
+
 	// keys, when the top lists are counted in the background (see
 	// background), holds keys still to count: a counter's id, the key's
 	// length in 4 bytes, the key.
@@ -449,33 +454,82 @@ func (c *Collector) bucket(t tai64.Time) *Bucket {
 	return &c.buckets[0]
 }
 
+// keepSamples makes Stats of a run with a state file's counts to merge
+// (a cumulative cursor's) hold every sample, as one run's do: tests
+// compare them. Otherwise its Stats hold none, rather than a copy of
+// every delay of the day.
+var keepSamples = false
+
 // Stats returns what the collector counted so far.
 func (c *Collector) Stats() Stats {
+	s, err := c.stats()
+	if err != nil {
+		// Only a collector Collect restored from a state file has
+		// tables to read, and Collect calls stats.
+		panic(err)
+	}
+	return s
+}
+
+// stats returns what the collector counted so far: with a base (a
+// cumulative cursor's counts), merged with the base's, whose reading can
+// fail (ErrState for a damaged state file).
+func (c *Collector) stats() (Stats, error) {
 	s := c.s
-	// Sorted in place: a cumulative cursor keeps them so, and the next
-	// run's sort finds all but its new tail in order.
+	// Sorted in place: merged with a state file's so.
 	slices.Sort(c.delays)
 	slices.Sort(c.queue)
-	s.delays, s.queue = slices.Clone(c.delays), slices.Clone(c.queue)
-	s.DeliveryDelay = Summarize(s.delays)
-	s.QueueTime = Summarize(s.queue)
-	s.Failures = c.failures.top(0)
-	s.Deferrals = c.deferrals.top(0)
-	s.Senders = c.senders.top(topN)
-	s.Rcpts = c.rcpts.top(topN)
-	s.Domains = c.domains.top(topN)
-	s.Clients = c.clients.top(topN)
+	if c.base == nil || c.base.base == nil {
+		s.delays, s.queue = slices.Clone(c.delays), slices.Clone(c.queue)
+		s.DeliveryDelay = Summarize(s.delays)
+		s.QueueTime = Summarize(s.queue)
+		s.Failures = c.failures.top(0)
+		s.Deferrals = c.deferrals.top(0)
+		s.Senders = c.senders.top(topN)
+		s.Rcpts = c.rcpts.top(topN)
+		s.Domains = c.domains.top(topN)
+		s.Clients = c.clients.top(topN)
+	} else {
+		b, old := c.base.base, c.base.Stats
+		b.edits = [nsections]*edits{} // found again for these counts
+		// Lists as top returns them: never nil. The top lists of a state
+		// file saved with another topN are not used: see tables.top.
+		for _, l := range []*[]Count{&old.Failures, &old.Deferrals, &old.Senders, &old.Rcpts, &old.Domains, &old.Clients} {
+			if *l == nil {
+				*l = []Count{}
+			}
+		}
+		if c.base.TopN != topN {
+			old.Senders, old.Rcpts, old.Domains, old.Clients = nil, nil, nil, nil
+		}
+		var err [8]error
+		s.DeliveryDelay, s.delays, err[0] = b.dist(secDelays, c.delays, old.DeliveryDelay)
+		s.QueueTime, s.queue, err[1] = b.dist(secQueue, c.queue, old.QueueTime)
+		s.Failures, err[2] = b.top(secTables, c.failures, 0, old.Failures)
+		s.Deferrals, err[3] = b.top(secTables+1, c.deferrals, 0, old.Deferrals)
+		s.Senders, err[4] = b.top(secTables+2, c.senders, topN, old.Senders)
+		s.Rcpts, err[5] = b.top(secTables+3, c.rcpts, topN, old.Rcpts)
+		s.Domains, err[6] = b.top(secTables+4, c.domains, topN, old.Domains)
+		s.Clients, err[7] = b.top(secTables+5, c.clients, topN, old.Clients)
+		for _, err := range err {
+			if err != nil {
+				return s, err
+			}
+		}
+	}
+	s.Hosts = nil
 	for _, h := range c.hosts {
 		s.Hosts = append(s.Hosts, *h)
 	}
 	s.Hosts = topHosts(s.Hosts, topN)
 	s.OpenMessages = int64(len(c.j.msgs))
 	s.OpenDeliveries = int64(len(c.j.dels))
+	s.Series, s.BucketSize = nil, ""
 	if c.by > 0 {
 		s.Series = slices.Clone(c.buckets)
 		s.BucketSize = c.by.String()
 	}
-	return s
+	return s, nil
 }
 
 // topHosts sorts hosts by count, most first (then by name), and keeps the

@@ -17,6 +17,15 @@ import (
 // written and fsynced, renamed over path, and the directory fsynced
 // (google/renameio's order): the rename is durable once the directory is.
 func WriteFile(path string, b []byte) error {
+	return WriteFileFunc(path, func(f *os.File) error {
+		_, err := f.Write(b)
+		return err
+	})
+}
+
+// WriteFileFunc is [WriteFile] for a file too big to hold in memory
+// whole: write writes it to the temporary file f.
+func WriteFileFunc(path string, write func(f *os.File) error) error {
 	tmp := path + ".new"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -30,7 +39,7 @@ func WriteFile(path string, b []byte) error {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := f.Write(b); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}
