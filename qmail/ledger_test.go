@@ -685,6 +685,31 @@ func checkTraces(t *testing.T, send []byte, led *ledger, logdirs []string) {
 	})
 }
 
+// cumulativeRun runs Collect with st, cumulative, over the logdirs sd and
+// td, saves st at statePath, and checks that the report is one run's
+// over everything there: what a cron run must give.
+func cumulativeRun(t *testing.T, name string, st *State, statePath, sd, td string) Stats {
+	t.Helper()
+	cfg := Config{State: st, Cumulative: true, By: 10 * time.Minute}
+	got, err := Collect(context.Background(), cfg, []string{sd, td})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveState(statePath, st); err != nil {
+		t.Fatal(err)
+	}
+	one, err := Collect(context.Background(), Config{By: 10 * time.Minute}, []string{sd, td})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, one) {
+		gj, _ := json.MarshalIndent(got, "", " ")
+		wj, _ := json.MarshalIndent(one, "", " ")
+		t.Fatalf("%s: cumulative stats differ from one run's:\n%s", name, diffLines(string(gj), string(wj)))
+	}
+	return got
+}
+
 // TestCursorCumulative: with Cumulative, each run of a cron-like series
 // (a log written in chunks, a run after each) reports exactly what one
 // run over the logdir as it then is reports, percentiles and top lists
@@ -708,23 +733,7 @@ func TestCursorCumulative(t *testing.T) {
 		sn, tn := upTo(t, send, so, c), upTo(t, smtpd, to, c)
 		st := appendLogs(t, sd, td, send[so:sn], smtpd[to:tn], statePath)
 		so, to = sn, tn
-		cfg := Config{State: st, Cumulative: true, By: 10 * time.Minute}
-		var err error
-		if got, err = Collect(context.Background(), cfg, []string{sd, td}); err != nil {
-			t.Fatal(err)
-		}
-		if err := SaveState(statePath, st); err != nil {
-			t.Fatal(err)
-		}
-		one, err := Collect(context.Background(), Config{By: 10 * time.Minute}, []string{sd, td})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, one) {
-			gj, _ := json.MarshalIndent(got, "", " ")
-			wj, _ := json.MarshalIndent(one, "", " ")
-			t.Fatalf("run %d: cumulative stats differ from one run's:\n%s", i, diffLines(string(gj), string(wj)))
-		}
+		got = cumulativeRun(t, fmt.Sprintf("run %d", i), st, statePath, sd, td)
 	}
 	got.Series, got.BucketSize = nil, ""
 	compare(t, "cumulative", got, led, span{})
@@ -760,23 +769,7 @@ func TestCursorCumulativeQuiet(t *testing.T) {
 	s2 := upTo(t, send, s1, c2)
 	step := func(name string, st *State) os.FileInfo {
 		t.Helper()
-		cfg := Config{State: st, Cumulative: true, By: 10 * time.Minute}
-		got, err := Collect(context.Background(), cfg, []string{sd, td})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := SaveState(statePath, st); err != nil {
-			t.Fatal(err)
-		}
-		one, err := Collect(context.Background(), Config{By: 10 * time.Minute}, []string{sd, td})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, one) {
-			gj, _ := json.MarshalIndent(got, "", " ")
-			wj, _ := json.MarshalIndent(one, "", " ")
-			t.Fatalf("%s: cumulative stats differ from one run's:\n%s", name, diffLines(string(gj), string(wj)))
-		}
+		cumulativeRun(t, name, st, statePath, sd, td)
 		fi, err := os.Stat(statePath)
 		if err != nil {
 			t.Fatal(err)
