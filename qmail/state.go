@@ -497,6 +497,22 @@ func (r *secReader) fail(err error) {
 	r.buf, r.i, r.off = r.buf[:0], 0, r.end
 }
 
+// finish ends a walk over r's section: it writes to w (if not nil)
+// what is still to be written as it is, r.buf[run:r.i], and reports a
+// failure, or bytes left after the section's last entry.
+func (r *secReader) finish(w *bufio.Writer, run int) error {
+	if w != nil {
+		w.Write(r.buf[run:r.i])
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if r.left() != 0 {
+		return ErrState
+	}
+	return nil
+}
+
 // secChunk is how much of a section a read takes.
 const secChunk = 1 << 20
 
@@ -726,14 +742,8 @@ func (m *sampleMerge) run(w *bufio.Writer, ed *edits, r *secReader, delta []time
 			}
 			m.take(v)
 		}
-		if w != nil {
-			w.Write(r.buf[run:r.i])
-		}
-		if r.err != nil {
-			return r.err
-		}
-		if r.left() != 0 {
-			return ErrState
+		if err := r.finish(w, run); err != nil {
+			return err
 		}
 	}
 	buf = buf[:0]
@@ -869,14 +879,8 @@ func mergeTable(w *bufio.Writer, ed *edits, r *secReader, c *counter, order []ui
 				all.offer(key, old)
 			}
 		}
-		if w != nil {
-			w.Write(r.buf[run:r.i])
-		}
-		if r.err != nil {
-			return r.err
-		}
-		if r.left() != 0 {
-			return ErrState
+		if err := r.finish(w, run); err != nil {
+			return err
 		}
 	}
 	for _, k := range order {
