@@ -25,9 +25,20 @@ func WriteFile(path string, b []byte) error {
 
 // WriteFileFunc is [WriteFile] for a file too big to hold in memory
 // whole: write writes it to the temporary file f.
+//
+// A cursor may sit in a directory another account can write (beside the
+// logdirs, which their owner controls), while root runs the command: a
+// link planted at path.new must not make it write another file. So
+// path.new is unlinked first (unlink never follows a link; a directory
+// there stays and fails the save) and made afresh with O_EXCL and
+// O_NOFOLLOW: a link planted between the two makes the open fail, and
+// nothing is written.
 func WriteFileFunc(path string, write func(f *os.File) error) error {
 	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err := unix.Unlink(tmp); err != nil && err != unix.ENOENT {
+		return &os.PathError{Op: "remove", Path: tmp, Err: err}
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return err
 	}
@@ -66,9 +77,12 @@ func WriteFileFunc(path string, write func(f *os.File) error) error {
 // multilog locks a logdir (lock_exnb): a state file replaced by rename
 // cannot hold the lock itself. Two runs on one cursor would send or count
 // everything twice; the second is refused.
+//
+// A link at path.lock is refused (O_NOFOLLOW), not followed: the lock file
+// is made where a link's owner could otherwise have root create any file.
 func Lock(path string) (unlock func(), err error) {
 	name := path + ".lock"
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, err
 	}
