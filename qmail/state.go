@@ -255,20 +255,31 @@ func SaveState(path string, st *State) error {
 	t := st.Totals
 	var secs [nsections]struct{ off, n int64 }
 	err := durable.WriteFileFunc(path, func(f *os.File) error {
-		cw := &countWriter{w: f}
-		w := bufio.NewWriterSize(cw, 1<<20)
-		pos := func() int64 { return cw.n + int64(w.Buffered()) }
+		w := bufio.NewWriterSize(f, 1<<20)
+		// Where the next byte goes: what f has been given, and what w
+		// holds for it.
+		pos := func() (int64, error) {
+			off, err := f.Seek(0, io.SeekCurrent)
+			return off + int64(w.Buffered()), err
+		}
 		w.WriteString(stateMagic + "\n")
 		w.Write(binary.AppendUvarint(nil, uint64(g.Len())))
 		w.Write(g.Bytes())
 		if t != nil {
 			for i := range secs {
 				w.Write(make([]byte, 8)) // the length, filled in below
-				secs[i].off = pos()
+				start, err := pos()
+				if err != nil {
+					return err
+				}
 				if err := t.writeSection(w, i); err != nil {
 					return err
 				}
-				secs[i].n = pos() - secs[i].off
+				end, err := pos()
+				if err != nil {
+					return err
+				}
+				secs[i].off, secs[i].n = start, end-start
 			}
 		}
 		if err := w.Flush(); err != nil {
@@ -307,18 +318,6 @@ func SaveState(path string, st *State) error {
 		}
 	}
 	return nil
-}
-
-// countWriter counts the bytes written through it.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
 }
 
 // totals is a [Collector]'s counts, for a cumulative cursor: with them a
