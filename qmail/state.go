@@ -551,27 +551,14 @@ func (r *secReader) uint() uint64 {
 	return x
 }
 
-// copyRange copies n bytes of f from off to w, read straight into w's
-// buffer.
+// copyRange copies n bytes of f from off to w (bufio.Writer's ReadFrom
+// reads them straight into its buffer, or hands them to the file).
 func copyRange(w *bufio.Writer, f io.ReaderAt, off, n int64) error {
-	for n > 0 {
-		if w.Available() == 0 {
-			if err := w.Flush(); err != nil {
-				return err
-			}
-		}
-		b := w.AvailableBuffer()[:min(int64(w.Available()), n)]
-		k, err := f.ReadAt(b, off)
-		if k < len(b) {
-			if err == nil {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		w.Write(b)
-		off, n = off+int64(k), n-int64(k)
+	k, err := io.Copy(w, io.NewSectionReader(f, off, n))
+	if err == nil && k < n {
+		err = io.ErrUnexpectedEOF
 	}
-	return nil
+	return err
 }
 
 // edits are the changes a merge makes to a section, in the order of
@@ -915,15 +902,9 @@ func (c *Collector) restore(t *totals) {
 	c.s = t.Stats
 	c.s.First, c.s.Last, c.first = t.First, t.Last, !t.Started
 	c.delays, c.queue, c.buckets = t.delays, t.queue, t.Buckets
-	for _, x := range []struct {
-		to   **counter
-		from *counter
-	}{{&c.failures, t.failures}, {&c.deferrals, t.deferrals}, {&c.senders, t.senders},
-		{&c.rcpts, t.rcpts}, {&c.domains, t.domains}, {&c.clients, t.clients}} {
-		if x.from != nil {
-			*x.to = x.from
-		}
-	}
+	t.counters() // none nil: a state file read holds none
+	c.failures, c.deferrals, c.senders = t.failures, t.deferrals, t.senders
+	c.rcpts, c.domains, c.clients = t.rcpts, t.domains, t.clients
 	if t.Hosts != nil {
 		c.hosts = t.Hosts
 	}

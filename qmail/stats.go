@@ -1,6 +1,7 @@
 package qmail
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"time"
@@ -166,7 +167,7 @@ type Collector struct {
 
 	// keys, when the top lists are counted in the background (see
 	// background), holds keys still to count: a counter's id, the key's
-	// length in 4 bytes, the key.
+	// length in 4 bytes (little-endian), the key.
 	keys  []byte
 	keysC *chunks
 }
@@ -340,8 +341,7 @@ func (c *Collector) count(k *counter, key []byte) {
 		k.add(key, 1)
 		return
 	}
-	n := len(key)
-	c.keys = append(c.keys, k.id, byte(n), byte(n>>8), byte(n>>16), byte(n>>24))
+	c.keys = binary.LittleEndian.AppendUint32(append(c.keys, k.id), uint32(len(key)))
 	c.keys = append(c.keys, key...)
 	if len(c.keys) >= keyChunk {
 		c.keys = c.keysC.send(c.keys)
@@ -367,7 +367,7 @@ func (c *Collector) background() (wait func()) {
 		defer close(done)
 		c.keysC.each(func(b []byte) {
 			for len(b) > 0 {
-				n := int(b[1]) | int(b[2])<<8 | int(b[3])<<16 | int(b[4])<<24
+				n := int(binary.LittleEndian.Uint32(b[1:]))
 				tabs[b[0]].add(b[5:5+n], 1)
 				b = b[5+n:]
 			}
